@@ -1,0 +1,55 @@
+/* endpoint.h - endpoint arguments: URLs and named endpoints. */
+#ifndef SK_ENDPOINT_H
+#define SK_ENDPOINT_H
+
+#include <stddef.h>
+#include "err.h"
+
+enum sk_ep_kind {
+	SK_EP_STDIO,     /* "-" */
+	SK_EP_FILE,      /* file:PATH or a plain PATH */
+	SK_EP_DATASET,   /* dataset:DIR */
+	SK_EP_SQLITE,    /* sqlite:PATH?table=T */
+	SK_EP_KAFKA,     /* kafka://HOST:PORT[,HOST:PORT]/TOPIC[?...] */
+	SK_EP_SQS,       /* sqs+https://..., sqs+http://... */
+	SK_EP_SSE,       /* sse+https://..., sse+http://... */
+};
+
+typedef struct sk_kv {
+	char *key, *value;
+} sk_kv;
+
+typedef struct sk_endpoint {
+	enum sk_ep_kind kind;
+	char *arg;        /* what the user wrote (name or URL), for messages */
+	char *name;       /* the named endpoint's name, or NULL */
+	char *url;        /* the URL it stands for */
+	char *path;       /* STDIO: "-"; FILE, DATASET, SQLITE: the path */
+	char *hosts;      /* KAFKA: "h1:p1,h2:p2" */
+	char *topic;      /* KAFKA: topic (or ^regex) */
+	char *http_url;   /* SQS, SSE: the http(s) URL without the "sqs+"/"sse+" */
+	sk_kv *params;    /* the URL's query parameters, decoded */
+	size_t nparams;
+	sk_kv *settings;  /* keys of the INI section other than url, in order */
+	size_t nsettings;
+} sk_endpoint;
+
+/* Where named endpoints are looked up: --endpoints FILE, else
+ * $STREAMKIT_ENDPOINTS, else $XDG_CONFIG_HOME/streamkit/endpoints.conf
+ * (~/.config/...). Returns a malloc'd path (which may not exist). */
+char *sk_endpoints_file(const char *option);
+
+/* Resolve an endpoint argument. A URL is parsed; anything else that is not
+ * a path of an existing file is looked up as a name in ini_path. Errors:
+ * EX_USAGE for a malformed URL or unknown scheme, EX_CONFIG for an unknown
+ * name or a bad endpoints file. A plain argument that is neither a name nor
+ * a URL is taken as a file path (as `cat` would). */
+int sk_endpoint_resolve(const char *arg, const char *ini_path, sk_endpoint **out, sk_err *e);
+/* The query parameter, or the INI setting of that key, or NULL. */
+const char *sk_endpoint_param(const sk_endpoint *ep, const char *key);
+/* A boolean setting: "1", "true", "yes", "on" -> 1; absent -> def. */
+int sk_endpoint_flag(const sk_endpoint *ep, const char *key, int def);
+void sk_endpoint_free(sk_endpoint *ep);
+const char *sk_ep_kind_name(enum sk_ep_kind k);
+
+#endif

@@ -1,0 +1,36 @@
+/* json.h - the JSON parser (json-c, chosen by measurement: see the closing
+ * notes) in strict mode, and JSON text output. */
+#ifndef SK_JSON_H
+#define SK_JSON_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include "util.h"
+
+typedef struct sk_json sk_json;          /* a reusable strict parser */
+
+sk_json *sk_json_new(void);
+void sk_json_free(sk_json *p);
+/* Parse exactly one JSON value in s[0..n) (surrounding white space allowed),
+ * strict RFC 8259, UTF-8 validated. NULL on failure with e->code EX_DATAERR
+ * and a message such as "invalid JSON at column 17: unexpected character".
+ * The caller owns the result (json_object_put). */
+json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e);
+/* 1 when s[0..n) is one JSON value (used by --json embedding). */
+int sk_json_is_value(sk_json *p, const char *s, size_t n);
+
+/* Append s[0..n) as a JSON string literal. Bytes that are not valid UTF-8
+ * are written as \u00XX (their Latin-1 reading) so the output is always
+ * valid JSON. */
+int sk_json_add_string(sk_buf *b, const char *s, size_t n);
+/* Append s[0..n) as base64 inside a JSON string literal. */
+int sk_json_add_base64(sk_buf *b, const unsigned char *s, size_t n);
+/* Append a value: s itself when embed is set and s is one JSON value,
+ * otherwise s as a string. The one --json embedding for every source. */
+int sk_json_add_text(sk_buf *b, sk_json *p, const char *s, size_t n, int embed);
+/* Append an object or value as compact JSON text. */
+int sk_json_add_object(sk_buf *b, json_object *o);
+/* 1 when s[0..n) is valid UTF-8. */
+int sk_utf8_valid(const char *s, size_t n);
+
+#endif

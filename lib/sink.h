@@ -1,0 +1,49 @@
+/* sink.h - where rows go. Tools see only this interface (and writer.h). */
+#ifndef SK_SINK_H
+#define SK_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include "err.h"
+#include "endpoint.h"
+#include "state.h"
+#include "cursor.h"
+#include "schema.h"
+
+enum sk_format { SK_FORMAT_NDJSON, SK_FORMAT_CSV };
+
+typedef struct sk_sink_opts {
+	const char *name;          /* recipe name; cursors are committed under it */
+	sk_state *state;           /* open when name is set */
+	const sk_schema *schema;   /* --schema, or NULL (copied by open) */
+	enum sk_format format;     /* dataset part format */
+} sk_sink_opts;
+
+typedef struct sk_sink sk_sink;
+
+/* Errors name the endpoint as the user wrote it. An endpoint kind that has
+ * no sink module is EX_UNAVAILABLE; one that can only be read, EX_USAGE. */
+int sk_sink_open(const sk_endpoint *ep, const sk_sink_opts *o, sk_sink **out, sk_err *e);
+/* The schema rows are coerced to, or NULL (rows are written as they are). */
+const sk_schema *sk_sink_schema(const sk_sink *k);
+/* 1 when the sink stores a schema and has none yet (a new dataset without
+ * --schema): the writer infers one from the first row and gives it to
+ * sk_sink_set_schema, which takes it; it is stored at the next checkpoint. */
+int sk_sink_wants_schema(const sk_sink *k);
+int sk_sink_set_schema(sk_sink *k, sk_schema *s, sk_err *e);
+
+/* The functions below return 0, -1 on error, or SK_EOF when the output was
+ * closed by its reader (EPIPE on stdout): a clean stop, nothing committed. */
+
+/* Stage one row (an object, _cursor removed, already coerced). */
+int sk_sink_write(sk_sink *k, json_object *row, sk_err *e);
+/* Push buffered rows out (stdout while the input is idle); no commit. */
+int sk_sink_flush(sk_sink *k, sk_err *e);
+/* Make the staged rows part of the output and commit cs (may be NULL or
+ * empty) with them: atomically for datasets, after an fsync for files. */
+int sk_sink_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e);
+/* Close without committing what is staged. */
+void sk_sink_close(sk_sink *k);
+
+#endif

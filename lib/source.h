@@ -1,0 +1,45 @@
+/* source.h - where messages come from. Tools see only this interface. */
+#ifndef SK_SOURCE_H
+#define SK_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+#include "endpoint.h"
+#include "state.h"
+
+enum sk_from { SK_FROM_EARLIEST, SK_FROM_LATEST };
+
+typedef struct sk_source_opts {
+	const char *name;      /* recipe name: resume from its positions; NULL: none */
+	sk_state *state;       /* open when name is set */
+	enum sk_from from;     /* where to start without a stored position */
+	int follow;            /* files: keep reading as they grow (tail -F) */
+	int json;              /* embed values that are JSON text */
+	int base64;            /* --binary=base64: values as base64 */
+	size_t max_line;       /* longest message accepted, bytes */
+} sk_source_opts;
+
+typedef struct sk_msg {
+	const char *env;       /* the envelope: one JSON object with _cursor, no '\n' */
+	size_t env_len;
+	const char *cursor;    /* the cursor alone, NUL-terminated */
+} sk_msg;
+
+typedef struct sk_source sk_source;
+
+int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **out, sk_err *e);
+/* 1 and *m (valid until the next call) when a message is ready;
+ * 0 when none came within timeout_ms (-1: wait as long as it takes);
+ * SK_END when caught up with the data there is now (more may come later);
+ * SK_EOF when there will never be more (a file read without --follow);
+ * -1 on error (e->code: EX_DATAERR bad message, which may be skipped by
+ * calling again; anything else is fatal). */
+int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
+/* The downstream checkpoint covers cursor (SQS delete, Kafka group commit). */
+int sk_source_ack(sk_source *s, const char *cursor, sk_err *e);
+void sk_source_close(sk_source *s);
+/* Source name as it appears in cursors and in the state store. */
+const char *sk_source_id(const sk_source *s);
+
+#endif

@@ -1,0 +1,54 @@
+/* util.h - growable buffers, durations, sizes, clocks and diagnostics. */
+#ifndef SK_UTIL_H
+#define SK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "err.h"
+
+/* A growable byte buffer; p is always NUL-terminated when cap > 0. */
+typedef struct sk_buf {
+	char *p;
+	size_t len, cap;
+} sk_buf;
+
+int sk_buf_reserve(sk_buf *b, size_t extra);              /* -1 on ENOMEM */
+int sk_buf_add(sk_buf *b, const void *s, size_t n);
+int sk_buf_addc(sk_buf *b, char c);
+int sk_buf_adds(sk_buf *b, const char *s);
+int sk_buf_printf(sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sk_buf_reset(sk_buf *b);                             /* len = 0, keeps memory */
+void sk_buf_free(sk_buf *b);
+
+/* A malloc'd formatted string, NULL on ENOMEM. */
+char *sk_strprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "250ms", "1.5s", "5m", "2h", "0.1" (seconds) -> milliseconds. */
+int sk_parse_duration(const char *s, int64_t *ms, sk_err *e);
+/* "4096", "64k", "16M", "1G" -> bytes. */
+int sk_parse_size(const char *s, uint64_t *bytes, sk_err *e);
+/* A non-negative integer, the whole string. */
+int sk_parse_count(const char *s, uint64_t *n, sk_err *e);
+
+int64_t sk_now_ms(void);        /* CLOCK_MONOTONIC */
+int64_t sk_wall_ms(void);       /* CLOCK_REALTIME, for records */
+
+/* Diagnostics on stderr, one line each, "PROG: message". */
+extern const char *sk_progname;
+extern int sk_verbosity;        /* -1 with -q, 0 default, 1.. with -v */
+void sk_log_init(const char *argv0);
+void sk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* silenced by -q */
+void sk_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* shown with -v */
+void sk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* always shown */
+/* Print e as an error and return its code, for `return sk_die(&e);` in tools. */
+int sk_fail(const sk_err *e);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int sk_write_all(int fd, const void *buf, size_t n, sk_err *e, const char *what);
+/* fsync a directory (after a rename in it). */
+int sk_fsync_dir(const char *dir, sk_err *e);
+/* mkdir -p with mode for the last component and its parents. */
+int sk_mkdir_p(const char *path, int mode, sk_err *e);
+
+#endif

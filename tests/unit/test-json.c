@@ -1,0 +1,141 @@
+/* test-json.c - strict parsing, string escaping, base64 and --json embedding. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "json.h"
+
+static sk_json *p;
+
+/* The text of s as a JSON string literal. */
+static char *str(const char *s, size_t n)
+{
+	sk_buf b = {0};
+
+	sk_json_add_string(&b, s, n);
+	return b.p;
+}
+
+/* A literal written by sk_json_add_string is valid JSON that decodes to a string. */
+static int valid_literal(const char *lit)
+{
+	sk_err e;
+	json_object *o = sk_json_parse(p, lit, strlen(lit), &e);
+	int good = o && json_object_is_type(o, json_type_string);
+
+	json_object_put(o);
+	return good;
+}
+
+static void strings(void)
+{
+	char *s;
+
+	s = str("plain", 5);
+	is_str(s, "\"plain\"", "plain text");
+	free(s);
+	s = str("q\"b\\n\nt\t", 8);
+	is_str(s, "\"q\\\"b\\\\n\\nt\\t\"", "quotes, backslashes and controls escaped");
+	free(s);
+	s = str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14);
+	is_str(s, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "valid UTF-8 kept as is");
+	free(s);
+	s = str("a\xff" "b\xc3", 4);
+	is_str(s, "\"a\\u00ffb\\u00c3\"", "invalid and truncated UTF-8 escaped as \\u00XX");
+	ok(valid_literal(s), "and the result is valid JSON");
+	free(s);
+	s = str("\xed\xa0\x80\xc0\xaf", 5);
+	ok(valid_literal(s), "surrogates and overlong forms give valid JSON: %s", s);
+	free(s);
+	s = str("nul\0x", 5);
+	is_str(s, "\"nul\\u0000x\"", "NUL byte escaped");
+	free(s);
+}
+
+static void parsing(void)
+{
+	static const char *const good[] = {
+		"{}", "[]", "1", "-0.5e3", "\"s\"", "true", "null", " {\"a\":[1,2,{\"b\":null}]} ",
+		"{\"big\":9007199254740993}",
+	};
+	static const char *const bad[] = {
+		"", "   ", "{", "{\"a\":1,}", "[1,]", "{'a':1}", "nul", "01", "{\"a\":1} x", "NaN",
+		"\"a\xff\"", "[1] [2]", "[1.]", "[Infinity]", "[\"a\tb\"]",
+	};
+	sk_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		json_object *o = sk_json_parse(p, good[i], strlen(good[i]), &e);
+		ok(o != NULL || strcmp(good[i], "null") == 0, "parses %s", good[i]);
+		json_object_put(o);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		sk_err_clear(&e);
+		json_object *o = sk_json_parse(p, bad[i], strlen(bad[i]), &e);
+		ok(o == NULL && e.code == EX_DATAERR && e.msg[0], "refuses '%s': %s", bad[i], e.msg);
+		json_object_put(o);
+	}
+	{
+		const char *t = "{\"big\":9007199254740993,\"f\":1.10}";
+		json_object *o = sk_json_parse(p, t, strlen(t), &e), *v;
+		json_object_object_get_ex(o, "big", &v);
+		is_int(json_object_get_int64(v), 9007199254740993LL, "integers above 2^53 stay exact");
+		sk_buf b = {0};
+		sk_json_add_object(&b, o);
+		is_str(b.p, t, "numbers are written back as they were read");
+		sk_buf_free(&b);
+		json_object_put(o);
+	}
+}
+
+static void embedding(void)
+{
+	sk_buf b = {0};
+
+	sk_json_add_text(&b, p, " {\"a\":1} ", 9, 1);
+	is_str(b.p, "{\"a\":1}", "JSON text is embedded when asked");
+	sk_buf_reset(&b);
+	sk_json_add_text(&b, p, "{\"a\":1}", 7, 0);
+	is_str(b.p, "\"{\\\"a\\\":1}\"", "and kept as a string otherwise");
+	sk_buf_reset(&b);
+	sk_json_add_text(&b, p, "hello", 5, 1);
+	is_str(b.p, "\"hello\"", "text that is not JSON stays a string");
+	sk_buf_reset(&b);
+	sk_json_add_text(&b, p, "[\"a\tb\"]", 7, 1);
+	ok(valid_literal("\"x\"") && (strcmp(b.p, "\"[\\\"a\\tb\\\"]\"") == 0),
+	   "JSON with a raw tab in a string is not embedded: %s", b.p);
+	sk_buf_reset(&b);
+	sk_json_add_text(&b, p, "42", 2, 1);
+	is_str(b.p, "42", "numbers embed");
+	sk_buf_free(&b);
+}
+
+static void base64(void)
+{
+	static const struct { const char *in; const char *out; } v[] = {
+		{ "", "\"\"" }, { "f", "\"Zg==\"" }, { "fo", "\"Zm8=\"" }, { "foo", "\"Zm9v\"" },
+		{ "foob", "\"Zm9vYg==\"" }, { "\xff\x00\x80", "\"/wCA\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		sk_buf b = {0};
+		size_t n = i == 5 ? 3 : strlen(v[i].in);
+		sk_json_add_base64(&b, (const unsigned char *)v[i].in, n);
+		is_str(b.p ? b.p : "", v[i].out, "base64 of %zu bytes", n);
+		sk_buf_free(&b);
+	}
+}
+
+int main(void)
+{
+	p = sk_json_new();
+	strings();
+	parsing();
+	embedding();
+	base64();
+	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
+	sk_json_free(p);
+	return tap_done();
+}
