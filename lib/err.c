@@ -52,11 +52,7 @@ int sk_err_code_for_errno(int errnum)
 	switch (errnum) {
 	case ENOENT:
 	case ENOTDIR:
-		return EX_NOINPUT;
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return EX_CANTCREAT;
+		return EX_UNAVAILABLE;
 	case ENOMEM:
 		return EX_OSERR;
 	default:

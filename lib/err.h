@@ -21,7 +21,8 @@ int sk_err_set(sk_err *e, int code, const char *fmt, ...)
 int sk_err_prefix(sk_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sk_err_clear(sk_err *e);
-/* The sysexits code for an errno value met while doing I/O. */
+/* The sysexits code for an errno value met while doing I/O: 69 for a
+ * missing file (it may appear: a retry can help), 74 otherwise. */
 int sk_err_code_for_errno(int errnum);
 
 #endif

@@ -115,7 +115,7 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 		/* A number or literal at the very end needs to see where the text ends. */
 		o = json_tokener_parse_ex(p->tok, "", 1);
 		jerr = json_tokener_get_error(p->tok);
-		if (o == NULL) {
+		if (o == NULL && jerr != json_tokener_success) {
 			*err_at = n;
 			*why = jerr == json_tokener_continue ? "unexpected end of text" :
 			       json_tokener_error_desc(jerr);
@@ -123,6 +123,8 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 		}
 		return o;
 	}
+	if (o == NULL && jerr == json_tokener_success)
+		return NULL;            /* the literal null */
 	if (o == NULL) {
 		*err_at = json_tokener_get_parse_end(p->tok);
 		*why = json_tokener_error_desc(jerr);
@@ -153,8 +155,10 @@ json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 		return NULL;
 	}
 	o = parse(p, s, n, &at, &why);
-	if (o == NULL)
+	if (o == NULL && why != NULL)
 		sk_err_set(e, EX_DATAERR, "invalid JSON at byte %zu: %s", at + 1, why);
+	else if (o == NULL)
+		sk_err_clear(e);        /* null: code 0 tells it from a failure */
 	return o;
 }
 

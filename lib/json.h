@@ -14,7 +14,8 @@ void sk_json_free(sk_json *p);
 /* Parse exactly one JSON value in s[0..n) (surrounding white space allowed),
  * strict RFC 8259, UTF-8 validated. NULL on failure with e->code EX_DATAERR
  * and a message such as "invalid JSON at column 17: unexpected character".
- * The caller owns the result (json_object_put). */
+ * The caller owns the result (json_object_put). The literal null gives
+ * NULL with e->code 0: check e->code to tell it from a failure. */
 json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e);
 /* 1 when s[0..n) is one JSON value (used by --json embedding). */
 int sk_json_is_value(sk_json *p, const char *s, size_t n);

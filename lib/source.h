@@ -34,7 +34,9 @@ int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **o
  * SK_END when caught up with the data there is now (more may come later);
  * SK_EOF when there will never be more (a file read without --follow);
  * -1 on error (e->code: EX_DATAERR bad message, which may be skipped by
- * calling again; anything else is fatal). */
+ * calling again; anything else is fatal). On EX_DATAERR, m->env is a JSON
+ * object locating the bad message (for a dead-letter record) and m->cursor
+ * is NULL. */
 int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
 /* The downstream checkpoint covers cursor (SQS delete, Kafka group commit). */
 int sk_source_ack(sk_source *s, const char *cursor, sk_err *e);

@@ -47,7 +47,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	               " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name, source, partition)"
 	               " DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms",
 	[ST_ADD_CHECKPOINT] = "INSERT INTO checkpoints(name, at_ms, rows, cursors) VALUES (?1, ?2, ?3, ?4)",
-	[ST_PRUNE_HISTORY] = "DELETE FROM checkpoints WHERE name = ?1 AND id <= ?2",
+	[ST_PRUNE_HISTORY] = "DELETE FROM checkpoints WHERE name = ?1 AND id <= (SELECT id FROM checkpoints"
+	                     " WHERE name = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
 	[ST_STAGE] = "INSERT INTO staged_parts(name, dataset, tmp_path, final_path, created_ms)"
 	             " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_UNSTAGE] = "DELETE FROM staged_parts WHERE id = ?1",
@@ -171,11 +172,33 @@ static int create_private(const char *path, sk_err *e)
 	return 0;
 }
 
+/* The first statement reads the header: a file that is not SQLite fails here.
+ * Switching a new file to WAL answers SQLITE_BUSY at once, without the busy
+ * handler, while another process does the same: retry for the busy timeout. */
+static int set_wal(sk_state *st, char *mode, size_t size)
+{
+	int64_t deadline = sk_now_ms() + BUSY_TIMEOUT_MS;
+	sqlite3_stmt *s;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW)
+				snprintf(mode, size, "%s", (const char *)sqlite3_column_text(s, 0));
+			sqlite3_finalize(s);
+		}
+		if ((rc & 0xff) != SQLITE_BUSY || sk_now_ms() >= deadline)
+			return rc;
+		sqlite3_sleep(5);
+	}
+}
+
 int sk_state_open(const char *path, sk_state **out, sk_err *e)
 {
 	sk_state *st = calloc(1, sizeof *st);
 	char mode[16] = "";
-	sqlite3_stmt *s;
 	int rc, i;
 
 	if (st == NULL)
@@ -194,15 +217,7 @@ int sk_state_open(const char *path, sk_state **out, sk_err *e)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
-	/* The first statement reads the header: a file that is not SQLite fails here. */
-	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(s, 0));
-		sqlite3_finalize(s);
-	}
-	if (rc != SQLITE_ROW) {
+	if ((rc = set_wal(st, mode, sizeof mode)) != SQLITE_ROW) {
 		db_err(st, rc, e, NULL);
 		goto fail;
 	}
@@ -377,7 +392,7 @@ static int put_one(void *arg, const char *source, const char *partition, const c
 
 	if (sk_state_set_position(c->st, c->name, source, partition, position, c->e) < 0)
 		return c->failed = -1;
-	if (sk_buf_addc(&c->summary, c->summary.len > 1 ? ',' : '[') < 0 ||
+	if ((c->summary.len > 1 && sk_buf_addc(&c->summary, ',') < 0) ||
 	    sk_cursor_add_json(&c->summary, source, partition, position) < 0) {
 		sk_err_set(c->e, EX_OSERR, "out of memory");
 		return c->failed = -1;
@@ -403,8 +418,6 @@ int sk_state_put_cursors(sk_state *st, const char *name, const sk_cursorset *cs,
 		sk_buf_free(&c.summary);
 		return sk_err_set(e, EX_OSERR, "out of memory");
 	}
-	if (c.summary.len == 3)     /* "[[]": no cursors */
-		memcpy(c.summary.p, "[]", 3), c.summary.len = 2;
 	s = st->stmt[ST_ADD_CHECKPOINT];
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, sk_wall_ms());
@@ -418,7 +431,7 @@ int sk_state_put_cursors(sk_state *st, const char *name, const sk_cursorset *cs,
 	if (id > HISTORY_KEEP && id % 64 == 0) {
 		s = st->stmt[ST_PRUNE_HISTORY];
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, id - HISTORY_KEEP);
+		sqlite3_bind_int64(s, 2, HISTORY_KEEP);
 		return run(st, s, e);
 	}
 	return 0;

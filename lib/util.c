@@ -322,7 +322,7 @@ int sk_mkdir_p(const char *path, int mode, sk_err *e)
 		}
 	}
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		sk_err_set(e, EX_CANTCREAT, "%s: not a directory", path);
+		sk_err_set(e, EX_IOERR, "%s: not a directory", path);
 		free(p);
 		return -1;
 	}

@@ -1,0 +1,107 @@
+/* sink.c - the sink modules by endpoint kind, and the calls tools make. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink_impl.h"
+
+static const struct {
+	enum sk_ep_kind kind;
+	const struct sk_sink_ops *ops;
+} modules[] = {
+	{ SK_EP_STDIO, &sk_sink_stdout_ops },
+	{ SK_EP_FILE, &sk_sink_file_ops },
+	{ SK_EP_DATASET, &sk_sink_dataset_ops },
+};
+
+static const struct sk_sink_ops *module_for(const sk_endpoint *ep, sk_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof modules / sizeof modules[0]; i++)
+		if (modules[i].kind == ep->kind)
+			return modules[i].ops;
+	if (ep->kind == SK_EP_SSE)
+		sk_err_set(e, EX_USAGE, "%s: sse endpoints can only be read", ep->arg);
+	else
+		sk_err_set(e, EX_UNAVAILABLE, "%s: %s sinks are not available in this version", ep->arg,
+		           sk_ep_kind_name(ep->kind));
+	return NULL;
+}
+
+int sk_sink_open(const sk_endpoint *ep, const sk_sink_opts *o, sk_sink **out, sk_err *e)
+{
+	const struct sk_sink_ops *ops = module_for(ep, e);
+	sk_sink *k;
+
+	*out = NULL;
+	if (ops == NULL)
+		return -1;
+	if (o->format == SK_FORMAT_CSV && ep->kind != SK_EP_DATASET)
+		return sk_err_set(e, EX_USAGE, "%s: --format csv is for dataset: endpoints", ep->arg);
+	if ((k = calloc(1, sizeof *k)) == NULL || (k->label = strdup(ep->arg)) == NULL) {
+		free(k);
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	}
+	k->ops = ops;
+	k->name = o->name;
+	k->state = o->name ? o->state : NULL;
+	if (o->schema && (k->schema = sk_schema_dup(o->schema)) == NULL) {
+		free(k->label);
+		free(k);
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	}
+	if (ops->open(k, ep, o, e) < 0) {
+		sk_schema_free(k->schema);
+		free(k->label);
+		free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+const sk_schema *sk_sink_schema(const sk_sink *k)
+{
+	return k->schema;
+}
+
+int sk_sink_wants_schema(const sk_sink *k)
+{
+	return k->keeps_schema && k->schema == NULL;
+}
+
+int sk_sink_set_schema(sk_sink *k, sk_schema *s, sk_err *e)
+{
+	if (k->schema) {
+		sk_schema_free(s);
+		return sk_err_set(e, EX_SOFTWARE, "%s: the schema is already set", k->label);
+	}
+	k->schema = s;
+	k->schema_stored = 0;
+	return 0;
+}
+
+int sk_sink_write(sk_sink *k, json_object *row, sk_err *e)
+{
+	return k->ops->write(k, row, e);
+}
+
+int sk_sink_flush(sk_sink *k, sk_err *e)
+{
+	return k->ops->flush ? k->ops->flush(k, e) : 0;
+}
+
+int sk_sink_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e)
+{
+	return k->ops->checkpoint(k, cs, rows, e);
+}
+
+void sk_sink_close(sk_sink *k)
+{
+	if (k == NULL)
+		return;
+	k->ops->close(k);
+	sk_schema_free(k->schema);
+	free(k->label);
+	free(k);
+}

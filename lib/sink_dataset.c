@@ -1,0 +1,588 @@
+/* sink_dataset.c - dataset:DIR, a directory of committed part files.
+ *
+ *   DIR/schema.json              the schema
+ *   DIR/part-NNNNNNNN.ndjson     committed parts (or .csv), numbered in order
+ *   DIR/.staging/part-N...       the part being written, until its checkpoint
+ *   DIR/.lock                    held (fcntl) by the one process writing DIR
+ *
+ * A checkpoint publishes the staged part exactly once, at whatever instant
+ * the process is killed, in this order:
+ *   1. write and fsync the staged part, fsync .staging;
+ *   2. one state-store transaction records the intent (tmp -> final) and
+ *      the cursors of the rows in the part;
+ *   3. rename tmp to final;  4. fsync DIR;  5. forget the intent.
+ * Killed before 2 commits, the part is a leftover that the next open
+ * deletes, and since its cursors were not committed its rows come again.
+ * Killed after, the next open finishes 3 to 5 from the record. */
+/* realpath is POSIX 2008 base, but glibc declares it only for X/Open. */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "sink_impl.h"
+
+#define FLUSH_AT (256u << 10)
+#define LOCK_WAIT_MS 10000      /* a writer killed a moment ago may still hold it */
+
+struct dataset {
+	char *dir;              /* realpath of DIR: the dataset's name in the state store */
+	char *staging;          /* DIR/.staging */
+	char *schema_path;      /* DIR/schema.json */
+	enum sk_format format;
+	const char *ext;        /* "ndjson" or "csv" */
+	int lock_fd;
+	uint64_t next_part;
+	int fd;                 /* the staged part, -1 when none is open */
+	char *tmp_path, *final_path;
+	sk_buf buf;
+};
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = malloc(a + b + 2);
+
+	if (p) {
+		memcpy(p, dir, a);
+		p[a] = '/';
+		memcpy(p + a + 1, name, b + 1);
+	}
+	return p;
+}
+
+/* part-NNNNNNNN.EXT: 1 and *num, *ext; 0 for any other name. */
+static int part_name(const char *name, uint64_t *num, const char **ext)
+{
+	const char *p;
+	char *end;
+
+	if (strncmp(name, "part-", 5) != 0 || !(name[5] >= '0' && name[5] <= '9'))
+		return 0;
+	errno = 0;
+	*num = strtoull(name + 5, &end, 10);
+	if (errno || *end != '.')
+		return 0;
+	p = end + 1;
+	if (strcmp(p, "ndjson") != 0 && strcmp(p, "csv") != 0)
+		return 0;
+	*ext = p;
+	return 1;
+}
+
+/* The highest part number in dir (0 when none); *other_ext is set when a
+ * part has the other format's extension. */
+static int scan_parts(const char *dir, const char *ext, uint64_t *max, const char **other_ext, sk_err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	const char *x;
+	uint64_t n;
+
+	if (d == NULL)
+		return sk_err_set(e, EX_IOERR, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!part_name(de->d_name, &n, &x))
+			continue;
+		if (n > *max)
+			*max = n;
+		if (other_ext && strcmp(x, ext) != 0)
+			*other_ext = strcmp(x, "csv") == 0 ? "csv" : "ndjson";
+	}
+	closedir(d);
+	return 0;
+}
+
+static int lock_dataset(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	char *path = path_join(d->dir, ".lock");
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct timespec pause = { 0, 20 * 1000000 };
+	int64_t deadline = sk_now_ms() + LOCK_WAIT_MS;
+
+	if (path == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (d->lock_fd < 0) {
+		sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	while (fcntl(d->lock_fd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return sk_err_set(e, EX_IOERR, "%s: lock: %s", k->label, strerror(errno));
+		if (sk_now_ms() >= deadline) {
+			struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+			if (fcntl(d->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+				return sk_err_set(e, EX_TEMPFAIL, "%s: being written by another process (pid %ld)",
+				                  k->label, (long)who.l_pid);
+			return sk_err_set(e, EX_TEMPFAIL, "%s: being written by another process", k->label);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+/* Describe how two schemas differ, for the mismatch message. */
+static void schema_difference(const sk_schema *want, const sk_schema *have, char *buf, size_t n)
+{
+	size_t i, nw = sk_schema_ncols(want), nh = sk_schema_ncols(have);
+
+	for (i = 0; i < nw && i < nh; i++) {
+		if (strcmp(sk_schema_col_name(want, i), sk_schema_col_name(have, i)) != 0 ||
+		    sk_schema_col_type(want, i) != sk_schema_col_type(have, i)) {
+			snprintf(buf, n, "column %zu is \"%s\" %s in --schema, \"%s\" %s in the dataset", i + 1,
+			         sk_schema_col_name(want, i), sk_type_name(sk_schema_col_type(want, i)),
+			         sk_schema_col_name(have, i), sk_type_name(sk_schema_col_type(have, i)));
+			return;
+		}
+	}
+	snprintf(buf, n, "--schema has %zu columns, the dataset %zu", nw, nh);
+}
+
+/* The schema: the stored one, checked against --schema, or --schema
+ * stored now, or none yet (inferred from the first row). */
+static int settle_schema(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	sk_schema *disk = NULL;
+	char diff[256];
+	int rc;
+
+	k->keeps_schema = 1;
+	rc = sk_schema_load(d->schema_path, &disk, e);
+	if (rc < 0) {
+		if (e)
+			e->code = EX_CONFIG;
+		return -1;
+	}
+	if (rc == 1) {
+		if (k->schema && !sk_schema_equal(k->schema, disk)) {
+			schema_difference(k->schema, disk, diff, sizeof diff);
+			sk_schema_free(disk);
+			return sk_err_set(e, EX_CONFIG, "%s: --schema does not match %s: %s", k->label,
+			                  d->schema_path, diff);
+		}
+		sk_schema_free(k->schema);
+		k->schema = disk;
+		k->schema_stored = 1;
+		return 0;
+	}
+	if (k->schema) {
+		if (sk_schema_save(k->schema, d->schema_path, e) < 0)
+			return -1;
+		k->schema_stored = 1;
+	}
+	return 0;
+}
+
+struct staged {
+	int64_t id;
+	char *tmp, *final;
+};
+
+struct staged_list {
+	struct staged *v;
+	size_t n, cap;
+};
+
+/* Returns 1 (stop) when out of memory. */
+static int collect_staged(void *arg, int64_t id, const char *tmp, const char *final)
+{
+	struct staged_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		struct staged *v = realloc(l->v, cap * sizeof *v);
+		if (v == NULL)
+			return 1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].id = id;
+	l->v[l->n].tmp = strdup(tmp);
+	l->v[l->n].final = strdup(final);
+	if (!l->v[l->n].tmp || !l->v[l->n].final) {
+		free(l->v[l->n].tmp);
+		free(l->v[l->n].final);
+		return 1;
+	}
+	l->n++;
+	return 0;
+}
+
+static void staged_free(struct staged_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].tmp);
+		free(l->v[i].final);
+	}
+	free(l->v);
+}
+
+/* Finish the publication of every part a killed writer had recorded. */
+static int publish_recorded(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	struct staged_list l = { 0 };
+	size_t i;
+	int rc = -1;
+
+	rc = sk_state_each_staged_part(k->state, d->dir, collect_staged, &l, e);
+	if (rc != 0) {
+		if (rc > 0)
+			sk_err_set(e, EX_OSERR, "out of memory");
+		staged_free(&l);
+		return -1;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (rename(l.v[i].tmp, l.v[i].final) < 0 && errno != ENOENT) {
+			sk_err_set(e, EX_IOERR, "%s: publishing %s: %s", k->label, l.v[i].tmp, strerror(errno));
+			goto out;
+		}
+	}
+	if (l.n > 0 && sk_fsync_dir(d->dir, e) < 0)
+		goto out;
+	for (i = 0; i < l.n; i++)
+		if (sk_state_unstage_part(k->state, l.v[i].id, e) < 0)
+			goto out;
+	rc = 0;
+out:
+	staged_free(&l);
+	return rc;
+}
+
+/* Delete what is left in .staging: parts no transaction recorded. */
+static int remove_leftovers(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	DIR *dir = opendir(d->staging);
+	struct dirent *de;
+	int removed = 0;
+	char *p;
+
+	if (dir == NULL)
+		return sk_err_set(e, EX_IOERR, "%s: %s", d->staging, strerror(errno));
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((p = path_join(d->staging, de->d_name)) == NULL) {
+			closedir(dir);
+			return sk_err_set(e, EX_OSERR, "out of memory");
+		}
+		if (unlink(p) < 0 && errno != ENOENT) {
+			sk_err_set(e, EX_IOERR, "%s: %s", p, strerror(errno));
+			free(p);
+			closedir(dir);
+			return -1;
+		}
+		free(p);
+		removed = 1;
+	}
+	closedir(dir);
+	return removed ? sk_fsync_dir(d->staging, e) : 0;
+}
+
+/* Number the next part after every part there is. Without a state store a
+ * part left in .staging may be recorded in a store we cannot see: it is
+ * kept, and its number is not reused. */
+static int number_parts(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	const char *other = NULL;
+	uint64_t max = 0;
+
+	if (scan_parts(d->dir, d->ext, &max, &other, e) < 0)
+		return -1;
+	if (other)
+		return sk_err_set(e, EX_CONFIG, "%s: the dataset has %s parts; writing %s parts would mix formats",
+		                  k->label, other, d->ext);
+	if (scan_parts(d->staging, d->ext, &max, NULL, e) < 0)
+		return -1;
+	d->next_part = max + 1;
+	return 0;
+}
+
+static void dataset_free(struct dataset *d)
+{
+	if (d == NULL)
+		return;
+	if (d->fd >= 0) {
+		close(d->fd);
+		unlink(d->tmp_path);    /* never recorded: not part of the dataset */
+	}
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	free(d->tmp_path);
+	free(d->final_path);
+	free(d->dir);
+	free(d->staging);
+	free(d->schema_path);
+	sk_buf_free(&d->buf);
+	free(d);
+}
+
+static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, sk_err *e)
+{
+	struct dataset *d = calloc(1, sizeof *d);
+	char *real;
+
+	if (d == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	d->fd = d->lock_fd = -1;
+	d->format = o->format;
+	d->ext = o->format == SK_FORMAT_CSV ? "csv" : "ndjson";
+	if (sk_mkdir_p(ep->path, 0777, e) < 0) {
+		if (e)
+			e->code = EX_IOERR;
+		sk_err_prefix(e, "%s", k->label);
+		goto fail;
+	}
+	if ((real = realpath(ep->path, NULL)) == NULL) {
+		sk_err_set(e, EX_IOERR, "%s: %s", k->label, strerror(errno));
+		goto fail;
+	}
+	d->dir = real;
+	d->staging = path_join(real, ".staging");
+	d->schema_path = path_join(real, "schema.json");
+	if (d->staging == NULL || d->schema_path == NULL) {
+		sk_err_set(e, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	if (mkdir(d->staging, 0777) < 0 && errno != EEXIST) {
+		sk_err_set(e, EX_IOERR, "%s: %s", d->staging, strerror(errno));
+		goto fail;
+	}
+	k->impl = d;
+	if (lock_dataset(k, d, e) < 0 || settle_schema(k, d, e) < 0)
+		goto fail;
+	if (k->state && (publish_recorded(k, d, e) < 0 || remove_leftovers(k, d, e) < 0))
+		goto fail;
+	if (number_parts(k, d, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	k->impl = NULL;
+	dataset_free(d);
+	return -1;
+}
+
+/* One CSV field, quoted when it holds a separator, a quote or a line
+ * break, or is empty (so that "" differs from a null, which is nothing). */
+static int csv_field(sk_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > 0 && strcspn(s, ",\"\r\n") >= n)
+		return sk_buf_add(b, s, n);
+	if (sk_buf_addc(b, '"') < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((s[i] == '"' && sk_buf_addc(b, '"') < 0) || sk_buf_addc(b, s[i]) < 0)
+			return -1;
+	return sk_buf_addc(b, '"');
+}
+
+static int csv_header(sk_buf *b, const sk_schema *s)
+{
+	size_t i;
+
+	for (i = 0; i < sk_schema_ncols(s); i++) {
+		const char *name = sk_schema_col_name(s, i);
+		if ((i > 0 && sk_buf_addc(b, ',') < 0) || csv_field(b, name, strlen(name)) < 0)
+			return -1;
+	}
+	return sk_buf_add(b, "\r\n", 2);
+}
+
+/* A row as CSV: strings as they are, other values as their JSON text,
+ * nulls as empty fields; RFC 4180 with CRLF line ends. */
+static int csv_row(sk_buf *b, const sk_schema *s, json_object *row)
+{
+	json_object *v;
+	const char *t;
+	size_t i, n;
+
+	for (i = 0; i < sk_schema_ncols(s); i++) {
+		if (i > 0 && sk_buf_addc(b, ',') < 0)
+			return -1;
+		if (!json_object_object_get_ex(row, sk_schema_col_name(s, i), &v) || v == NULL)
+			continue;
+		if (json_object_is_type(v, json_type_string)) {
+			t = json_object_get_string(v);
+			n = (size_t)json_object_get_string_len(v);
+		} else {
+			t = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN |
+			                                      JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+		}
+		if (t == NULL || csv_field(b, t, n) < 0)
+			return -1;
+	}
+	return sk_buf_add(b, "\r\n", 2);
+}
+
+static int open_part(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "part-%08" PRIu64 ".%s", d->next_part, d->ext);
+	free(d->tmp_path);
+	free(d->final_path);
+	d->tmp_path = path_join(d->staging, name);
+	d->final_path = path_join(d->dir, name);
+	if (d->tmp_path == NULL || d->final_path == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	d->fd = open(d->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (d->fd < 0)
+		return sk_err_set(e, EX_IOERR, "%s: %s", d->tmp_path, strerror(errno));
+	sk_buf_reset(&d->buf);
+	if (d->format == SK_FORMAT_CSV && csv_header(&d->buf, k->schema) < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+static int write_out(struct dataset *d, sk_err *e)
+{
+	if (sk_write_all(d->fd, d->buf.p, d->buf.len, e, d->tmp_path) < 0)
+		return -1;
+	sk_buf_reset(&d->buf);
+	return 0;
+}
+
+static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
+{
+	struct dataset *d = k->impl;
+	int rc;
+
+	if (k->schema == NULL)
+		return sk_err_set(e, EX_SOFTWARE, "%s: a row came before the schema", k->label);
+	if (d->fd < 0 && open_part(k, d, e) < 0)
+		return -1;
+	if (d->format == SK_FORMAT_CSV)
+		rc = csv_row(&d->buf, k->schema, row);
+	else
+		rc = sk_json_add_object(&d->buf, row) < 0 ? -1 : sk_buf_addc(&d->buf, '\n');
+	if (rc < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	return d->buf.len >= FLUSH_AT ? write_out(d, e) : 0;
+}
+
+/* Step 1: the staged part complete and durable in .staging. */
+static int seal_part(struct dataset *d, sk_err *e)
+{
+	int fd = d->fd;
+
+	if (write_out(d, e) < 0)
+		return -1;
+	if (fsync(fd) < 0)
+		return sk_err_set(e, EX_IOERR, "%s: fsync: %s", d->tmp_path, strerror(errno));
+	d->fd = -1;
+	if (close(fd) < 0)
+		return sk_err_set(e, EX_IOERR, "%s: %s", d->tmp_path, strerror(errno));
+	return sk_fsync_dir(d->staging, e);
+}
+
+/* Step 2: the intent to publish and the cursors, in one transaction. */
+static int record_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)
+{
+	if (sk_state_begin(k->state, e) < 0)
+		return -1;
+	if (sk_state_stage_part(k->state, k->name, d->dir, d->tmp_path, d->final_path, e) < 0 ||
+	    sk_state_put_cursors(k->state, k->name, cs, rows, e) < 0 ||
+	    sk_state_commit(k->state, e) < 0) {
+		sk_state_rollback(k->state);
+		return -1;
+	}
+	return 0;
+}
+
+struct unstage_arg {
+	sk_state *state;
+	const char *tmp;
+	sk_err *e;
+	int failed;
+};
+
+static int unstage_mine(void *arg, int64_t id, const char *tmp, const char *final)
+{
+	struct unstage_arg *u = arg;
+
+	if (strcmp(tmp, u->tmp) != 0)
+		return 0;
+	if (sk_state_unstage_part(u->state, id, u->e) < 0) {
+		u->failed = 1;
+		return 1;
+	}
+	return 1;
+}
+
+/* Step 5: forget the intent, the part is published. */
+static int unstage_part(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	struct unstage_arg u = { k->state, d->tmp_path, e, 0 };
+
+	if (sk_state_each_staged_part(k->state, d->dir, unstage_mine, &u, e) < 0 || u.failed)
+		return -1;
+	return 0;
+}
+
+static int publish_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)
+{
+	if (!k->schema_stored) {
+		if (sk_schema_save(k->schema, d->schema_path, e) < 0)
+			return -1;
+		k->schema_stored = 1;
+	}
+	if (seal_part(d, e) < 0)
+		return -1;
+	if (k->state && record_part(k, d, cs, rows, e) < 0)
+		return -1;
+	if (rename(d->tmp_path, d->final_path) < 0)
+		return sk_err_set(e, EX_IOERR, "%s: publishing %s: %s", k->label, d->final_path, strerror(errno));
+	if (sk_fsync_dir(d->dir, e) < 0)
+		return -1;
+	if (k->state && unstage_part(k, d, e) < 0)
+		return -1;
+	d->next_part++;
+	return 0;
+}
+
+static int dataset_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e)
+{
+	struct dataset *d = k->impl;
+	sk_cursorset *none = NULL;
+	int rc;
+
+	if (k->state && cs == NULL && (cs = none = sk_cursorset_new()) == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	if (d->fd >= 0)
+		rc = publish_part(k, d, cs, rows, e);
+	else if (k->state && sk_cursorset_count(cs) > 0)
+		rc = sk_state_checkpoint(k->state, k->name, cs, 0, e);
+	else
+		rc = 0;
+	sk_cursorset_free(none);
+	return rc;
+}
+
+static void dataset_close(sk_sink *k)
+{
+	dataset_free(k->impl);
+}
+
+const struct sk_sink_ops sk_sink_dataset_ops = {
+	.kind = "dataset",
+	.open = dataset_open,
+	.write = dataset_write,
+	.flush = NULL,
+	.checkpoint = dataset_checkpoint,
+	.close = dataset_close,
+};

@@ -1,0 +1,32 @@
+/* sink_impl.h - for modules that implement a sink. */
+#ifndef SK_SINK_IMPL_H
+#define SK_SINK_IMPL_H
+
+#include "sink.h"
+
+struct sk_sink_ops {
+	const char *kind;
+	/* Set k->impl, and k->schema / k->keeps_schema as the module needs. */
+	int (*open)(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, sk_err *e);
+	int (*write)(sk_sink *k, json_object *row, sk_err *e);
+	int (*flush)(sk_sink *k, sk_err *e);                        /* may be NULL */
+	int (*checkpoint)(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e);
+	void (*close)(sk_sink *k);
+};
+
+struct sk_sink {
+	const struct sk_sink_ops *ops;
+	char *label;            /* the endpoint as the user wrote it, for messages */
+	const char *name;       /* recipe name, or NULL */
+	sk_state *state;        /* open when name is set */
+	sk_schema *schema;      /* owned; NULL: rows are written as they are */
+	int keeps_schema;       /* the sink stores the schema (datasets) */
+	int schema_stored;      /* ... and it is stored already */
+	void *impl;
+};
+
+extern const struct sk_sink_ops sk_sink_stdout_ops;
+extern const struct sk_sink_ops sk_sink_file_ops;
+extern const struct sk_sink_ops sk_sink_dataset_ops;
+
+#endif

@@ -1,0 +1,610 @@
+/* test-state.c - the state store: one SQLite file shared by the programs
+ * of a pipeline (lib/state.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "tap.h"
+#include "state.h"
+#include "util.h"
+
+static char dir[] = "/tmp/test-state-XXXXXX";
+
+static char *path_in(const char *name)
+{
+	char *p = malloc(strlen(dir) + strlen(name) + 2);
+
+	if (p == NULL)
+		abort();
+	sprintf(p, "%s/%s", dir, name);
+	return p;
+}
+
+static sk_state *open_ok(const char *path)
+{
+	sk_state *st = NULL;
+	sk_err e = { 0 };
+
+	if (sk_state_open(path, &st, &e) < 0) {
+		printf("# open %s: %s\n", path, e.msg);
+		return NULL;
+	}
+	return st;
+}
+
+static long long pragma_int(sk_state *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(sk_state_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The first column of the first row as text (static buffer). */
+static const char *query_text(sk_state *st, const char *sql)
+{
+	static char buf[256];
+	sqlite3_stmt *s;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(sk_state_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return "(prepare failed)";
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return buf;
+}
+
+static int file_mode(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) < 0 ? -1 : (int)(sb.st_mode & 07777);
+}
+
+/* The stored position, or "(none)" / "(error)". The result is static. */
+static const char *position(sk_state *st, const char *name, const char *source, const char *part)
+{
+	static char buf[sizeof ((sk_err *)0)->msg + 16];
+	sk_err e = { 0 };
+	char *pos = NULL;
+	int rc = sk_state_get_position(st, name, source, part, &pos, &e);
+
+	if (rc < 0)
+		snprintf(buf, sizeof buf, "(error: %s)", e.msg);
+	else if (rc == 0)
+		snprintf(buf, sizeof buf, "(none)");
+	else
+		snprintf(buf, sizeof buf, "%s", pos);
+	free(pos);
+	return buf;
+}
+
+static void test_create(void)
+{
+	char *path = path_in("sub/dir/state.db"), *wal = path_in("sub/dir/state.db-wal");
+	char *shm = path_in("sub/dir/state.db-shm");
+	sk_err e = { 0 };
+	sk_state *st = open_ok(path);
+
+	ok(st != NULL, "open creates the file and its parent directories");
+	if (st == NULL)
+		goto out;
+	is_int(file_mode(path), 0600, "the file is created mode 0600");
+	is_str(query_text(st, "PRAGMA journal_mode"), "wal", "the store is in WAL mode");
+	is_int(pragma_int(st, "PRAGMA synchronous"), 2, "synchronous is FULL");
+	ok(pragma_int(st, "PRAGMA busy_timeout") > 0, "busy_timeout is set");
+	is_int(pragma_int(st, "PRAGMA user_version"), 1, "the schema version is recorded in user_version");
+	is_int(pragma_int(st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+	                      " ('positions', 'checkpoints', 'staged_parts', 'attempts', 'settings')"), 5,
+	       "positions, checkpoints, staged_parts, attempts and settings exist");
+	is_str(sk_state_path(st), path, "sk_state_path is the path opened");
+	ok(sk_state_set_position(st, "r", "s", "0", "1", &e) == 0, "a first write");
+	is_int(file_mode(wal), 0600, "the -wal file is mode 0600 too");
+	is_int(file_mode(shm), 0600, "the -shm file is mode 0600 too");
+	sk_state_close(st);
+
+	st = open_ok(path);
+	ok(st != NULL, "a second open of an existing store");
+	is_str(st ? position(st, "r", "s", "0") : NULL, "1", "what was written is there after reopening");
+	is_int(st ? pragma_int(st, "PRAGMA user_version") : 0, 1, "reopening keeps the schema version");
+	sk_state_close(st);
+out:
+	free(path);
+	free(wal);
+	free(shm);
+}
+
+static void test_migrate_foreign(void)
+{
+	char *path = path_in("foreign.db");
+	sqlite3 *db = NULL;
+	sk_state *st;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1)", NULL, NULL, NULL) != SQLITE_OK)
+		ok(0, "create an SQLite file at schema version 0: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	st = open_ok(path);
+	ok(st != NULL, "an SQLite file at schema version 0 opens");
+	is_int(st ? pragma_int(st, "PRAGMA user_version") : 0, 1, "and is migrated forward");
+	is_int(st ? pragma_int(st, "SELECT count(*) FROM notes") : 0, 1, "keeping what it held");
+	sk_state_close(st);
+	free(path);
+}
+
+static void test_default_path(void)
+{
+	char *p;
+
+	setenv("STREAMKIT_STATE", "/x/state.db", 1);
+	p = sk_state_default_path();
+	is_str(p, "/x/state.db", "$STREAMKIT_STATE is the default path");
+	free(p);
+	unsetenv("STREAMKIT_STATE");
+	setenv("XDG_STATE_HOME", "/xdg", 1);
+	p = sk_state_default_path();
+	is_str(p, "/xdg/streamkit/state.db", "else $XDG_STATE_HOME/streamkit/state.db");
+	free(p);
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", "/home/u", 1);
+	p = sk_state_default_path();
+	is_str(p, "/home/u/.local/state/streamkit/state.db", "else ~/.local/state/streamkit/state.db");
+	free(p);
+}
+
+static void test_positions(void)
+{
+	char *path = path_in("positions.db");
+	sk_state *st = open_ok(path);
+	sk_err e = { 0 };
+	char *pos = (char *)"untouched";
+	int64_t before = sk_wall_ms();
+
+	if (!ok(st != NULL, "open a store for positions"))
+		goto out;
+	is_int(sk_state_get_position(st, "r", "file:/a", "0", &pos, &e), 0, "no position: get returns 0");
+	is_str(pos, "untouched", "and leaves *pos alone");
+	is_int(sk_state_set_position(st, "r", "file:/a", "0", "100", &e), 0, "set a position");
+	is_str(position(st, "r", "file:/a", "0"), "100", "get returns it");
+	is_int(sk_state_set_position(st, "r", "file:/a", "0", "250", &e), 0, "set it again");
+	is_str(position(st, "r", "file:/a", "0"), "250", "the new position replaces the old");
+	is_int(pragma_int(st, "SELECT count(*) FROM positions"), 1, "one row per (name, source, partition)");
+	ok(pragma_int(st, "SELECT updated_ms FROM positions") >= before, "updated_ms is the wall clock");
+
+	sk_state_set_position(st, "r", "file:/a", "1", "7", &e);
+	sk_state_set_position(st, "r", "file:/b", "0", "8", &e);
+	sk_state_set_position(st, "other", "file:/a", "0", "9", &e);
+	is_str(position(st, "r", "file:/a", "1"), "7", "partitions are apart");
+	is_str(position(st, "other", "file:/a", "0"), "9", "names are apart");
+
+	is_int(sk_state_delete_positions(st, "r", "file:/a", "1", &e), 1, "delete one partition");
+	is_str(position(st, "r", "file:/a", "1"), "(none)", "that partition is gone");
+	is_str(position(st, "r", "file:/a", "0"), "250", "the other partition stays");
+	sk_state_set_position(st, "r", "file:/a", "1", "7", &e);
+	is_int(sk_state_delete_positions(st, "r", "file:/a", NULL, &e), 2, "delete every partition of a source");
+	is_str(position(st, "r", "file:/b", "0"), "8", "another source stays");
+	is_int(sk_state_delete_positions(st, "r", NULL, NULL, &e), 1, "delete everything of a name");
+	is_str(position(st, "r", "file:/b", "0"), "(none)", "its positions are gone");
+	is_str(position(st, "other", "file:/a", "0"), "9", "another name's position stays");
+	is_int(sk_state_delete_positions(st, "nobody", NULL, NULL, &e), 0, "deleting nothing returns 0");
+	sk_state_close(st);
+out:
+	free(path);
+}
+
+struct seen {
+	char text[1024];
+	int n;
+};
+
+static int collect_position(void *arg, const char *name, const char *source, const char *partition,
+                            const char *pos, int64_t updated_ms)
+{
+	struct seen *s = arg;
+	size_t len = strlen(s->text);
+
+	snprintf(s->text + len, sizeof s->text - len, "%s%s|%s|%s=%s", s->n++ ? " " : "", name, source,
+	         partition, pos);
+	return 0;
+}
+
+static int stop_after_one(void *arg, const char *name, const char *source, const char *partition,
+                          const char *pos, int64_t updated_ms)
+{
+	(*(int *)arg)++;
+	return 7;
+}
+
+static void test_each_position(void)
+{
+	char *path = path_in("each.db");
+	sk_state *st = open_ok(path);
+	struct seen s = { "", 0 };
+	sk_err e = { 0 };
+	int calls = 0;
+
+	if (!ok(st != NULL, "open a store for each_position"))
+		goto out;
+	sk_state_set_position(st, "b", "kafka:t", "10", "1", &e);
+	sk_state_set_position(st, "b", "kafka:t", "2", "2", &e);
+	sk_state_set_position(st, "a", "file:/z", "0", "3", &e);
+	sk_state_set_position(st, "b", "kafka:t", "1", "4", &e);
+	sk_state_set_position(st, "b", "file:/y", "0", "5", &e);
+	is_int(sk_state_each_position(st, NULL, collect_position, &s, &e), 0, "each_position over every name");
+	is_str(s.text, "a|file:/z|0=3 b|file:/y|0=5 b|kafka:t|1=4 b|kafka:t|2=2 b|kafka:t|10=1",
+	       "ordered by name, source, then partition in numeric order");
+	s.text[0] = '\0';
+	s.n = 0;
+	sk_state_each_position(st, "a", collect_position, &s, &e);
+	is_str(s.text, "a|file:/z|0=3", "each_position of one name");
+	is_int(sk_state_each_position(st, NULL, stop_after_one, &calls, &e), 7,
+	       "a non-zero return of the callback stops the walk and is returned");
+	is_int(calls, 1, "after one call");
+	sk_state_close(st);
+out:
+	free(path);
+}
+
+static sk_cursorset *cursors(const char *a, const char *b)
+{
+	sk_cursorset *cs = sk_cursorset_new();
+	sk_err e = { 0 };
+
+	if (cs == NULL)
+		abort();
+	if (a)
+		sk_cursorset_add(cs, a, strlen(a), &e);
+	if (b)
+		sk_cursorset_add(cs, b, strlen(b), &e);
+	return cs;
+}
+
+struct history {
+	int n;
+	int64_t first_id, rows;
+	char name[64], cursors[512];
+};
+
+static int collect_checkpoint(void *arg, int64_t id, const char *name, int64_t at_ms, int64_t rows,
+                              const char *cs)
+{
+	struct history *h = arg;
+
+	if (h->n++ == 0) {
+		h->first_id = id;
+		h->rows = rows;
+		snprintf(h->name, sizeof h->name, "%s", name);
+		snprintf(h->cursors, sizeof h->cursors, "%s", cs);
+	}
+	return 0;
+}
+
+/* 1 when text is a JSON array of exactly the strings a and b (b may be NULL). */
+static int json_array_of(const char *text, const char *a, const char *b)
+{
+	json_object *o = json_tokener_parse(text);
+	size_t want = b ? 2 : 1;
+	int good = o && json_object_is_type(o, json_type_array) && json_object_array_length(o) == want &&
+	           strcmp(json_object_get_string(json_object_array_get_idx(o, 0)), a) == 0 &&
+	           (b == NULL || strcmp(json_object_get_string(json_object_array_get_idx(o, 1)), b) == 0);
+
+	json_object_put(o);
+	return good;
+}
+
+static void test_cursors(void)
+{
+	char *path = path_in("cursors.db");
+	sk_state *st = open_ok(path);
+	sk_cursorset *cs = cursors("file:/in:0:10", "kafka:t:3:99");
+	struct history h = { 0 };
+	sk_err e = { 0 };
+
+	if (!ok(st != NULL, "open a store for cursors"))
+		goto out;
+	is_int(sk_state_begin(st, &e), 0, "begin a transaction");
+	is_int(sk_state_put_cursors(st, "r", cs, 5, &e), 0, "put_cursors inside it");
+	is_str(position(st, "r", "file:/in", "0"), "10", "the transaction sees its own positions");
+	sk_state_rollback(st);
+	is_str(position(st, "r", "file:/in", "0"), "(none)", "after rollback no position is left");
+	is_str(position(st, "r", "kafka:t", "3"), "(none)", "of any cursor");
+	sk_state_each_checkpoint(st, "r", 0, collect_checkpoint, &h, &e);
+	is_int(h.n, 0, "and no checkpoint record");
+
+	is_int(sk_state_checkpoint(st, "r", cs, 5, &e), 0, "checkpoint commits the cursors");
+	is_str(position(st, "r", "file:/in", "0"), "10", "the file partition's position is stored");
+	is_str(position(st, "r", "kafka:t", "3"), "99", "the kafka partition's position is stored");
+	sk_state_each_checkpoint(st, "r", 0, collect_checkpoint, &h, &e);
+	is_int(h.n, 1, "one checkpoint record");
+	is_int(h.rows, 5, "with its number of rows");
+	is_str(h.name, "r", "and its name");
+	ok(json_array_of(h.cursors, "file:/in:0:10", "kafka:t:3:99"),
+	   "its cursors are a JSON array of the cursors committed");
+	if (!json_array_of(h.cursors, "file:/in:0:10", "kafka:t:3:99"))
+		printf("#   cursors: %s\n", h.cursors);
+
+	sk_cursorset_free(cs);
+	cs = cursors("file:/in:0:20", NULL);
+	sk_state_checkpoint(st, "r", cs, 1, &e);
+	memset(&h, 0, sizeof h);
+	sk_state_each_checkpoint(st, "r", 0, collect_checkpoint, &h, &e);
+	is_int(h.n, 2, "a second checkpoint adds a record");
+	is_int(h.rows, 1, "the newest comes first");
+	ok(json_array_of(h.cursors, "file:/in:0:20", NULL), "a checkpoint of one cursor: an array of one");
+	is_str(position(st, "r", "kafka:t", "3"), "99", "a partition missing from a checkpoint keeps its position");
+	memset(&h, 0, sizeof h);
+	sk_state_each_checkpoint(st, "r", 1, collect_checkpoint, &h, &e);
+	is_int(h.n, 1, "each_checkpoint honours its limit");
+
+	is_int(sk_state_checkpoint(st, "r", NULL, 0, &e), 0, "a checkpoint without cursors");
+	memset(&h, 0, sizeof h);
+	sk_state_each_checkpoint(st, "r", 1, collect_checkpoint, &h, &e);
+	is_str(h.cursors, "[]", "records an empty array");
+
+	is_int(sk_state_reset_name(st, "r", &e), 0, "reset_name");
+	memset(&h, 0, sizeof h);
+	sk_state_each_checkpoint(st, "r", 0, collect_checkpoint, &h, &e);
+	is_int(h.n, 0, "forgets the history of the name");
+	is_str(position(st, "r", "file:/in", "0"), "(none)", "and its positions");
+	sk_state_close(st);
+out:
+	sk_cursorset_free(cs);
+	free(path);
+}
+
+static void test_history_bounded(void)
+{
+	char *path = path_in("history.db");
+	sk_state *st = open_ok(path);
+	sk_cursorset *cs = cursors("s:0:1", NULL);
+	struct history h = { 0 };
+	sk_err e = { 0 };
+	int i, failed = 0;
+
+	if (!ok(st != NULL, "open a store for the history"))
+		goto out;
+	sk_state_checkpoint(st, "quiet", cs, 1, &e);
+	sk_state_begin(st, &e);
+	for (i = 0; i < 1200; i++)
+		failed += sk_state_put_cursors(st, "busy", cs, i, &e) < 0;
+	is_int(sk_state_commit(st, &e), 0, "1200 checkpoints of one name");
+	is_int(failed, 0, "every put_cursors succeeded");
+	ok(pragma_int(st, "SELECT count(*) FROM checkpoints WHERE name = 'busy'") <= 1064,
+	   "the history of a name is bounded");
+	sk_state_each_checkpoint(st, "busy", 1, collect_checkpoint, &h, &e);
+	is_int(h.rows, 1199, "the newest record is kept");
+	is_int(pragma_int(st, "SELECT count(*) FROM checkpoints WHERE name = 'quiet'"), 1,
+	       "another name's history is untouched");
+	sk_state_close(st);
+out:
+	sk_cursorset_free(cs);
+	free(path);
+}
+
+struct names {
+	char text[256];
+};
+
+static int collect_name(void *arg, const char *name, int64_t positions, int64_t last_ms)
+{
+	struct names *n = arg;
+	size_t len = strlen(n->text);
+
+	snprintf(n->text + len, sizeof n->text - len, "%s%s:%lld:%s", len ? " " : "", name,
+	         (long long)positions, last_ms > 0 ? "t" : "none");
+	return 0;
+}
+
+static void test_each_name(void)
+{
+	char *path = path_in("names.db");
+	sk_state *st = open_ok(path);
+	sk_cursorset *cs = cursors("s:0:1", "s:1:1");
+	struct names n = { "" };
+	sk_err e = { 0 };
+
+	if (!ok(st != NULL, "open a store for names"))
+		goto out;
+	sk_state_checkpoint(st, "b", cs, 2, &e);
+	sk_state_set_position(st, "a", "s", "0", "5", &e);
+	is_int(sk_state_each_name(st, collect_name, &n, &e), 0, "each_name");
+	is_str(n.text, "a:1:none b:2:t", "names in order with their positions and last checkpoint");
+	sk_state_close(st);
+out:
+	sk_cursorset_free(cs);
+	free(path);
+}
+
+struct parts {
+	int n;
+	int64_t first_id;
+	char text[512];
+};
+
+static int collect_part(void *arg, int64_t id, const char *tmp, const char *final)
+{
+	struct parts *p = arg;
+	size_t len = strlen(p->text);
+
+	if (p->n++ == 0)
+		p->first_id = id;
+	snprintf(p->text + len, sizeof p->text - len, "%s%s>%s", len ? " " : "", tmp, final);
+	return 0;
+}
+
+static void test_staged_parts(void)
+{
+	char *path = path_in("parts.db");
+	sk_state *st = open_ok(path);
+	struct parts p = { 0 };
+	sk_err e = { 0 };
+
+	if (!ok(st != NULL, "open a store for staged parts"))
+		goto out;
+	is_int(sk_state_stage_part(st, "r", "/d", "/d/.tmp-1", "/d/part-1", &e), 0, "stage a part");
+	sk_state_stage_part(st, "r", "/d", "/d/.tmp-2", "/d/part-2", &e);
+	sk_state_stage_part(st, NULL, "/other", "/other/.tmp-1", "/other/part-1", &e);
+	sk_state_begin(st, &e);
+	sk_state_stage_part(st, "r", "/d", "/d/.tmp-3", "/d/part-3", &e);
+	sk_state_rollback(st);
+	is_int(sk_state_each_staged_part(st, "/d", collect_part, &p, &e), 0, "each_staged_part");
+	is_str(p.text, "/d/.tmp-1>/d/part-1 /d/.tmp-2>/d/part-2",
+	       "the dataset's parts in staging order, without the one rolled back or another dataset's");
+	is_int(sk_state_unstage_part(st, p.first_id, &e), 0, "unstage a part");
+	memset(&p, 0, sizeof p);
+	sk_state_each_staged_part(st, "/d", collect_part, &p, &e);
+	is_str(p.text, "/d/.tmp-2>/d/part-2", "it is no longer listed");
+	memset(&p, 0, sizeof p);
+	sk_state_each_staged_part(st, "/other", collect_part, &p, &e);
+	is_int(p.n, 1, "a part staged without a name is kept");
+	sk_state_close(st);
+out:
+	free(path);
+}
+
+static void test_two_handles(void)
+{
+	char *path = path_in("shared.db");
+	sk_state *a = open_ok(path), *b = open_ok(path);
+	sk_cursorset *cs = cursors("s:0:1", NULL);
+	sk_err e = { 0 };
+	int ready[2], status = -1;
+	pid_t pid;
+	char c;
+
+	if (!ok(a && b, "two handles on one file"))
+		goto out;
+	is_int(sk_state_set_position(a, "r", "s", "0", "1", &e), 0, "the first writes");
+	is_int(sk_state_set_position(b, "r", "s", "1", "2", &e), 0, "the second writes");
+	is_str(position(b, "r", "s", "0"), "1", "the second sees the first's write");
+	is_str(position(a, "r", "s", "1"), "2", "the first sees the second's write");
+
+	/* Another process holds the write lock for a while: a checkpoint waits
+	 * for it (busy_timeout) instead of failing with "database is locked". */
+	if (pipe(ready) < 0 || (pid = fork()) < 0) {
+		ok(0, "pipe and fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		sk_state *st = NULL;
+		struct timespec hold = { 0, 300 * 1000000L };
+		int rc = 1;
+
+		close(ready[0]);
+		if (sk_state_open(path, &st, &e) == 0 && sk_state_begin(st, &e) == 0 &&
+		    sk_state_set_position(st, "child", "s", "0", "3", &e) == 0 &&
+		    write(ready[1], "x", 1) == 1) {
+			nanosleep(&hold, NULL);
+			rc = sk_state_commit(st, &e) == 0 ? 0 : 1;
+		}
+		_exit(rc);
+	}
+	close(ready[1]);
+	is_int(read(ready[0], &c, 1), 1, "another process holds the write lock");
+	close(ready[0]);
+	is_int(sk_state_checkpoint(a, "r", cs, 1, &e), 0, "a checkpoint meanwhile waits and succeeds");
+	if (e.msg[0])
+		printf("#   error: %s\n", e.msg);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process committed");
+	is_str(position(a, "child", "s", "0"), "3", "its write is there");
+	is_str(position(b, "r", "s", "0"), "1", "and so is the checkpoint");
+out:
+	sk_cursorset_free(cs);
+	sk_state_close(a);
+	sk_state_close(b);
+	free(path);
+}
+
+static void test_bad_files(void)
+{
+	char *junk = path_in("junk.db"), *plain = path_in("plain"), *under = path_in("plain/state.db");
+	char *newer = path_in("newer.db");
+	sk_state *st = NULL;
+	sk_err e = { 0 };
+	int fd;
+
+	fd = open(junk, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0) {
+		for (int i = 0; i < 64; i++)
+			if (write(fd, "this is not an sqlite database ", 31) != 31)
+				break;
+		close(fd);
+	}
+	is_int(sk_state_open(junk, &st, &e), -1, "a file that is not SQLite is refused");
+	ok(st == NULL, "and nothing is returned");
+	is_int(e.code, EX_CONFIG, "as a configuration error (78)");
+	ok(strstr(e.msg, junk) != NULL, "the message names the file: %s", e.msg);
+	ok(strstr(e.msg, "not a database") != NULL, "and says what is wrong");
+
+	fd = open(plain, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		close(fd);
+	sk_err_clear(&e);
+	is_int(sk_state_open(under, &st, &e), -1, "a store under a regular file cannot be created");
+	ok(e.code == EX_IOERR || e.code == EX_CANTCREAT, "an I/O error: %d", e.code);
+	ok(strstr(e.msg, "plain") != NULL, "the message names the place: %s", e.msg);
+
+	sk_err_clear(&e);
+	is_int(sk_state_open(dir, &st, &e), -1, "a directory is not a store");
+	ok(strstr(e.msg, dir) != NULL, "the message names it: %s", e.msg);
+
+	st = open_ok(newer);
+	if (st) {
+		sqlite3_exec(sk_state_db(st), "PRAGMA user_version = 99", NULL, NULL, NULL);
+		sk_state_close(st);
+		st = NULL;
+	}
+	sk_err_clear(&e);
+	is_int(sk_state_open(newer, &st, &e), -1, "a store of a newer schema version is refused");
+	is_int(e.code, EX_CONFIG, "as a configuration error");
+	ok(strstr(e.msg, "newer") != NULL, "saying so: %s", e.msg);
+	free(junk);
+	free(plain);
+	free(under);
+	free(newer);
+}
+
+int main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	test_create();
+	test_migrate_foreign();
+	test_default_path();
+	test_positions();
+	test_each_position();
+	test_cursors();
+	test_history_bounded();
+	test_each_name();
+	test_staged_parts();
+	test_two_handles();
+	test_bad_files();
+	if (tap_failed == 0) {
+		char cmd[sizeof dir + 16];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	} else {
+		printf("# files kept in %s\n", dir);
+	}
+	return tap_done();
+}

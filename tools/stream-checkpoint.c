@@ -1,0 +1,1085 @@
+/* stream-checkpoint - the state store's command line: show, list, history,
+ * set, reset and lag; and commit, a pass-through filter that checkpoints
+ * the cursors of the lines it has written out (at-least-once delivery for
+ * any script that prints what it has finished). */
+/* realpath is POSIX 2008 base, but glibc declares it only for X/Open. */
+#define _XOPEN_SOURCE 700
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cursor.h"
+#include "err.h"
+#include "json.h"
+#include "lines.h"
+#include "state.h"
+#include "util.h"
+
+static const char usage_text[] =
+	"usage: stream-checkpoint [--state PATH] [--json] COMMAND [ARGS]\n"
+	"\n"
+	"  show [NAME]                  committed positions (of every name without NAME)\n"
+	"  list                         names, their number of positions, last checkpoint\n"
+	"  history NAME [--limit N]     the newest checkpoints, newest first\n"
+	"  set NAME CURSOR              resume right after CURSOR (SOURCE:PARTITION:POSITION)\n"
+	"  set NAME --source S --partition P --position X\n"
+	"  reset NAME [--source S [--partition P]]\n"
+	"                               forget positions (and history, without --source)\n"
+	"  lag NAME                     how far each partition is behind its source\n"
+	"  commit NAME [--checkpoint-rows N] [--checkpoint-interval T]\n"
+	"              [--on-error fail|skip] [--max-line SIZE]\n"
+	"                               copy stdin to stdout, commit the cursors written\n"
+	"\n"
+	"  --state PATH   state store (default $STREAMKIT_STATE,\n"
+	"                 else $XDG_STATE_HOME/streamkit/state.db)\n"
+	"  --name NAME    default NAME (default $STREAMKIT_NAME)\n"
+	"  --json         one JSON object per line instead of a table\n"
+	"  -q, --quiet    no warnings     -v, --verbose   more detail\n"
+	"  --help, --version\n";
+
+enum {
+	OPT_STATE = 256, OPT_NAME, OPT_JSON, OPT_LIMIT, OPT_SOURCE, OPT_PARTITION,
+	OPT_POSITION, OPT_ROWS, OPT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "partition", required_argument, NULL, OPT_PARTITION },
+	{ "position", required_argument, NULL, OPT_POSITION },
+	{ "checkpoint-rows", required_argument, NULL, OPT_ROWS },
+	{ "checkpoint-interval", required_argument, NULL, OPT_INTERVAL },
+	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options that belong to one command: a bit each, to refuse them elsewhere. */
+enum {
+	F_LIMIT = 1 << 0, F_SOURCE = 1 << 1, F_PARTITION = 1 << 2, F_POSITION = 1 << 3,
+	F_ROWS = 1 << 4, F_INTERVAL = 1 << 5, F_ON_ERROR = 1 << 6, F_MAX_LINE = 1 << 7,
+};
+
+struct opts {
+	const char *state_path;      /* NULL: the default */
+	const char *name;            /* --name, else $STREAMKIT_NAME */
+	int json;
+	unsigned given;              /* F_* bits of the options given */
+	uint64_t limit;
+	const char *source, *partition, *position;
+	uint64_t checkpoint_rows;
+	int64_t checkpoint_interval_ms;
+	int skip_bad;                /* --on-error=skip */
+	uint64_t max_line;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct opts *o, int argc, char **argv);
+	unsigned allowed;            /* F_* bits */
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sk_error("%s (see --help)", msg);
+	return EX_USAGE;
+}
+
+/* The NAME argument, else --name / $STREAMKIT_NAME; NULL when neither. */
+static const char *name_arg(const struct opts *o, int argc, char **argv, int i)
+{
+	const char *name = i < argc ? argv[i] : o->name;
+
+	return name && *name ? name : NULL;
+}
+
+static int stdout_epipe;      /* the reader of stdout went away: a clean stop */
+
+/* Close stdout, checking it: EPIPE is a clean stop, anything else an error
+ * (unless one was reported already). */
+static int finish_stdout(int status)
+{
+	int failed, err;
+
+	errno = 0;
+	failed = fflush(stdout) == EOF || ferror(stdout);
+	err = errno;
+	if (fclose(stdout) == EOF && !failed) {
+		failed = 1;
+		err = errno;
+	}
+	if (!failed || status != 0 || stdout_epipe || err == EPIPE)
+		return status;
+	sk_error("stdout: %s", strerror(err ? err : EIO));
+	return EX_IOERR;
+}
+
+static int open_state(const struct opts *o, sk_state **st)
+{
+	sk_err e = { 0 };
+
+	if (sk_state_open(o->state_path, st, &e) < 0)
+		return sk_fail(&e);
+	return 0;
+}
+
+/* A file source written with a relative path names the file as the readers
+ * do: "file:" and its real path. Other sources are taken as they are. */
+static int canonical_source(const char *s, char **out, sk_err *e)
+{
+	char *abs;
+
+	if (strncmp(s, "file:", 5) != 0 || s[5] == '/') {
+		if ((*out = strdup(s)) == NULL)
+			return sk_err_set(e, EX_OSERR, "out of memory");
+		return 0;
+	}
+	if ((abs = realpath(s + 5, NULL)) == NULL)
+		return sk_err_set(e, EX_USAGE, "%s: %s", s, strerror(errno));
+	*out = malloc(strlen(abs) + 6);
+	if (*out == NULL) {
+		free(abs);
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	}
+	strcpy(*out, "file:");
+	strcat(*out, abs);
+	free(abs);
+	return 0;
+}
+
+static int check_partition(const char *p, sk_err *e)
+{
+	if (*p == '\0' || strchr(p, ':'))
+		return sk_err_set(e, EX_USAGE, "invalid partition '%s' (not empty, no ':')", p);
+	return 0;
+}
+
+static int check_position(const char *source, const char *pos, sk_err *e)
+{
+	uint64_t n;
+
+	if (*pos == '\0' || strchr(pos, ':'))
+		return sk_err_set(e, EX_USAGE, "invalid position '%s' (not empty, no ':')", pos);
+	if (strncmp(source, "file:", 5) == 0 && sk_parse_count(pos, &n, NULL) < 0)
+		return sk_err_set(e, EX_USAGE, "invalid position '%s' for %s (expected a byte offset)",
+		                  pos, source);
+	return 0;
+}
+
+static void format_time(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "-");
+}
+
+/* A table printed with aligned columns once every row is known. */
+struct table {
+	size_t ncols, nrows;
+	char **cells;                /* nrows * ncols strings */
+	size_t cap;
+	int failed;                  /* out of memory */
+};
+
+static void table_row(struct table *t, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (t->failed)
+		return;
+	if ((t->nrows + 1) * t->ncols > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : t->ncols * 16;
+		char **cells = realloc(t->cells, cap * sizeof *cells);
+		if (cells == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->cells = cells;
+		t->cap = cap;
+	}
+	va_start(ap, t);
+	for (i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+		char *c = strdup(s ? s : "-");
+		if (c == NULL)
+			t->failed = 1;
+		t->cells[t->nrows * t->ncols + i] = c;
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+static void table_print(const struct table *t)
+{
+	size_t width[8] = { 0 }, r, c;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			size_t n = strlen(t->cells[r * t->ncols + c]);
+			if (n > width[c])
+				width[c] = n;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			if (c + 1 < t->ncols)
+				printf("%-*s  ", (int)width[c], s);
+			else
+				printf("%s\n", s);
+		}
+	}
+}
+
+static void table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* What show, list, history and lag print: a table, or JSON lines. */
+struct listing {
+	const struct opts *o;
+	struct table t;
+	sk_buf b;            /* the JSON line being built */
+	int64_t n;           /* rows seen */
+	sk_json *json;       /* history: to embed the cursors array */
+	int werr;            /* errno of a failed write to stdout */
+	int nomem;
+};
+
+static void json_begin(struct listing *l)
+{
+	sk_buf_reset(&l->b);
+	if (sk_buf_addc(&l->b, '{') < 0)
+		l->nomem = 1;
+}
+
+/* End the JSON line and print it; non-zero stops the iteration. */
+static int json_end(struct listing *l)
+{
+	if (l->nomem || sk_buf_adds(&l->b, "}\n") < 0)
+		return l->nomem = 1;
+	if (fwrite(l->b.p, 1, l->b.len, stdout) != l->b.len) {
+		l->werr = errno ? errno : EIO;
+		stdout_epipe = l->werr == EPIPE;
+		return 1;
+	}
+	return 0;
+}
+
+/* A "key":"value" member (null when value is NULL). */
+static void json_str(struct listing *l, const char *key, const char *value)
+{
+	sk_buf *b = &l->b;
+
+	if (sk_buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", key) < 0 ||
+	    (value ? sk_json_add_string(b, value, strlen(value)) : sk_buf_adds(b, "null")) < 0)
+		l->nomem = 1;
+}
+
+static void json_int(struct listing *l, const char *key, int64_t v)
+{
+	sk_buf *b = &l->b;
+
+	if (sk_buf_printf(b, "%s\"%s\":%lld", b->len > 1 ? "," : "", key, (long long)v) < 0)
+		l->nomem = 1;
+}
+
+/* The exit status of a listing once the state store has been walked. */
+static int listing_finish(struct listing *l, int rc, const sk_err *e)
+{
+	int status = 0;
+
+	if (l->werr) {
+		if (l->werr != EPIPE) {
+			sk_error("stdout: %s", strerror(l->werr));
+			status = EX_IOERR;
+		}
+	} else if (l->nomem || l->t.failed) {
+		sk_error("out of memory");
+		status = EX_OSERR;
+	} else if (rc < 0) {
+		status = sk_fail(e);
+	} else if (l->t.nrows > 1) {
+		table_print(&l->t);
+	}
+	table_free(&l->t);
+	sk_buf_free(&l->b);
+	return status;
+}
+
+/* --- show --- */
+
+static int show_one(void *arg, const char *name, const char *source, const char *partition,
+                    const char *position, int64_t updated_ms)
+{
+	struct listing *l = arg;
+	char when[64];
+
+	l->n++;
+	if (l->o->json) {
+		json_begin(l);
+		json_str(l, "name", name);
+		json_str(l, "source", source);
+		json_str(l, "partition", partition);
+		json_str(l, "position", position);
+		json_int(l, "updated_ms", updated_ms);
+		return json_end(l);
+	}
+	format_time(updated_ms, when, sizeof when);
+	table_row(&l->t, name, source, partition, position, when);
+	return l->t.failed;
+}
+
+static int cmd_show(struct opts *o, int argc, char **argv)
+{
+	struct listing l = { .o = o, .t = { .ncols = 5 } };
+	const char *name = name_arg(o, argc, argv, 0);
+	sk_state *st;
+	sk_err e = { 0 };
+	int status, rc;
+
+	if (argc > 1)
+		return usage_error("show: too many arguments");
+	if ((status = open_state(o, &st)) != 0)
+		return status;
+	table_row(&l.t, "NAME", "SOURCE", "PARTITION", "POSITION", "UPDATED");
+	rc = sk_state_each_position(st, name, show_one, &l, &e);
+	if (rc == 0 && l.n == 0 && name)
+		sk_warn("%s: no positions stored", name);
+	sk_state_close(st);
+	return listing_finish(&l, rc, &e);
+}
+
+/* --- list --- */
+
+static int list_one(void *arg, const char *name, int64_t positions, int64_t last_ms)
+{
+	struct listing *l = arg;
+	char when[64], count[32];
+
+	if (l->o->json) {
+		json_begin(l);
+		json_str(l, "name", name);
+		json_int(l, "positions", positions);
+		if (last_ms > 0)
+			json_int(l, "last_checkpoint_ms", last_ms);
+		else
+			json_str(l, "last_checkpoint_ms", NULL);
+		return json_end(l);
+	}
+	format_time(last_ms, when, sizeof when);
+	snprintf(count, sizeof count, "%lld", (long long)positions);
+	table_row(&l->t, name, count, when);
+	return l->t.failed;
+}
+
+static int cmd_list(struct opts *o, int argc, char **argv)
+{
+	struct listing l = { .o = o, .t = { .ncols = 3 } };
+	sk_state *st;
+	sk_err e = { 0 };
+	int status, rc;
+
+	if (argc > 0)
+		return usage_error("list: too many arguments");
+	if ((status = open_state(o, &st)) != 0)
+		return status;
+	table_row(&l.t, "NAME", "POSITIONS", "LAST CHECKPOINT");
+	rc = sk_state_each_name(st, list_one, &l, &e);
+	sk_state_close(st);
+	return listing_finish(&l, rc, &e);
+}
+
+/* --- history --- */
+
+static int history_one(void *arg, int64_t id, const char *name, int64_t at_ms, int64_t rows,
+                       const char *cursors)
+{
+	struct listing *l = arg;
+	char when[64], sid[32], srows[32];
+
+	l->n++;
+	if (l->o->json) {
+		json_begin(l);
+		json_int(l, "id", id);
+		json_str(l, "name", name);
+		json_int(l, "at_ms", at_ms);
+		json_int(l, "rows", rows);
+		/* The store keeps them as a JSON array: embed it as one. */
+		if (sk_buf_adds(&l->b, ",\"cursors\":") < 0 ||
+		    sk_json_add_text(&l->b, l->json, cursors, strlen(cursors), 1) < 0)
+			l->nomem = 1;
+		return json_end(l);
+	}
+	format_time(at_ms, when, sizeof when);
+	snprintf(sid, sizeof sid, "%lld", (long long)id);
+	snprintf(srows, sizeof srows, "%lld", (long long)rows);
+	table_row(&l->t, sid, when, srows, cursors);
+	return l->t.failed;
+}
+
+static int cmd_history(struct opts *o, int argc, char **argv)
+{
+	struct listing l = { .o = o, .t = { .ncols = 4 } };
+	const char *name = name_arg(o, argc, argv, 0);
+	int limit = o->given & F_LIMIT ? (int)o->limit : 10;
+	sk_state *st;
+	sk_err e = { 0 };
+	int status, rc;
+
+	if (name == NULL)
+		return usage_error("history: missing NAME");
+	if (argc > 1)
+		return usage_error("history: too many arguments");
+	if ((l.json = sk_json_new()) == NULL) {
+		sk_error("out of memory");
+		return EX_OSERR;
+	}
+	if ((status = open_state(o, &st)) != 0) {
+		sk_json_free(l.json);
+		return status;
+	}
+	table_row(&l.t, "ID", "AT", "ROWS", "CURSORS");
+	rc = sk_state_each_checkpoint(st, name, limit, history_one, &l, &e);
+	if (rc == 0 && l.n == 0)
+		sk_warn("%s: no checkpoints recorded", name);
+	sk_state_close(st);
+	sk_json_free(l.json);
+	return listing_finish(&l, rc, &e);
+}
+
+/* --- set --- */
+
+static int cmd_set(struct opts *o, int argc, char **argv)
+{
+	unsigned by_parts = F_SOURCE | F_PARTITION | F_POSITION;
+	const char *name, *cursor = NULL;
+	char *source = NULL, *partition = NULL, *position = NULL, *canon = NULL;
+	sk_cursor_parts p;
+	sk_state *st = NULL;
+	sk_err e = { 0 };
+	int status = 0;
+
+	if (o->given & by_parts) {
+		if ((o->given & by_parts) != by_parts)
+			return usage_error("set: --source, --partition and --position go together");
+		if (argc > 1)
+			return usage_error("set: a CURSOR and --source cannot both be given");
+		name = name_arg(o, argc, argv, 0);
+	} else {
+		if (argc == 0)
+			return usage_error("set: missing NAME and CURSOR");
+		if (argc > 2)
+			return usage_error("set: too many arguments");
+		name = argc == 2 ? argv[0] : name_arg(o, 0, argv, 0);
+		cursor = argv[argc - 1];
+	}
+	if (name == NULL)
+		return usage_error("set: missing NAME");
+
+	if (cursor) {
+		if (sk_cursor_split(cursor, strlen(cursor), &p, &e) < 0)
+			return usage_error("set: %s", e.msg);
+		source = strndup(p.source, p.source_len);
+		partition = strndup(p.partition, p.partition_len);
+		position = strndup(p.position, p.position_len);
+	} else {
+		source = strdup(o->source);
+		partition = strdup(o->partition);
+		position = strdup(o->position);
+	}
+	if (!source || !partition || !position) {
+		sk_error("out of memory");
+		status = EX_OSERR;
+		goto out;
+	}
+	if (canonical_source(source, &canon, &e) < 0 ||
+	    check_partition(partition, &e) < 0 || check_position(canon, position, &e) < 0) {
+		status = e.code == EX_USAGE ? usage_error("set: %s", e.msg) : sk_fail(&e);
+		goto out;
+	}
+	if ((status = open_state(o, &st)) != 0)
+		goto out;
+	if (sk_state_set_position(st, name, canon, partition, position, &e) < 0)
+		status = sk_fail(&e);
+	else
+		sk_info("%s: %s:%s set to %s", name, canon, partition, position);
+out:
+	if (st)
+		sk_state_close(st);
+	free(canon);
+	free(source);
+	free(partition);
+	free(position);
+	return status;
+}
+
+/* --- reset --- */
+
+static int cmd_reset(struct opts *o, int argc, char **argv)
+{
+	const char *name = name_arg(o, argc, argv, 0);
+	char *source = NULL;
+	sk_state *st;
+	sk_err e = { 0 };
+	int status, n;
+
+	if (name == NULL)
+		return usage_error("reset: missing NAME");
+	if (argc > 1)
+		return usage_error("reset: too many arguments");
+	if ((o->given & F_PARTITION) && !(o->given & F_SOURCE))
+		return usage_error("reset: --partition needs --source");
+	if (o->given & F_SOURCE) {
+		if (canonical_source(o->source, &source, &e) < 0)
+			return e.code == EX_USAGE ? usage_error("reset: %s", e.msg) : sk_fail(&e);
+	}
+	if ((status = open_state(o, &st)) != 0) {
+		free(source);
+		return status;
+	}
+	if (source == NULL) {
+		if (sk_state_reset_name(st, name, &e) < 0)
+			status = sk_fail(&e);
+		else
+			sk_info("%s: every position and checkpoint forgotten", name);
+	} else if ((n = sk_state_delete_positions(st, name, source,
+	                                          o->given & F_PARTITION ? o->partition : NULL, &e)) < 0) {
+		status = sk_fail(&e);
+	} else {
+		sk_info("%s: %d position%s forgotten", name, n, n == 1 ? "" : "s");
+	}
+	sk_state_close(st);
+	free(source);
+	return status;
+}
+
+/* --- lag --- */
+
+/* End and lag of a file source; 0 when they cannot be known here. */
+static int file_lag(const char *source, const char *position, uint64_t *end, int64_t *lag)
+{
+	struct stat sb;
+	uint64_t pos;
+
+	if (strncmp(source, "file:/", 6) != 0 || sk_parse_count(position, &pos, NULL) < 0)
+		return 0;
+	if (stat(source + 5, &sb) < 0) {
+		sk_warn("%s: %s", source + 5, strerror(errno));
+		return 0;
+	}
+	*end = (uint64_t)sb.st_size;
+	*lag = (int64_t)(*end - pos);
+	return 1;
+}
+
+static int lag_one(void *arg, const char *name, const char *source, const char *partition,
+                   const char *position, int64_t updated_ms)
+{
+	struct listing *l = arg;
+	uint64_t end = 0;
+	int64_t lag = 0;
+	int known = file_lag(source, position, &end, &lag);
+	char send[32] = "-", slag[32] = "-";
+
+	l->n++;
+	if (l->o->json) {
+		json_begin(l);
+		json_str(l, "name", name);
+		json_str(l, "source", source);
+		json_str(l, "partition", partition);
+		json_str(l, "position", position);
+		if (known) {
+			json_int(l, "end", (int64_t)end);
+			json_int(l, "lag", lag);
+		} else {
+			json_str(l, "end", NULL);
+			json_str(l, "lag", NULL);
+		}
+		return json_end(l);
+	}
+	if (known) {
+		snprintf(send, sizeof send, "%llu", (unsigned long long)end);
+		snprintf(slag, sizeof slag, "%lld", (long long)lag);
+	}
+	table_row(&l->t, source, partition, position, send, slag);
+	return l->t.failed;
+}
+
+static int cmd_lag(struct opts *o, int argc, char **argv)
+{
+	struct listing l = { .o = o, .t = { .ncols = 5 } };
+	const char *name = name_arg(o, argc, argv, 0);
+	sk_state *st;
+	sk_err e = { 0 };
+	int status, rc;
+
+	if (name == NULL)
+		return usage_error("lag: missing NAME");
+	if (argc > 1)
+		return usage_error("lag: too many arguments");
+	if ((status = open_state(o, &st)) != 0)
+		return status;
+	table_row(&l.t, "SOURCE", "PARTITION", "POSITION", "END", "LAG");
+	rc = sk_state_each_position(st, name, lag_one, &l, &e);
+	if (rc == 0 && l.n == 0)
+		sk_warn("%s: no positions stored", name);
+	sk_state_close(st);
+	return listing_finish(&l, rc, &e);
+}
+
+/* --- commit --- */
+
+#define OUT_FLUSH_BYTES (64u << 10)
+#define IDLE_WAKEUP_MS 500     /* bounds a stop signal that lands just before a wait */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* Lines go to `out`; the cursors of the lines in it are `buffered`. Once
+ * out is written in full they move to `written`, and only those are ever
+ * committed: a cursor is committed after its line has left the process. */
+struct committer {
+	const struct opts *o;
+	const char *name;
+	sk_state *st;
+	sk_json *json;
+	sk_buf out;
+	sk_cursorset *buffered, *written;
+	int64_t buffered_rows, written_rows;
+	int64_t last_checkpoint_ms;
+	int out_is_file;
+	uint64_t skipped;
+	sk_err e;
+};
+
+struct move {
+	sk_cursorset *to;
+	sk_buf key;
+	sk_err *e;
+};
+
+static int move_cursor(void *arg, const char *source, const char *partition, const char *position)
+{
+	struct move *m = arg;
+
+	sk_buf_reset(&m->key);
+	if (sk_buf_printf(&m->key, "%s:%s:%s", source, partition, position) < 0)
+		return sk_err_set(m->e, EX_OSERR, "out of memory");
+	return sk_cursorset_add(m->to, m->key.p, m->key.len, m->e);
+}
+
+/* Write out in full. 0 done, 1 stdout is closed (EPIPE), -1 error. */
+static int flush_out(struct committer *c)
+{
+	struct move m = { .to = c->written, .e = &c->e };
+	const char *p = c->out.p;
+	size_t n = c->out.len;
+	int rc;
+
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				return 1;
+			return sk_err_set(&c->e, EX_IOERR, "stdout: %s", strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	sk_buf_reset(&c->out);
+	rc = sk_cursorset_each(c->buffered, move_cursor, &m);
+	sk_buf_free(&m.key);
+	if (rc != 0)
+		return -1;
+	sk_cursorset_clear(c->buffered);
+	c->written_rows += c->buffered_rows;
+	c->buffered_rows = 0;
+	return 0;
+}
+
+/* Commit what has been written. */
+static int commit_written(struct committer *c)
+{
+	if (sk_cursorset_count(c->written) == 0) {
+		c->written_rows = 0;
+		return 0;
+	}
+	/* A line in a file must be on disk before its cursor says so. */
+	if (c->out_is_file && fsync(STDOUT_FILENO) < 0 && errno != EINVAL)
+		return sk_err_set(&c->e, EX_IOERR, "stdout: fsync: %s", strerror(errno));
+	if (sk_state_checkpoint(c->st, c->name, c->written, c->written_rows, &c->e) < 0)
+		return -1;
+	sk_info("%s: checkpoint of %lld rows", c->name, (long long)c->written_rows);
+	sk_cursorset_clear(c->written);
+	c->written_rows = 0;
+	return 0;
+}
+
+/* Flush and commit. 0 done, 1 stdout is closed, -1 error. */
+static int checkpoint(struct committer *c)
+{
+	int rc = flush_out(c);
+
+	if (commit_written(c) < 0)
+		return -1;
+	c->last_checkpoint_ms = sk_now_ms();
+	return rc;
+}
+
+static int checkpoint_due(const struct committer *c)
+{
+	if (c->buffered_rows + c->written_rows >= (int64_t)c->o->checkpoint_rows)
+		return 1;
+	return (sk_cursorset_count(c->buffered) || sk_cursorset_count(c->written)) &&
+	       sk_now_ms() - c->last_checkpoint_ms >= c->o->checkpoint_interval_ms;
+}
+
+/* How long to wait for input: not at all while output waits to be written,
+ * until the next checkpoint while cursors wait to be committed. */
+static int wait_ms(const struct committer *c)
+{
+	int64_t left;
+
+	if (c->out.len > 0)
+		return 0;
+	if (sk_cursorset_count(c->written) == 0)
+		return IDLE_WAKEUP_MS;
+	left = c->last_checkpoint_ms + c->o->checkpoint_interval_ms - sk_now_ms();
+	return left < 0 ? 0 : left > IDLE_WAKEUP_MS ? IDLE_WAKEUP_MS : (int)left;
+}
+
+/* Bad data on line lineno: 0 to go on (skip mode), -1 to stop. */
+static int bad_line(struct committer *c, uint64_t lineno, const char *what)
+{
+	if (!c->o->skip_bad)
+		return sk_err_set(&c->e, EX_DATAERR, "stdin: line %llu: %s", (unsigned long long)lineno, what);
+	c->skipped++;
+	sk_warn("stdin: line %llu: %s (passed through)", (unsigned long long)lineno, what);
+	return 0;
+}
+
+/* json-c represents the JSON value null as NULL, which sk_json_parse
+ * cannot tell from a failure. */
+static int is_null_literal(const char *s, size_t n)
+{
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r'))
+		s++, n--;
+	return n == 4 && memcmp(s, "null", 4) == 0;
+}
+
+/* Record the line's _cursor, if it has one. 0 ok, -1 bad data or error. */
+static int take_cursor(struct committer *c, const char *line, size_t len, uint64_t lineno)
+{
+	json_object *row, *cursor;
+	sk_err e = { 0 };
+	char what[sizeof e.msg + 16];
+	int rc = 0;
+
+	row = sk_json_parse(c->json, line, len, &e);
+	if (row == NULL)
+		return is_null_literal(line, len) ? 0 : bad_line(c, lineno, e.msg);
+	if (json_object_is_type(row, json_type_object) &&
+	    json_object_object_get_ex(row, "_cursor", &cursor)) {
+		if (!json_object_is_type(cursor, json_type_string)) {
+			rc = bad_line(c, lineno, "_cursor is not a string");
+		} else if (sk_cursorset_add(c->buffered, json_object_get_string(cursor),
+		                            (size_t)json_object_get_string_len(cursor), &e) < 0) {
+			if (e.code != EX_DATAERR) {
+				c->e = e;
+				rc = -1;
+			} else {
+				snprintf(what, sizeof what, "_cursor: %s", e.msg);
+				rc = bad_line(c, lineno, what);
+			}
+		}
+	}
+	json_object_put(row);
+	return rc;
+}
+
+/* Buffer the line for stdout. 0 ok, 1 stdout closed, -1 error. */
+static int pass_line(struct committer *c, const char *line, size_t len)
+{
+	if (sk_buf_reserve(&c->out, len + 1) < 0)
+		return sk_err_set(&c->e, EX_OSERR, "out of memory");
+	sk_buf_add(&c->out, line, len);
+	sk_buf_addc(&c->out, '\n');
+	c->buffered_rows++;
+	if (c->out.len >= OUT_FLUSH_BYTES)
+		return flush_out(c);
+	return 0;
+}
+
+/* Why copy_lines stopped. */
+enum stop {
+	STOP_DONE,        /* end of input or a stop signal */
+	STOP_CLOSED,      /* stdout was closed (EPIPE) */
+	STOP_BAD_INPUT,   /* a bad line (--on-error=fail) or a read error, in c->e */
+	STOP_FAILED,      /* a write or state store error, in c->e */
+};
+
+/* Copy stdin to stdout, committing on the way, until one of enum stop. */
+static enum stop copy_lines(struct committer *c, sk_lines *r)
+{
+	const char *line;
+	size_t len;
+	int rc;
+
+	while (!stop_signal) {
+		sk_err e = { 0 };
+
+		rc = sk_lines_next(r, &line, &len, wait_ms(c), &e);
+		if (rc == 1) {
+			if (take_cursor(c, line, len, sk_lines_lineno(r)) < 0)
+				return c->e.code == EX_DATAERR ? STOP_BAD_INPUT : STOP_FAILED;
+			rc = pass_line(c, line, len);
+		} else if (rc == 0) {
+			rc = c->out.len > 0 ? flush_out(c) : 0;
+		} else if (rc == SK_EOF) {
+			return STOP_DONE;
+		} else if (e.code == EX_DATAERR && c->o->skip_bad) {
+			/* A line over --max-line: the reader has skipped it, so it cannot pass. */
+			c->skipped++;
+			sk_warn("stdin: %s (dropped)", e.msg);
+			rc = 0;
+		} else {
+			c->e = e;
+			sk_err_prefix(&c->e, "stdin");
+			return STOP_BAD_INPUT;
+		}
+		if (rc == 0 && checkpoint_due(c))
+			rc = checkpoint(c);
+		if (rc != 0)
+			return rc > 0 ? STOP_CLOSED : STOP_FAILED;
+	}
+	return STOP_DONE;
+}
+
+static int cmd_commit(struct opts *o, int argc, char **argv)
+{
+	struct committer c = { .o = o };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct stat sb;
+	sk_lines *r = NULL;
+	enum stop why;
+	int rc, status = 0;
+
+	if ((c.name = name_arg(o, argc, argv, 0)) == NULL)
+		return usage_error("commit: missing NAME");
+	if (argc > 1)
+		return usage_error("commit: too many arguments");
+	if ((status = open_state(o, &c.st)) != 0)
+		return status;
+	c.json = sk_json_new();
+	c.buffered = sk_cursorset_new();
+	c.written = sk_cursorset_new();
+	r = sk_lines_new(STDIN_FILENO, (size_t)o->max_line, 0);
+	if (!c.json || !c.buffered || !c.written || !r) {
+		sk_error("out of memory");
+		status = EX_OSERR;
+		goto out;
+	}
+	c.out_is_file = fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode);
+	/* No SA_RESTART: a stop signal must end the wait for input. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	c.last_checkpoint_ms = sk_now_ms();
+
+	why = copy_lines(&c, r);
+	if (why == STOP_BAD_INPUT || why == STOP_FAILED)
+		status = sk_fail(&c.e);
+	/* The lines read before a bad one still go out and are committed; after
+	 * EPIPE or a failed write, only what was written is. */
+	if (why == STOP_DONE || why == STOP_BAD_INPUT)
+		rc = checkpoint(&c);
+	else
+		rc = commit_written(&c);
+	if (rc < 0) {
+		int code = sk_fail(&c.e);
+		if (status == 0)
+			status = code;
+	}
+	if (c.skipped)
+		sk_warn("%llu bad line%s skipped", (unsigned long long)c.skipped, c.skipped == 1 ? "" : "s");
+	if (stop_signal)
+		sk_info("stopped by signal %d", (int)stop_signal);
+out:
+	sk_lines_free(r);
+	sk_cursorset_free(c.buffered);
+	sk_cursorset_free(c.written);
+	sk_json_free(c.json);
+	sk_buf_free(&c.out);
+	sk_state_close(c.st);
+	return status;
+}
+
+static const struct command commands[] = {
+	{ "show", cmd_show, 0 },
+	{ "list", cmd_list, 0 },
+	{ "history", cmd_history, F_LIMIT },
+	{ "set", cmd_set, F_SOURCE | F_PARTITION | F_POSITION },
+	{ "reset", cmd_reset, F_SOURCE | F_PARTITION },
+	{ "lag", cmd_lag, 0 },
+	{ "commit", cmd_commit, F_ROWS | F_INTERVAL | F_ON_ERROR | F_MAX_LINE },
+};
+
+static const char *const flag_names[] = {
+	"--limit", "--source", "--partition", "--position", "--checkpoint-rows",
+	"--checkpoint-interval", "--on-error", "--max-line",
+};
+
+/* Parse the value of one option into o; 0 or a usage status. */
+static int parse_value(struct opts *o, int opt, const char *arg)
+{
+	sk_err e = { 0 };
+
+	switch (opt) {
+	case OPT_LIMIT:
+		if (sk_parse_count(arg, &o->limit, &e) < 0 || o->limit == 0 || o->limit > INT_MAX)
+			return usage_error("--limit: invalid count '%s'", arg);
+		o->given |= F_LIMIT;
+		break;
+	case OPT_SOURCE:
+		if (*arg == '\0')
+			return usage_error("--source: empty");
+		o->source = arg;
+		o->given |= F_SOURCE;
+		break;
+	case OPT_PARTITION:
+		o->partition = arg;
+		o->given |= F_PARTITION;
+		break;
+	case OPT_POSITION:
+		o->position = arg;
+		o->given |= F_POSITION;
+		break;
+	case OPT_ROWS:
+		if (sk_parse_count(arg, &o->checkpoint_rows, &e) < 0 || o->checkpoint_rows == 0)
+			return usage_error("--checkpoint-rows: invalid count '%s'", arg);
+		o->given |= F_ROWS;
+		break;
+	case OPT_INTERVAL:
+		if (sk_parse_duration(arg, &o->checkpoint_interval_ms, &e) < 0)
+			return usage_error("--checkpoint-interval: %s", e.msg);
+		o->given |= F_INTERVAL;
+		break;
+	case OPT_ON_ERROR:
+		if (strcmp(arg, "fail") == 0)
+			o->skip_bad = 0;
+		else if (strcmp(arg, "skip") == 0)
+			o->skip_bad = 1;
+		else
+			return usage_error("--on-error: expected fail or skip, not '%s'", arg);
+		o->given |= F_ON_ERROR;
+		break;
+	case OPT_MAX_LINE:
+		if (sk_parse_size(arg, &o->max_line, &e) < 0 || o->max_line == 0 || o->max_line > SIZE_MAX / 2)
+			return usage_error("--max-line: invalid size '%s'", arg);
+		o->given |= F_MAX_LINE;
+		break;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.checkpoint_rows = 1000,
+		.checkpoint_interval_ms = 1000,
+		.max_line = SK_LINES_DEFAULT_MAX,
+	};
+	const struct command *cmd = NULL;
+	size_t i;
+	int opt, status;
+
+	sk_log_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	o.name = getenv("STREAMKIT_NAME");
+	while ((opt = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_STATE:
+			o.state_path = optarg;
+			break;
+		case OPT_NAME:
+			o.name = optarg;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case 'q':
+			sk_verbosity = -1;
+			break;
+		case 'v':
+			sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return finish_stdout(0);
+		case OPT_VERSION:
+			printf("stream-checkpoint (streamkit) %s\n", PACKAGE_VERSION);
+			return finish_stdout(0);
+		case '?':
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		default:
+			if ((status = parse_value(&o, opt, optarg)) != 0)
+				return status;
+		}
+	}
+	if (optind == argc)
+		return usage_error("missing COMMAND");
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL)
+		return usage_error("unknown command '%s'", argv[optind]);
+	for (i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+		if ((o.given & (1u << i)) && !(cmd->allowed & (1u << i)))
+			return usage_error("%s: not an option of %s", flag_names[i], cmd->name);
+	optind++;
+	status = cmd->run(&o, argc - optind, argv + optind);
+	return finish_stdout(status);
+}

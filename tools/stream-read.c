@@ -1,0 +1,426 @@
+/* stream-read - print the messages of a streaming endpoint, one JSON
+ * envelope per line. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "json.h"
+#include "lines.h"
+#include "source.h"
+#include "state.h"
+#include "util.h"
+
+#define OUT_BATCH (64u << 10)   /* write stdout when this much is waiting */
+#define MAX_WAIT_MS 1000        /* bound on one wait, so a stop is never missed */
+
+static const char usage_text[] =
+	"usage: stream-read [options] [ENDPOINT]\n"
+	"\n"
+	"Print the messages of ENDPOINT (default -, standard input) as JSON lines.\n"
+	"\n"
+	"      --name NAME          resume from the positions stored for NAME\n"
+	"      --state PATH         the state store (default $STREAMKIT_STATE)\n"
+	"      --endpoints FILE     named endpoints (default $STREAMKIT_ENDPOINTS)\n"
+	"      --from WHERE         earliest or latest, without a stored position\n"
+	"  -F, --follow             keep reading as the file grows (tail -F)\n"
+	"      --exit-at-end        stop once caught up with the data there is\n"
+	"      --count N            stop after N messages\n"
+	"      --idle-timeout T     stop after T without a message (250ms, 5s, 1m)\n"
+	"      --json               embed values that are JSON text as JSON\n"
+	"      --binary MODE        escape (default) or base64 values\n"
+	"      --max-line SIZE      longest message accepted (default 16M)\n"
+	"      --on-error ACTION    fail, skip or dead-letter:PATH for bad messages\n"
+	"  -q, --quiet              no warnings\n"
+	"  -v, --verbose            more detail on stderr\n"
+	"      --help               this text\n"
+	"      --version            the version\n";
+
+enum on_error { ON_ERROR_FAIL, ON_ERROR_SKIP, ON_ERROR_DEAD_LETTER };
+
+struct config {
+	const char *endpoint, *name, *state, *endpoints, *dead_letter;
+	int name_from_env, exit_at_end, have_count;
+	uint64_t count;
+	int64_t idle_ms;        /* -1: none */
+	enum on_error on_error;
+	sk_source_opts src;
+};
+
+enum {
+	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_EXIT_AT_END, OPT_COUNT, OPT_IDLE,
+	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "endpoints", required_argument, NULL, OPT_ENDPOINTS },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "follow", no_argument, NULL, 'F' },
+	{ "exit-at-end", no_argument, NULL, OPT_EXIT_AT_END },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "binary", required_argument, NULL, OPT_BINARY },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	if (fmt)
+		sk_error(fmt, arg);
+	fprintf(stderr, "usage: stream-read [options] [ENDPOINT]; see stream-read --help\n");
+	return EX_USAGE;
+}
+
+/* Parse argv into c; -1 when the program is done (exit code in *rc). */
+static int parse_args(int argc, char **argv, struct config *c, int *rc)
+{
+	sk_err e;
+	uint64_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "Fqv", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'n': c->name = optarg; c->name_from_env = 0; break;
+		case OPT_STATE: c->state = optarg; break;
+		case OPT_ENDPOINTS: c->endpoints = optarg; break;
+		case OPT_FROM:
+			if (strcmp(optarg, "earliest") == 0)
+				c->src.from = SK_FROM_EARLIEST;
+			else if (strcmp(optarg, "latest") == 0)
+				c->src.from = SK_FROM_LATEST;
+			else
+				return *rc = usage_error("invalid --from '%s' (expected earliest or latest)", optarg), -1;
+			break;
+		case 'F': c->src.follow = 1; break;
+		case OPT_EXIT_AT_END: c->exit_at_end = 1; break;
+		case OPT_COUNT:
+			if (sk_parse_count(optarg, &c->count, &e) < 0)
+				return *rc = usage_error("--count: %s", e.msg), -1;
+			c->have_count = 1;
+			break;
+		case OPT_IDLE:
+			if (sk_parse_duration(optarg, &c->idle_ms, &e) < 0)
+				return *rc = usage_error("--idle-timeout: %s", e.msg), -1;
+			break;
+		case OPT_JSON: c->src.json = 1; break;
+		case OPT_BINARY:
+			if (strcmp(optarg, "escape") == 0)
+				c->src.base64 = 0;
+			else if (strcmp(optarg, "base64") == 0)
+				c->src.base64 = 1;
+			else
+				return *rc = usage_error("invalid --binary '%s' (expected escape or base64)", optarg), -1;
+			break;
+		case OPT_MAX_LINE:
+			if (sk_parse_size(optarg, &v, &e) < 0)
+				return *rc = usage_error("--max-line: %s", e.msg), -1;
+			if (v == 0 || v > SIZE_MAX / 4)
+				return *rc = usage_error("invalid --max-line '%s' (expected at least 1 byte)", optarg), -1;
+			c->src.max_line = (size_t)v;
+			break;
+		case OPT_ON_ERROR:
+			if (strcmp(optarg, "fail") == 0)
+				c->on_error = ON_ERROR_FAIL;
+			else if (strcmp(optarg, "skip") == 0)
+				c->on_error = ON_ERROR_SKIP;
+			else if (strncmp(optarg, "dead-letter:", 12) == 0 && optarg[12] != '\0') {
+				c->on_error = ON_ERROR_DEAD_LETTER;
+				c->dead_letter = optarg + 12;
+			} else
+				return *rc = usage_error("invalid --on-error '%s' "
+				                         "(expected fail, skip or dead-letter:PATH)", optarg), -1;
+			break;
+		case 'q': sk_verbosity = -1; break;
+		case 'v': sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1; break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			*rc = 0;
+			return -1;
+		case OPT_VERSION:
+			printf("stream-read (streamkit) %s\n", PACKAGE_VERSION);
+			*rc = 0;
+			return -1;
+		default:
+			return *rc = usage_error(NULL, NULL), -1;
+		}
+	}
+	if (argc - optind > 1)
+		return *rc = usage_error("unexpected argument '%s'", argv[optind + 1]), -1;
+	if (optind < argc)
+		c->endpoint = argv[optind];
+	return 0;
+}
+
+/* Standard output, batched. EPIPE means the reader went away: a clean stop. */
+static sk_buf out;
+static int out_closed;
+
+static int out_flush(sk_err *e)
+{
+	size_t done = 0;
+
+	while (done < out.len) {
+		ssize_t w = write(STDOUT_FILENO, out.p + done, out.len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EPIPE) {
+			out_closed = 1;
+			break;
+		}
+		if (w < 0)
+			return sk_err_set(e, EX_IOERR, "standard output: %s", strerror(errno));
+		done += (size_t)w;
+	}
+	sk_buf_reset(&out);
+	return 0;
+}
+
+static int out_message(const sk_msg *m, sk_err *e)
+{
+	if (sk_buf_add(&out, m->env, m->env_len) < 0 || sk_buf_addc(&out, '\n') < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	return out.len >= OUT_BATCH ? out_flush(e) : 0;
+}
+
+/* A bad message: one JSON line in the dead-letter file, saying where it
+ * was and why, plus what the source says locates it (m->env, an object). */
+static int dead_letter_write(int fd, const char *path, const char *input, const sk_msg *m,
+                             const sk_err *why, sk_err *e)
+{
+	sk_buf b = { 0 };
+	int rc = -1;
+
+	if (sk_buf_adds(&b, "{\"input\":") < 0 || sk_json_add_string(&b, input, strlen(input)) < 0 ||
+	    sk_buf_adds(&b, ",\"error\":") < 0 || sk_json_add_string(&b, why->msg, strlen(why->msg)) < 0)
+		goto oom;
+	if (m->env && m->env_len > 2 && m->env[0] == '{') {
+		if (sk_buf_addc(&b, ',') < 0 || sk_buf_add(&b, m->env + 1, m->env_len - 1) < 0)
+			goto oom;
+	} else if (sk_buf_addc(&b, '}') < 0)
+		goto oom;
+	if (sk_buf_addc(&b, '\n') < 0)
+		goto oom;
+	rc = sk_write_all(fd, b.p, b.len, e, path);
+	sk_buf_free(&b);
+	return rc;
+oom:
+	sk_buf_free(&b);
+	return sk_err_set(e, EX_OSERR, "out of memory");
+}
+
+struct run {
+	const struct config *c;
+	const sk_endpoint *ep;
+	sk_source *src;
+	int dead_fd;
+	uint64_t emitted, skipped, dead;
+};
+
+/* A message the source refused (e->code EX_DATAERR): 0 to go on. */
+static int bad_message(struct run *r, const sk_msg *m, sk_err *e)
+{
+	sk_err werr;
+
+	switch (r->c->on_error) {
+	case ON_ERROR_SKIP:
+		r->skipped++;
+		sk_warn("%s: %s; skipped", r->ep->arg, e->msg);
+		return 0;
+	case ON_ERROR_DEAD_LETTER:
+		if (dead_letter_write(r->dead_fd, r->c->dead_letter, r->ep->arg, m, e, &werr) < 0) {
+			*e = werr;
+			return -1;
+		}
+		r->dead++;
+		sk_info("%s: %s; written to %s", r->ep->arg, e->msg, r->c->dead_letter);
+		return 0;
+	default:
+		sk_err_prefix(e, "%s", r->ep->arg);
+		return -1;
+	}
+}
+
+/* The next message, flushing stdout whenever none is ready: 1, 0 to
+ * stop cleanly, -1 on error. */
+static int next_message(struct run *r, sk_msg *m, sk_err *e)
+{
+	const struct config *c = r->c;
+	int64_t idle_until = -1;
+	int rc, wait;
+
+	for (;;) {
+		if (stop_signal || out_closed)
+			return 0;
+		rc = sk_source_next(r->src, m, 0, e);
+		if (rc == 0 || rc == SK_END) {
+			if (out_flush(e) < 0)
+				return -1;
+			if (out_closed || (rc == SK_END && c->exit_at_end))
+				return 0;
+			if (c->idle_ms >= 0 && idle_until < 0)
+				idle_until = sk_now_ms() + c->idle_ms;
+			wait = MAX_WAIT_MS;
+			if (idle_until >= 0) {
+				int64_t left = idle_until - sk_now_ms();
+				if (left <= 0)
+					return 0;
+				if (left < wait)
+					wait = (int)left;
+			}
+			rc = sk_source_next(r->src, m, wait, e);
+		}
+		if (rc == 1)
+			return 1;
+		if (rc == SK_EOF)
+			return 0;
+		if (rc < 0) {
+			if (e->code != EX_DATAERR)
+				return sk_err_prefix(e, "%s", r->ep->arg);
+			if (bad_message(r, m, e) < 0)
+				return -1;
+			idle_until = -1;
+		}
+	}
+}
+
+static int run(struct run *r, sk_err *e)
+{
+	sk_err ignored;
+	sk_msg m;
+	int rc = 0;
+
+	while (!(r->c->have_count && r->emitted >= r->c->count)) {
+		rc = next_message(r, &m, e);
+		if (rc <= 0)
+			break;
+		if ((rc = out_message(&m, e)) < 0)
+			break;
+		r->emitted++;
+	}
+	if (rc < 0) {
+		/* What came before the error is good output: deliver it. */
+		out_flush(&ignored);
+		return -1;
+	}
+	return out_flush(e);
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop_signal;     /* no SA_RESTART: waits return early */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Resolve the endpoint, open the state store and the source. */
+static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct run *r, sk_err *e)
+{
+	char *ini = sk_endpoints_file(c->endpoints);
+
+	if (ini == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	if (sk_endpoint_resolve(c->endpoint, ini, ep, e) < 0) {
+		free(ini);
+		return -1;
+	}
+	free(ini);
+	r->ep = *ep;
+	if (c->name && c->name_from_env && (*ep)->kind == SK_EP_STDIO) {
+		/* Inside stream-run every program gets the name; a pipe has no position. */
+		sk_info("standard input is not resumed: ignoring STREAMKIT_NAME");
+		c->name = NULL;
+	}
+	c->src.json = c->src.json || sk_endpoint_flag(*ep, "json", 0);
+	if (c->name) {
+		if (sk_state_open(c->state, st, e) < 0)
+			return -1;
+		c->src.name = c->name;
+		c->src.state = *st;
+	}
+	if (c->on_error == ON_ERROR_DEAD_LETTER) {
+		r->dead_fd = open(c->dead_letter, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+		if (r->dead_fd < 0)
+			return sk_err_set(e, EX_IOERR, "%s: %s", c->dead_letter, strerror(errno));
+	}
+	if (sk_source_open(*ep, &c->src, &r->src, e) < 0)
+		return sk_err_prefix(e, "%s", (*ep)->arg);
+	return 0;
+}
+
+static int report_and_close(struct run *r, sk_endpoint *ep, sk_state *st, int code)
+{
+	if (r->skipped)
+		sk_warn("%s: %llu bad message%s skipped", ep->arg, (unsigned long long)r->skipped,
+		        r->skipped == 1 ? "" : "s");
+	if (r->dead)
+		sk_warn("%s: %llu bad message%s written to %s", ep->arg, (unsigned long long)r->dead,
+		        r->dead == 1 ? "" : "s", r->c->dead_letter);
+	sk_source_close(r->src);
+	if (r->dead_fd >= 0 && close(r->dead_fd) < 0 && code == 0) {
+		sk_error("%s: %s", r->c->dead_letter, strerror(errno));
+		code = EX_IOERR;
+	}
+	if (st)
+		sk_state_close(st);
+	sk_endpoint_free(ep);
+	sk_buf_free(&out);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c = { .endpoint = "-", .idle_ms = -1, .src = { .max_line = SK_LINES_DEFAULT_MAX } };
+	struct run r = { .c = &c, .dead_fd = -1 };
+	sk_endpoint *ep = NULL;
+	sk_state *st = NULL;
+	sk_err e = { 0 };
+	int code = 0;
+
+	sk_log_init(argv[0]);
+	c.name = getenv("STREAMKIT_NAME");
+	c.name_from_env = c.name != NULL;
+	if (parse_args(argc, argv, &c, &code) < 0)
+		goto out;
+	if (c.name && *c.name == '\0')
+		c.name = NULL;
+	setup_signals();
+	if (open_all(&c, &ep, &st, &r, &e) < 0 || run(&r, &e) < 0)
+		code = sk_fail(&e);
+	if (ep)
+		code = report_and_close(&r, ep, st, code);
+out:
+	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
+		sk_error("standard output: %s", strerror(errno));
+		code = EX_IOERR;
+	}
+	return code;
+}

@@ -1,0 +1,273 @@
+/* stream-write - read JSON rows from stdin and write them to an endpoint,
+ * committing the rows' cursors with them at each checkpoint. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "sink.h"
+#include "writer.h"
+
+#define SHOW_BAD 10     /* bad rows reported one by one without -v */
+
+static const char usage_text[] =
+	"usage: stream-write [options] ENDPOINT\n"
+	"Read JSON rows from stdin and write them to ENDPOINT: -, file:PATH or dataset:DIR.\n"
+	"\n"
+	"  --name NAME              commit the rows' cursors under this recipe name\n"
+	"  --state PATH             the state store (default $STREAMKIT_STATE)\n"
+	"  --endpoints FILE         named endpoints (default $STREAMKIT_ENDPOINTS)\n"
+	"  --schema FILE|JSON       the schema rows are coerced to\n"
+	"  --format ndjson|csv      format of dataset parts (default ndjson)\n"
+	"  --checkpoint-rows N      checkpoint every N rows (default 10000, 0: never)\n"
+	"  --checkpoint-interval T  checkpoint every T (default 1s, 0: never)\n"
+	"  --on-error fail|skip|dead-letter:PATH\n"
+	"                           what to do with a bad row (default fail)\n"
+	"  --max-line SIZE          longest line accepted (default 16M)\n"
+	"  -q, --quiet              no warnings\n"
+	"  -v, --verbose            more detail\n"
+	"  --help, --version\n";
+
+enum {
+	OPT_NAME = 256, OPT_STATE, OPT_ENDPOINTS, OPT_SCHEMA, OPT_FORMAT, OPT_CHECKPOINT_ROWS,
+	OPT_CHECKPOINT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "endpoints", required_argument, NULL, OPT_ENDPOINTS },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "checkpoint-rows", required_argument, NULL, OPT_CHECKPOINT_ROWS },
+	{ "checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL },
+	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct config {
+	const char *endpoint, *name, *state, *endpoints, *schema;
+	enum sk_format format;
+	sk_writer_opts w;
+};
+
+static volatile sig_atomic_t stop_requested;
+static int wake_pipe[2] = { -1, -1 };
+
+static void on_stop_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	stop_requested = 1;
+	if (write(wake_pipe[1], "", 1) < 0) {
+		/* Full: a wake-up is pending already. */
+	}
+	errno = saved;
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sk_error("%s", msg);
+	fprintf(stderr, "usage: stream-write [options] ENDPOINT (see --help)\n");
+	return EX_USAGE;
+}
+
+static int parse_on_error(const char *s, sk_writer_opts *w)
+{
+	if (strcmp(s, "fail") == 0)
+		w->on_error = SK_ON_ERROR_FAIL;
+	else if (strcmp(s, "skip") == 0)
+		w->on_error = SK_ON_ERROR_SKIP;
+	else if (strncmp(s, "dead-letter:", 12) == 0 && s[12] != '\0') {
+		w->on_error = SK_ON_ERROR_DEAD_LETTER;
+		w->dead_letter = s + 12;
+	} else
+		return -1;
+	return 0;
+}
+
+/* 0 to go on, or the exit code (EX_OK after --help, --version). */
+static int parse_args(int argc, char **argv, struct config *c)
+{
+	uint64_t n;
+	int64_t ms;
+	sk_err e;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "qv", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_NAME: c->name = optarg; break;
+		case OPT_STATE: c->state = optarg; break;
+		case OPT_ENDPOINTS: c->endpoints = optarg; break;
+		case OPT_SCHEMA: c->schema = optarg; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "ndjson") == 0)
+				c->format = SK_FORMAT_NDJSON;
+			else if (strcmp(optarg, "csv") == 0)
+				c->format = SK_FORMAT_CSV;
+			else
+				return usage_error("invalid --format '%s' (expected ndjson or csv)", optarg);
+			break;
+		case OPT_CHECKPOINT_ROWS:
+			if (sk_parse_count(optarg, &n, &e) < 0)
+				return usage_error("--checkpoint-rows: %s", e.msg);
+			c->w.checkpoint_rows = n;
+			break;
+		case OPT_CHECKPOINT_INTERVAL:
+			if (sk_parse_duration(optarg, &ms, &e) < 0)
+				return usage_error("--checkpoint-interval: %s", e.msg);
+			c->w.checkpoint_ms = ms;
+			break;
+		case OPT_ON_ERROR:
+			if (parse_on_error(optarg, &c->w) < 0)
+				return usage_error("invalid --on-error '%s' (expected fail, skip or dead-letter:PATH)",
+				                   optarg);
+			break;
+		case OPT_MAX_LINE:
+			if (sk_parse_size(optarg, &n, &e) < 0 || n == 0 || n > SIZE_MAX / 2)
+				return usage_error("invalid --max-line '%s' (expected a size such as 64k or 16M)", optarg);
+			c->w.max_line = (size_t)n;
+			break;
+		case 'q': sk_verbosity = -1; break;
+		case 'v': sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1; break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+		case OPT_VERSION:
+			printf("stream-write (streamkit) %s\n", PACKAGE_VERSION);
+			return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+		default:
+			fprintf(stderr, "usage: stream-write [options] ENDPOINT (see --help)\n");
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("%s", optind < argc ? "expected one ENDPOINT" : "missing ENDPOINT");
+	c->endpoint = argv[optind];
+	return 0;
+}
+
+static void report_bad(void *arg, const char *msg)
+{
+	uint64_t *shown = arg;
+
+	++*shown;
+	if (*shown <= SHOW_BAD || sk_verbosity > 0)
+		sk_warn("%s", msg);
+	else if (*shown == SHOW_BAD + 1)
+		sk_warn("more bad rows: counted, not shown (-v shows each)");
+}
+
+static int catch_signals(void)
+{
+	struct sigaction sa;
+	int i;
+
+	if (pipe(wake_pipe) < 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK) < 0 || fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
+			return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;     /* no SA_RESTART: a wait returns at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);           /* EPIPE on stdout is a clean stop */
+	return 0;
+}
+
+/* Open what the config names and run the writer; the exit code. */
+static int write_rows(struct config *c, sk_writer_stats *stats)
+{
+	sk_sink_opts so = { .format = c->format };
+	sk_endpoint *ep = NULL;
+	sk_schema *schema = NULL;
+	sk_state *st = NULL;
+	sk_sink *k = NULL;
+	char *ini = NULL;
+	sk_err e = { 0 };
+	int rc = -1;
+
+	if (c->schema && (schema = sk_schema_from_arg(c->schema, &e)) == NULL) {
+		sk_err_prefix(&e, "--schema");
+		goto out;
+	}
+	if ((ini = sk_endpoints_file(c->endpoints)) == NULL) {
+		sk_err_set(&e, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (sk_endpoint_resolve(c->endpoint, ini, &ep, &e) < 0)
+		goto out;
+	if (c->name && sk_state_open(c->state, &st, &e) < 0)
+		goto out;
+	so.name = c->name;
+	so.state = st;
+	so.schema = schema;
+	if (sk_sink_open(ep, &so, &k, &e) < 0)
+		goto out;
+	rc = sk_writer_run(k, STDIN_FILENO, &c->w, stats, &e);
+	if (rc == SK_EOF)
+		sk_info("%s: the reader went away; stopping", ep->arg);
+out:
+	sk_sink_close(k);
+	sk_state_close(st);
+	sk_endpoint_free(ep);
+	sk_schema_free(schema);
+	free(ini);
+	return rc < 0 ? sk_fail(&e) : EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c = { 0 };
+	sk_writer_stats stats = { 0 };
+	uint64_t shown = 0;
+	const char *env;
+	int rc;
+
+	sk_log_init(argv[0]);
+	c.w.checkpoint_rows = 10000;
+	c.w.checkpoint_ms = 1000;
+	c.w.input = "<stdin>";
+	c.w.on_bad = report_bad;
+	c.w.arg = &shown;
+	c.w.stop = &stop_requested;
+	if ((rc = parse_args(argc, argv, &c)) != 0 || c.endpoint == NULL)
+		return rc;
+	if (c.name == NULL && (env = getenv("STREAMKIT_NAME")) != NULL && *env)
+		c.name = env;
+	if (catch_signals() < 0) {
+		sk_error("signals: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	c.w.wake_fd = wake_pipe[0];
+	rc = write_rows(&c, &stats);
+	if (stats.skipped)
+		sk_error("skipped %llu bad rows", (unsigned long long)stats.skipped);
+	if (stats.dead_lettered)
+		sk_error("dead-lettered %llu bad rows to %s", (unsigned long long)stats.dead_lettered,
+		         c.w.dead_letter);
+	sk_info("wrote %llu rows from %llu lines in %llu checkpoints", (unsigned long long)stats.rows,
+	        (unsigned long long)stats.lines, (unsigned long long)stats.checkpoints);
+	return rc;
+}
