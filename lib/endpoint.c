@@ -404,8 +404,10 @@ static int resolve_name(sk_endpoint *ep, const char *ini_path, sk_err *e)
 	}
 	rc = parse_url(ep, l.url, e);
 	free(l.url);
-	if (rc < 0 && e && e->code == EX_USAGE)
+	if (rc < 0 && e && e->code == EX_USAGE) {
 		e->code = EX_CONFIG;    /* the mistake is in the file, not the command line */
+		sk_err_prefix(e, "%s", ini_path);
+	}
 	return rc;
 }
 
