@@ -158,6 +158,24 @@ int sk_cursorset_add(sk_cursorset *cs, const char *c, size_t n, sk_err *e)
 	return 0;
 }
 
+int sk_cursorset_merge(sk_cursorset *dst, const sk_cursorset *src, sk_err *e)
+{
+	sk_buf c = {0};
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < src->n && rc == 0; i++) {
+		const struct entry *x = &src->v[i];
+		sk_buf_reset(&c);
+		if (sk_buf_add(&c, x->key, x->key_len) < 0 || sk_buf_adds(&c, x->position) < 0)
+			rc = sk_err_set(e, EX_OSERR, "out of memory");
+		else
+			rc = sk_cursorset_add(dst, c.p, c.len, e);
+	}
+	sk_buf_free(&c);
+	return rc;
+}
+
 int sk_cursorset_each(const sk_cursorset *cs, sk_cursor_cb cb, void *arg)
 {
 	size_t i;

@@ -28,6 +28,8 @@ sk_cursorset *sk_cursorset_new(void);
 void sk_cursorset_free(sk_cursorset *cs);
 /* Record a cursor; it replaces the one of the same (source, partition). */
 int sk_cursorset_add(sk_cursorset *cs, const char *cursor, size_t n, sk_err *e);
+/* Add every entry of src to dst (src's positions win). */
+int sk_cursorset_merge(sk_cursorset *dst, const sk_cursorset *src, sk_err *e);
 size_t sk_cursorset_count(const sk_cursorset *cs);
 void sk_cursorset_clear(sk_cursorset *cs);
 typedef int (*sk_cursor_cb)(void *arg, const char *source, const char *partition, const char *position);

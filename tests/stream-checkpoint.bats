@@ -430,7 +430,7 @@ position_is() {
 	run --separate-stderr stream-checkpoint commit r < in
 	assert_status 65
 	assert_equal "$output" "$(envelopes 2)"
-	[[ "$stderr" == "stream-checkpoint: stdin: line 3: invalid JSON"* ]]
+	[[ "$stderr" == "stream-checkpoint: stdin:3: invalid JSON"* ]]
 	assert_equal "$(position r t 0)" 20
 }
 
@@ -440,8 +440,8 @@ position_is() {
 	assert_status 0
 	assert_equal "$output" "$(cat in)"
 	assert_output_contains 'not json'
-	[[ "$stderr" == *"stdin: line 3: invalid JSON"* ]]
-	[[ "$stderr" == *"stdin: line 4: _cursor is not a string"* ]]
+	[[ "$stderr" == *"stdin:3: invalid JSON"* ]]
+	[[ "$stderr" == *"stdin:4: _cursor is not a string"* ]]
 	[[ "$stderr" == *"2 bad lines skipped"* ]]
 	assert_equal "$(position r t 0)" 40
 }
@@ -450,7 +450,7 @@ position_is() {
 	{ envelopes 1; echo '{"_cursor":"nonsense"}'; } > in
 	run --separate-stderr stream-checkpoint commit r < in
 	assert_status 65
-	[[ "$stderr" == *"stdin: line 2: _cursor: invalid cursor 'nonsense'"* ]]
+	[[ "$stderr" == *"stdin:2: _cursor: invalid cursor 'nonsense'"* ]]
 	assert_equal "$(position r t 0)" 10
 }
 

@@ -21,6 +21,7 @@
 #include "cursor.h"
 #include "err.h"
 #include "json.h"
+#include "commit.h"
 #include "lines.h"
 #include "state.h"
 #include "util.h"
@@ -663,9 +664,6 @@ static int cmd_lag(struct opts *o, int argc, char **argv)
 
 /* --- commit --- */
 
-#define OUT_FLUSH_BYTES (64u << 10)
-#define IDLE_WAKEUP_MS 500     /* bounds a stop signal that lands just before a wait */
-
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop_signal(int sig)
@@ -673,286 +671,41 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
-/* Lines go to `out`; the cursors of the lines in it are `buffered`. Once
- * out is written in full they move to `written`, and only those are ever
- * committed: a cursor is committed after its line has left the process. */
-struct committer {
-	const struct opts *o;
-	const char *name;
-	sk_state *st;
-	sk_json *json;
-	sk_buf out;
-	sk_cursorset *buffered, *written;
-	int64_t buffered_rows, written_rows;
-	int64_t last_checkpoint_ms;
-	int out_is_file;
-	uint64_t skipped;
-	sk_err e;
-};
-
-struct move {
-	sk_cursorset *to;
-	sk_buf key;
-	sk_err *e;
-};
-
-static int move_cursor(void *arg, const char *source, const char *partition, const char *position)
+static void warn_bad(void *arg, const char *msg)
 {
-	struct move *m = arg;
-
-	sk_buf_reset(&m->key);
-	if (sk_buf_printf(&m->key, "%s:%s:%s", source, partition, position) < 0)
-		return sk_err_set(m->e, EX_OSERR, "out of memory");
-	return sk_cursorset_add(m->to, m->key.p, m->key.len, m->e);
-}
-
-/* Write out in full. 0 done, 1 stdout is closed (EPIPE), -1 error. */
-static int flush_out(struct committer *c)
-{
-	struct move m = { .to = c->written, .e = &c->e };
-	const char *p = c->out.p;
-	size_t n = c->out.len;
-	int rc;
-
-	while (n > 0) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE)
-				return 1;
-			return sk_err_set(&c->e, EX_IOERR, "stdout: %s", strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	sk_buf_reset(&c->out);
-	rc = sk_cursorset_each(c->buffered, move_cursor, &m);
-	sk_buf_free(&m.key);
-	if (rc != 0)
-		return -1;
-	sk_cursorset_clear(c->buffered);
-	c->written_rows += c->buffered_rows;
-	c->buffered_rows = 0;
-	return 0;
-}
-
-/* Commit what has been written. */
-static int commit_written(struct committer *c)
-{
-	if (sk_cursorset_count(c->written) == 0) {
-		c->written_rows = 0;
-		return 0;
-	}
-	/* A line in a file must be on disk before its cursor says so. */
-	if (c->out_is_file && fsync(STDOUT_FILENO) < 0 && errno != EINVAL)
-		return sk_err_set(&c->e, EX_IOERR, "stdout: fsync: %s", strerror(errno));
-	if (sk_state_checkpoint(c->st, c->name, c->written, c->written_rows, &c->e) < 0)
-		return -1;
-	sk_info("%s: checkpoint of %lld rows", c->name, (long long)c->written_rows);
-	sk_cursorset_clear(c->written);
-	c->written_rows = 0;
-	return 0;
-}
-
-/* Flush and commit. 0 done, 1 stdout is closed, -1 error. */
-static int checkpoint(struct committer *c)
-{
-	int rc = flush_out(c);
-
-	if (commit_written(c) < 0)
-		return -1;
-	c->last_checkpoint_ms = sk_now_ms();
-	return rc;
-}
-
-static int checkpoint_due(const struct committer *c)
-{
-	if (c->buffered_rows + c->written_rows >= (int64_t)c->o->checkpoint_rows)
-		return 1;
-	return (sk_cursorset_count(c->buffered) || sk_cursorset_count(c->written)) &&
-	       sk_now_ms() - c->last_checkpoint_ms >= c->o->checkpoint_interval_ms;
-}
-
-/* How long to wait for input: not at all while output waits to be written,
- * until the next checkpoint while cursors wait to be committed. */
-static int wait_ms(const struct committer *c)
-{
-	int64_t left;
-
-	if (c->out.len > 0)
-		return 0;
-	if (sk_cursorset_count(c->written) == 0)
-		return IDLE_WAKEUP_MS;
-	left = c->last_checkpoint_ms + c->o->checkpoint_interval_ms - sk_now_ms();
-	return left < 0 ? 0 : left > IDLE_WAKEUP_MS ? IDLE_WAKEUP_MS : (int)left;
-}
-
-/* Bad data on line lineno: 0 to go on (skip mode), -1 to stop. */
-static int bad_line(struct committer *c, uint64_t lineno, const char *what)
-{
-	if (!c->o->skip_bad)
-		return sk_err_set(&c->e, EX_DATAERR, "stdin: line %llu: %s", (unsigned long long)lineno, what);
-	c->skipped++;
-	sk_warn("stdin: line %llu: %s (passed through)", (unsigned long long)lineno, what);
-	return 0;
-}
-
-/* json-c represents the JSON value null as NULL, which sk_json_parse
- * cannot tell from a failure. */
-static int is_null_literal(const char *s, size_t n)
-{
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r'))
-		s++, n--;
-	return n == 4 && memcmp(s, "null", 4) == 0;
-}
-
-/* Record the line's _cursor, if it has one. 0 ok, -1 bad data or error. */
-static int take_cursor(struct committer *c, const char *line, size_t len, uint64_t lineno)
-{
-	json_object *row, *cursor;
-	sk_err e = { 0 };
-	char what[sizeof e.msg + 16];
-	int rc = 0;
-
-	row = sk_json_parse(c->json, line, len, &e);
-	if (row == NULL)
-		return is_null_literal(line, len) ? 0 : bad_line(c, lineno, e.msg);
-	if (json_object_is_type(row, json_type_object) &&
-	    json_object_object_get_ex(row, "_cursor", &cursor)) {
-		if (!json_object_is_type(cursor, json_type_string)) {
-			rc = bad_line(c, lineno, "_cursor is not a string");
-		} else if (sk_cursorset_add(c->buffered, json_object_get_string(cursor),
-		                            (size_t)json_object_get_string_len(cursor), &e) < 0) {
-			if (e.code != EX_DATAERR) {
-				c->e = e;
-				rc = -1;
-			} else {
-				snprintf(what, sizeof what, "_cursor: %s", e.msg);
-				rc = bad_line(c, lineno, what);
-			}
-		}
-	}
-	json_object_put(row);
-	return rc;
-}
-
-/* Buffer the line for stdout. 0 ok, 1 stdout closed, -1 error. */
-static int pass_line(struct committer *c, const char *line, size_t len)
-{
-	if (sk_buf_reserve(&c->out, len + 1) < 0)
-		return sk_err_set(&c->e, EX_OSERR, "out of memory");
-	sk_buf_add(&c->out, line, len);
-	sk_buf_addc(&c->out, '\n');
-	c->buffered_rows++;
-	if (c->out.len >= OUT_FLUSH_BYTES)
-		return flush_out(c);
-	return 0;
-}
-
-/* Why copy_lines stopped. */
-enum stop {
-	STOP_DONE,        /* end of input or a stop signal */
-	STOP_CLOSED,      /* stdout was closed (EPIPE) */
-	STOP_BAD_INPUT,   /* a bad line (--on-error=fail) or a read error, in c->e */
-	STOP_FAILED,      /* a write or state store error, in c->e */
-};
-
-/* Copy stdin to stdout, committing on the way, until one of enum stop. */
-static enum stop copy_lines(struct committer *c, sk_lines *r)
-{
-	const char *line;
-	size_t len;
-	int rc;
-
-	while (!stop_signal) {
-		sk_err e = { 0 };
-
-		rc = sk_lines_next(r, &line, &len, wait_ms(c), &e);
-		if (rc == 1) {
-			if (take_cursor(c, line, len, sk_lines_lineno(r)) < 0)
-				return c->e.code == EX_DATAERR ? STOP_BAD_INPUT : STOP_FAILED;
-			rc = pass_line(c, line, len);
-		} else if (rc == 0) {
-			rc = c->out.len > 0 ? flush_out(c) : 0;
-		} else if (rc == SK_EOF) {
-			return STOP_DONE;
-		} else if (e.code == EX_DATAERR && c->o->skip_bad) {
-			/* A line over --max-line: the reader has skipped it, so it cannot pass. */
-			c->skipped++;
-			sk_warn("stdin: %s (dropped)", e.msg);
-			rc = 0;
-		} else {
-			c->e = e;
-			sk_err_prefix(&c->e, "stdin");
-			return STOP_BAD_INPUT;
-		}
-		if (rc == 0 && checkpoint_due(c))
-			rc = checkpoint(c);
-		if (rc != 0)
-			return rc > 0 ? STOP_CLOSED : STOP_FAILED;
-	}
-	return STOP_DONE;
+	(void)arg;
+	sk_warn("%s (passed through)", msg);
 }
 
 static int cmd_commit(struct opts *o, int argc, char **argv)
 {
-	struct committer c = { .o = o };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
-	struct stat sb;
-	sk_lines *r = NULL;
-	enum stop why;
-	int rc, status = 0;
+	sk_commit_opts co = {
+		.checkpoint_rows = o->checkpoint_rows, .checkpoint_ms = o->checkpoint_interval_ms,
+		.skip_bad = o->skip_bad, .max_line = (size_t)o->max_line, .stop = &stop_signal,
+		.input = "stdin", .output = "stdout", .on_bad = warn_bad,
+	};
+	sk_commit_stats stats;
+	sk_err e = { 0 };
+	int rc, status;
 
-	if ((c.name = name_arg(o, argc, argv, 0)) == NULL)
+	if ((co.name = name_arg(o, argc, argv, 0)) == NULL)
 		return usage_error("commit: missing NAME");
 	if (argc > 1)
 		return usage_error("commit: too many arguments");
-	if ((status = open_state(o, &c.st)) != 0)
+	if ((status = open_state(o, &co.state)) != 0)
 		return status;
-	c.json = sk_json_new();
-	c.buffered = sk_cursorset_new();
-	c.written = sk_cursorset_new();
-	r = sk_lines_new(STDIN_FILENO, (size_t)o->max_line, 0);
-	if (!c.json || !c.buffered || !c.written || !r) {
-		sk_error("out of memory");
-		status = EX_OSERR;
-		goto out;
-	}
-	c.out_is_file = fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode);
 	/* No SA_RESTART: a stop signal must end the wait for input. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	c.last_checkpoint_ms = sk_now_ms();
-
-	why = copy_lines(&c, r);
-	if (why == STOP_BAD_INPUT || why == STOP_FAILED)
-		status = sk_fail(&c.e);
-	/* The lines read before a bad one still go out and are committed; after
-	 * EPIPE or a failed write, only what was written is. */
-	if (why == STOP_DONE || why == STOP_BAD_INPUT)
-		rc = checkpoint(&c);
-	else
-		rc = commit_written(&c);
-	if (rc < 0) {
-		int code = sk_fail(&c.e);
-		if (status == 0)
-			status = code;
-	}
-	if (c.skipped)
-		sk_warn("%llu bad line%s skipped", (unsigned long long)c.skipped, c.skipped == 1 ? "" : "s");
+	rc = sk_commit_run(STDIN_FILENO, STDOUT_FILENO, &co, &stats, &e);
+	status = rc < 0 ? sk_fail(&e) : 0;
+	if (stats.skipped)
+		sk_warn("%llu bad line%s skipped", (unsigned long long)stats.skipped, stats.skipped == 1 ? "" : "s");
 	if (stop_signal)
 		sk_info("stopped by signal %d", (int)stop_signal);
-out:
-	sk_lines_free(r);
-	sk_cursorset_free(c.buffered);
-	sk_cursorset_free(c.written);
-	sk_json_free(c.json);
-	sk_buf_free(&c.out);
-	sk_state_close(c.st);
+	sk_state_close(co.state);
 	return status;
 }
 
