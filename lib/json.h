@@ -19,6 +19,30 @@ void sk_json_free(sk_json *p);
 json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e);
 /* 1 when s[0..n) is one JSON value (used by --json embedding). */
 int sk_json_is_value(sk_json *p, const char *s, size_t n);
+/* Make sk_json_parse refuse integers outside the 64-bit range ("number at
+ * byte N: integer out of the 64-bit range ..."), which json-c would clamp:
+ * for callers that write the values back (stream-write). */
+void sk_json_exact_integers(sk_json *p);
+
+/* A member of an object, by byte offsets into the text it was parsed
+ * from: the key without its quotes, and the value. */
+typedef struct sk_json_member {
+	size_t key, key_len;
+	size_t value, value_len;
+} sk_json_member;
+
+/* The members of the object sk_json_parse returned last, in the order of
+ * its text, when that text is plain: no white space outside strings, no
+ * escape in any string, no object or array inside. Returns how many (*m
+ * points at them, until the next parse), or 0 when the text was not plain
+ * or not an object. Such a text is the object as sk_json_add_object writes
+ * it, but for repeated keys (json-c keeps the last) and each value that
+ * sk_json_written_as does not take. */
+size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
+/* 1 when sk_json_add_object writes v, a value of a plain object, as
+ * text[0..n): always for strings, doubles (json-c keeps their text),
+ * booleans and null; for an integer when text is its canonical form. */
+int sk_json_written_as(json_object *v, const char *text, size_t n);
 
 /* Append s[0..n) as a JSON string literal. Bytes that are not valid UTF-8
  * are written as \u00XX (their Latin-1 reading) so the output is always

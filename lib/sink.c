@@ -11,6 +11,7 @@ static const struct {
 	{ SK_EP_STDIO, &sk_sink_stdout_ops },
 	{ SK_EP_FILE, &sk_sink_file_ops },
 	{ SK_EP_DATASET, &sk_sink_dataset_ops },
+	{ SK_EP_SQLITE, &sk_sink_sqlite_ops },
 };
 
 static const struct sk_sink_ops *module_for(const sk_endpoint *ep, sk_err *e)
@@ -84,6 +85,28 @@ int sk_sink_set_schema(sk_sink *k, sk_schema *s, sk_err *e)
 int sk_sink_write(sk_sink *k, json_object *row, sk_err *e)
 {
 	return k->ops->write(k, row, e);
+}
+
+int sk_sink_write_cursor(sk_sink *k, json_object *row, const char *cursor, sk_err *e)
+{
+	if (k->ops->write_cursor)
+		return k->ops->write_cursor(k, row, cursor, e);
+	return k->ops->write(k, row, e);
+}
+
+uint64_t sk_sink_dropped(const sk_sink *k)
+{
+	return k->dropped;
+}
+
+int sk_sink_takes_json(const sk_sink *k)
+{
+	return k->takes_json && k->ops->write_json != NULL;
+}
+
+int sk_sink_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
+{
+	return k->ops->write_json(k, text, n, e);
 }
 
 int sk_sink_flush(sk_sink *k, sk_err *e)

@@ -38,6 +38,17 @@ int sk_sink_set_schema(sk_sink *k, sk_schema *s, sk_err *e);
 
 /* Stage one row (an object, _cursor removed, already coerced). */
 int sk_sink_write(sk_sink *k, json_object *row, sk_err *e);
+/* The same, given the row's _cursor (NULL when it had none): a sink that
+ * keeps its own positions (sqlite) drops a row its destination holds. */
+int sk_sink_write_cursor(sk_sink *k, json_object *row, const char *cursor, sk_err *e);
+/* Rows dropped so far because the destination held them already. */
+uint64_t sk_sink_dropped(const sk_sink *k);
+/* 1 when the sink stores rows as JSON text and so takes a row as the text
+ * sk_json_add_object would write for it: the writer saves itself building
+ * and serialising the row when the line already is that text. */
+int sk_sink_takes_json(const sk_sink *k);
+/* Stage one row given as that text (compact, no newline, no _cursor). */
+int sk_sink_write_json(sk_sink *k, const char *text, size_t n, sk_err *e);
 /* Push buffered rows out (stdout while the input is idle); no commit. */
 int sk_sink_flush(sk_sink *k, sk_err *e);
 /* Make the staged rows part of the output and commit cs (may be NULL or

@@ -368,6 +368,7 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 		goto fail;
 	if (number_parts(k, d, e) < 0)
 		goto fail;
+	k->takes_json = d->format == SK_FORMAT_NDJSON;
 	return 0;
 fail:
 	k->impl = NULL;
@@ -457,14 +458,22 @@ static int write_out(struct dataset *d, sk_err *e)
 	return 0;
 }
 
+/* The part a row goes to: open one if none is. */
+static int staging_part(sk_sink *k, struct dataset *d, sk_err *e)
+{
+	if (k->schema == NULL)
+		return sk_err_set(e, EX_SOFTWARE, "%s: a row came before the schema", k->label);
+	if (d->fd < 0 && open_part(k, d, e) < 0)
+		return -1;
+	return 0;
+}
+
 static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
 {
 	struct dataset *d = k->impl;
 	int rc;
 
-	if (k->schema == NULL)
-		return sk_err_set(e, EX_SOFTWARE, "%s: a row came before the schema", k->label);
-	if (d->fd < 0 && open_part(k, d, e) < 0)
+	if (staging_part(k, d, e) < 0)
 		return -1;
 	if (d->format == SK_FORMAT_CSV)
 		rc = csv_row(&d->buf, k->schema, row);
@@ -472,6 +481,22 @@ static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
 		rc = sk_json_add_object(&d->buf, row) < 0 ? -1 : sk_buf_addc(&d->buf, '\n');
 	if (rc < 0)
 		return sk_err_set(e, EX_OSERR, "out of memory");
+	return d->buf.len >= FLUSH_AT ? write_out(d, e) : 0;
+}
+
+/* NDJSON parts only (takes_json): the row's text is its line. */
+static int dataset_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
+{
+	struct dataset *d = k->impl;
+
+	if (staging_part(k, d, e) < 0)
+		return -1;
+	if (sk_buf_reserve(&d->buf, n + 1) < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	memcpy(d->buf.p + d->buf.len, text, n);
+	d->buf.len += n;
+	d->buf.p[d->buf.len++] = '\n';
+	d->buf.p[d->buf.len] = '\0';
 	return d->buf.len >= FLUSH_AT ? write_out(d, e) : 0;
 }
 
@@ -585,4 +610,5 @@ const struct sk_sink_ops sk_sink_dataset_ops = {
 	.flush = NULL,
 	.checkpoint = dataset_checkpoint,
 	.close = dataset_close,
+	.write_json = dataset_write_json,
 };

@@ -12,6 +12,10 @@ struct sk_sink_ops {
 	int (*flush)(sk_sink *k, sk_err *e);                        /* may be NULL */
 	int (*checkpoint)(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e);
 	void (*close)(sk_sink *k);
+	/* write with the row's cursor (NULL when none); may be NULL. */
+	int (*write_cursor)(sk_sink *k, json_object *row, const char *cursor, sk_err *e);
+	/* write a row given as its JSON text; called only when k->takes_json. */
+	int (*write_json)(sk_sink *k, const char *text, size_t n, sk_err *e);
 };
 
 struct sk_sink {
@@ -22,11 +26,14 @@ struct sk_sink {
 	sk_schema *schema;      /* owned; NULL: rows are written as they are */
 	int keeps_schema;       /* the sink stores the schema (datasets) */
 	int schema_stored;      /* ... and it is stored already */
+	uint64_t dropped;       /* rows the destination held already */
+	int takes_json;         /* set by open when write_json may be called */
 	void *impl;
 };
 
 extern const struct sk_sink_ops sk_sink_stdout_ops;
 extern const struct sk_sink_ops sk_sink_file_ops;
 extern const struct sk_sink_ops sk_sink_dataset_ops;
+extern const struct sk_sink_ops sk_sink_sqlite_ops;
 
 #endif

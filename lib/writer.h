@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "program.h"
 #include "sink.h"
 
 enum sk_on_error {
@@ -39,6 +40,12 @@ typedef struct sk_writer_opts {
 	/* The read end of a pipe the same handler writes a byte to, so that
 	 * a wait for input ends at once; -1 when there is none. */
 	int wake_fd;
+	/* stream-write --map: a jq program run over each row (an object
+	 * line, each object of a batch, a tuple) before the sink. Its
+	 * results, which must be objects, are the rows written, each with
+	 * the row's _cursor; that cursor is committed even when there is no
+	 * result. NULL: none. */
+	sk_program *map;
 } sk_writer_opts;
 
 typedef struct sk_writer_stats {

@@ -367,9 +367,6 @@ bad_message() {
 	run --separate-stderr stream-write kafka://127.0.0.1:9092/t </dev/null
 	assert_status 69
 	assert_equal "$stderr" "stream-write: kafka://127.0.0.1:9092/t: kafka sinks are not available in this version"
-	run --separate-stderr stream-write 'sqlite:db.sqlite?table=t' </dev/null
-	assert_status 69
-	assert_equal "$stderr" "stream-write: sqlite:db.sqlite?table=t: sqlite sinks are not available in this version"
 	run --separate-stderr stream-write sse+http://127.0.0.1:1/s </dev/null
 	assert_status 64
 	assert_equal "$stderr" "stream-write: sse+http://127.0.0.1:1/s: sse endpoints can only be read"

@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "endpoint.h"
+#include "filter.h"
 #include "json.h"
 #include "lines.h"
+#include "program.h"
 #include "source.h"
 #include "state.h"
 #include "util.h"
@@ -38,6 +40,9 @@ static const char usage_text[] =
 	"      --binary MODE        escape (default) or base64 values\n"
 	"      --max-line SIZE      longest message accepted (default 16M)\n"
 	"      --on-error ACTION    fail, skip or dead-letter:PATH for bad messages\n"
+	"      --filter PROGRAM     print the results of a jq program over each message\n"
+	"      --arg NAME VALUE     $NAME in the program is the string VALUE\n"
+	"      --argjson NAME JSON  $NAME in the program is the JSON value\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            more detail on stderr\n"
 	"      --help               this text\n"
@@ -46,7 +51,8 @@ static const char usage_text[] =
 enum on_error { ON_ERROR_FAIL, ON_ERROR_SKIP, ON_ERROR_DEAD_LETTER };
 
 struct config {
-	const char *endpoint, *name, *state, *endpoints, *dead_letter;
+	const char *endpoint, *name, *state, *endpoints, *dead_letter, *filter;
+	sk_program_args *args;  /* --arg, --argjson */
 	int name_from_env, exit_at_end, have_count;
 	uint64_t count;
 	int64_t idle_ms;        /* -1: none */
@@ -56,7 +62,8 @@ struct config {
 
 enum {
 	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_EXIT_AT_END, OPT_COUNT, OPT_IDLE,
-	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_HELP, OPT_VERSION,
+	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_FILTER, OPT_ARG, OPT_ARGJSON,
+	OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +79,9 @@ static const struct option long_options[] = {
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "arg", required_argument, NULL, OPT_ARG },
+	{ "argjson", required_argument, NULL, OPT_ARGJSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -92,6 +102,23 @@ static int usage_error(const char *fmt, const char *arg)
 		sk_error(fmt, arg);
 	fprintf(stderr, "usage: stream-read [options] [ENDPOINT]; see stream-read --help\n");
 	return EX_USAGE;
+}
+
+/* --arg NAME VALUE and --argjson NAME JSON, as jq takes them: NAME in
+ * optarg, the value in the next argument. */
+static int program_arg(int argc, char **argv, int json, struct config *c, sk_err *e)
+{
+	const char *opt = json ? "--argjson" : "--arg";
+
+	if (optind >= argc)
+		return sk_err_set(e, EX_USAGE, "%s %s: missing value (%s NAME %s)", opt, optarg, opt,
+		                  json ? "JSON" : "VALUE");
+	if (c->args == NULL && (c->args = sk_program_args_new()) == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	if ((json ? sk_program_args_add_json : sk_program_args_add)(c->args, optarg, argv[optind], e) < 0)
+		return sk_err_prefix(e, "%s", opt);
+	optind++;
+	return 0;
 }
 
 /* Parse argv into c; -1 when the program is done (exit code in *rc). */
@@ -153,6 +180,15 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 				return *rc = usage_error("invalid --on-error '%s' "
 				                         "(expected fail, skip or dead-letter:PATH)", optarg), -1;
 			break;
+		case OPT_FILTER: c->filter = optarg; break;
+		case OPT_ARG:
+		case OPT_ARGJSON:
+			if (program_arg(argc, argv, opt == OPT_ARGJSON, c, &e) < 0) {
+				if (e.code != EX_USAGE)
+					return *rc = sk_fail(&e), -1;
+				return *rc = usage_error("%s", e.msg), -1;
+			}
+			break;
 		case 'q': sk_verbosity = -1; break;
 		case 'v': sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1; break;
 		case OPT_HELP:
@@ -171,6 +207,8 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 		return *rc = usage_error("unexpected argument '%s'", argv[optind + 1]), -1;
 	if (optind < argc)
 		c->endpoint = argv[optind];
+	if (c->args && c->filter == NULL)
+		return *rc = usage_error("%s", "--arg and --argjson need --filter"), -1;
 	return 0;
 }
 
@@ -235,6 +273,7 @@ struct run {
 	const struct config *c;
 	const sk_endpoint *ep;
 	sk_source *src;
+	sk_filter *filter;      /* --filter, or NULL */
 	int dead_fd;
 	uint64_t emitted, skipped, dead;
 };
@@ -263,12 +302,41 @@ static int bad_message(struct run *r, const sk_msg *m, sk_err *e)
 	}
 }
 
+/* The results of --filter over one message, each with its cursor. A
+ * message the program fails on prints nothing and is a bad message. */
+static int out_filtered(void *arg, const sk_filtered *f, sk_err *e)
+{
+	struct run *r = arg;
+	sk_err why;
+
+	if (f->error) {
+		why = *f->error;
+		if (why.code == EX_DATAERR) {
+			sk_err_prefix(&why, "message %s: --filter", f->msg->cursor);
+			if (bad_message(r, f->msg, &why) == 0)
+				return 0;
+		}
+		*e = why;
+		return -1;
+	}
+	if (sk_buf_add(&out, f->out, f->out_len) < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	return out.len >= OUT_BATCH ? out_flush(e) : 0;
+}
+
+/* Everything the filter holds, out: before a pause, a bad message, the end. */
+static int drain(struct run *r, sk_err *e)
+{
+	return r->filter ? sk_filter_drain(r->filter, e) : 0;
+}
+
 /* The next message, flushing stdout whenever none is ready: 1, 0 to
  * stop cleanly, -1 on error. */
 static int next_message(struct run *r, sk_msg *m, sk_err *e)
 {
 	const struct config *c = r->c;
 	int64_t idle_until = -1;
+	sk_err held;
 	int rc, wait;
 
 	for (;;) {
@@ -276,7 +344,7 @@ static int next_message(struct run *r, sk_msg *m, sk_err *e)
 			return 0;
 		rc = sk_source_next(r->src, m, 0, e);
 		if (rc == 0 || rc == SK_END) {
-			if (out_flush(e) < 0)
+			if (drain(r, e) < 0 || out_flush(e) < 0)
 				return -1;
 			if (out_closed || (rc == SK_END && c->exit_at_end))
 				return 0;
@@ -299,6 +367,11 @@ static int next_message(struct run *r, sk_msg *m, sk_err *e)
 		if (rc < 0) {
 			if (e->code != EX_DATAERR)
 				return sk_err_prefix(e, "%s", r->ep->arg);
+			/* In order: what the filter holds came before. */
+			if (drain(r, &held) < 0) {
+				*e = held;
+				return -1;
+			}
 			if (bad_message(r, m, e) < 0)
 				return -1;
 			idle_until = -1;
@@ -316,12 +389,15 @@ static int run(struct run *r, sk_err *e)
 		rc = next_message(r, &m, e);
 		if (rc <= 0)
 			break;
-		if ((rc = out_message(&m, e)) < 0)
+		if ((rc = r->filter ? sk_filter_push(r->filter, &m, e) : out_message(&m, e)) < 0)
 			break;
 		r->emitted++;
 	}
+	if (rc >= 0)
+		rc = drain(r, e);
 	if (rc < 0) {
 		/* What came before the error is good output: deliver it. */
+		drain(r, &ignored);
 		out_flush(&ignored);
 		return -1;
 	}
@@ -384,6 +460,7 @@ static int report_and_close(struct run *r, sk_endpoint *ep, sk_state *st, int co
 	if (r->dead)
 		sk_warn("%s: %llu bad message%s written to %s", ep->arg, (unsigned long long)r->dead,
 		        r->dead == 1 ? "" : "s", r->c->dead_letter);
+	sk_filter_free(r->filter);
 	sk_source_close(r->src);
 	if (r->dead_fd >= 0 && close(r->dead_fd) < 0 && code == 0) {
 		sk_error("%s: %s", r->c->dead_letter, strerror(errno));
@@ -394,6 +471,14 @@ static int report_and_close(struct run *r, sk_endpoint *ep, sk_state *st, int co
 	sk_endpoint_free(ep);
 	sk_buf_free(&out);
 	return code;
+}
+
+/* Compile --filter and start it: on a thread of its own when there is a
+ * second CPU for it, as there would be for jq in a pipeline. */
+static int start_filter(const struct config *c, struct run *r, sk_err *e)
+{
+	r->filter = sk_filter_new(c->filter, c->args, sysconf(_SC_NPROCESSORS_ONLN) > 1, out_filtered, r, e);
+	return r->filter ? 0 : sk_err_prefix(e, "--filter");
 }
 
 int main(int argc, char **argv)
@@ -412,12 +497,19 @@ int main(int argc, char **argv)
 		goto out;
 	if (c.name && *c.name == '\0')
 		c.name = NULL;
+	if (c.filter && start_filter(&c, &r, &e) < 0) {
+		code = sk_fail(&e);
+		goto out;
+	}
 	setup_signals();
 	if (open_all(&c, &ep, &st, &r, &e) < 0 || run(&r, &e) < 0)
 		code = sk_fail(&e);
 	if (ep)
 		code = report_and_close(&r, ep, st, code);
 out:
+	if (ep == NULL)
+		sk_filter_free(r.filter);
+	sk_program_args_free(c.args);
 	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
 		sk_error("standard output: %s", strerror(errno));
 		code = EX_IOERR;

@@ -18,7 +18,8 @@
 
 static const char usage_text[] =
 	"usage: stream-write [options] ENDPOINT\n"
-	"Read JSON rows from stdin and write them to ENDPOINT: -, file:PATH or dataset:DIR.\n"
+	"Read JSON rows from stdin and write them to ENDPOINT: -, file:PATH, dataset:DIR\n"
+	"or sqlite:PATH?table=TABLE.\n"
 	"\n"
 	"  --name NAME              commit the rows' cursors under this recipe name\n"
 	"  --state PATH             the state store (default $STREAMKIT_STATE)\n"
@@ -30,13 +31,17 @@ static const char usage_text[] =
 	"  --on-error fail|skip|dead-letter:PATH\n"
 	"                           what to do with a bad row (default fail)\n"
 	"  --max-line SIZE          longest line accepted (default 16M)\n"
+	"  --map PROGRAM            run a jq program over each row: its results are the rows\n"
+	"  --arg NAME VALUE         $NAME in the program is the string VALUE\n"
+	"  --argjson NAME JSON      $NAME in the program is the JSON value\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            more detail\n"
 	"  --help, --version\n";
 
 enum {
 	OPT_NAME = 256, OPT_STATE, OPT_ENDPOINTS, OPT_SCHEMA, OPT_FORMAT, OPT_CHECKPOINT_ROWS,
-	OPT_CHECKPOINT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_HELP, OPT_VERSION,
+	OPT_CHECKPOINT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_MAP, OPT_ARG, OPT_ARGJSON,
+	OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -49,6 +54,9 @@ static const struct option options[] = {
 	{ "checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL },
 	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "map", required_argument, NULL, OPT_MAP },
+	{ "arg", required_argument, NULL, OPT_ARG },
+	{ "argjson", required_argument, NULL, OPT_ARGJSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -57,7 +65,8 @@ static const struct option options[] = {
 };
 
 struct config {
-	const char *endpoint, *name, *state, *endpoints, *schema;
+	const char *endpoint, *name, *state, *endpoints, *schema, *map;
+	sk_program_args *args;      /* --arg, --argjson */
 	enum sk_format format;
 	sk_writer_opts w;
 };
@@ -105,13 +114,32 @@ static int parse_on_error(const char *s, sk_writer_opts *w)
 	return 0;
 }
 
+/* --arg NAME VALUE and --argjson NAME JSON, as jq takes them: NAME in
+ * optarg, the value in the next argument. 0, or the exit code. */
+static int program_arg(int argc, char **argv, int json, struct config *c)
+{
+	const char *opt = json ? "--argjson" : "--arg";
+	sk_err e;
+
+	if (optind >= argc)
+		return usage_error("%s %s: missing value (%s NAME %s)", opt, optarg, opt, json ? "JSON" : "VALUE");
+	if (c->args == NULL && (c->args = sk_program_args_new()) == NULL) {
+		sk_error("out of memory");
+		return EX_OSERR;
+	}
+	if ((json ? sk_program_args_add_json : sk_program_args_add)(c->args, optarg, argv[optind], &e) < 0)
+		return e.code == EX_USAGE ? usage_error("%s: %s", opt, e.msg) : sk_fail(&e);
+	optind++;
+	return 0;
+}
+
 /* 0 to go on, or the exit code (EX_OK after --help, --version). */
 static int parse_args(int argc, char **argv, struct config *c)
 {
 	uint64_t n;
 	int64_t ms;
 	sk_err e;
-	int opt;
+	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "qv", options, NULL)) != -1) {
 		switch (opt) {
@@ -147,6 +175,12 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return usage_error("invalid --max-line '%s' (expected a size such as 64k or 16M)", optarg);
 			c->w.max_line = (size_t)n;
 			break;
+		case OPT_MAP: c->map = optarg; break;
+		case OPT_ARG:
+		case OPT_ARGJSON:
+			if ((rc = program_arg(argc, argv, opt == OPT_ARGJSON, c)) != 0)
+				return rc;
+			break;
 		case 'q': sk_verbosity = -1; break;
 		case 'v': sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1; break;
 		case OPT_HELP:
@@ -162,6 +196,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 	}
 	if (optind != argc - 1)
 		return usage_error("%s", optind < argc ? "expected one ENDPOINT" : "missing ENDPOINT");
+	if (c->args && c->map == NULL)
+		return usage_error("--arg and --argjson need --map");
 	c->endpoint = argv[optind];
 	return 0;
 }
@@ -226,6 +262,9 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 	if (sk_sink_open(ep, &so, &k, &e) < 0)
 		goto out;
 	rc = sk_writer_run(k, STDIN_FILENO, &c->w, stats, &e);
+	if (sk_sink_dropped(k))
+		sk_info("%s: dropped %llu rows the destination held already", ep->arg,
+		        (unsigned long long)sk_sink_dropped(k));
 	if (rc == SK_EOF)
 		sk_info("%s: the reader went away; stopping", ep->arg);
 out:
@@ -243,6 +282,7 @@ int main(int argc, char **argv)
 	sk_writer_stats stats = { 0 };
 	uint64_t shown = 0;
 	const char *env;
+	sk_err e;
 	int rc;
 
 	sk_log_init(argv[0]);
@@ -252,16 +292,24 @@ int main(int argc, char **argv)
 	c.w.on_bad = report_bad;
 	c.w.arg = &shown;
 	c.w.stop = &stop_requested;
-	if ((rc = parse_args(argc, argv, &c)) != 0 || c.endpoint == NULL)
+	rc = parse_args(argc, argv, &c);
+	if (rc == 0 && c.endpoint && c.map && (c.w.map = sk_program_compile(c.map, c.args, &e)) == NULL) {
+		sk_err_prefix(&e, "--map");
+		rc = sk_fail(&e);
+	}
+	sk_program_args_free(c.args);
+	if (rc != 0 || c.endpoint == NULL)
 		return rc;
 	if (c.name == NULL && (env = getenv("STREAMKIT_NAME")) != NULL && *env)
 		c.name = env;
 	if (catch_signals() < 0) {
 		sk_error("signals: %s", strerror(errno));
+		sk_program_free(c.w.map);
 		return EX_OSERR;
 	}
 	c.w.wake_fd = wake_pipe[0];
 	rc = write_rows(&c, &stats);
+	sk_program_free(c.w.map);
 	if (stats.skipped)
 		sk_error("skipped %llu bad rows", (unsigned long long)stats.skipped);
 	if (stats.dead_lettered)

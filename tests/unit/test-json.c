@@ -61,6 +61,8 @@ static void parsing(void)
 	static const char *const bad[] = {
 		"", "   ", "{", "{\"a\":1,}", "[1,]", "{'a':1}", "nul", "01", "{\"a\":1} x", "NaN",
 		"\"a\xff\"", "[1] [2]", "[1.]", "[Infinity]", "[\"a\tb\"]",
+		/* What json-c's strict mode lets through. */
+		"00", "[-01]", "{\"a\":00}", "\"\xed\xa0\x80\"", "\"\xc0\x80\"", "\"\xf4\x90\x80\x80\"", "[.5]",
 	};
 	sk_err e;
 	size_t i;
@@ -87,6 +89,110 @@ static void parsing(void)
 		sk_buf_free(&b);
 		json_object_put(o);
 	}
+}
+
+/* The message sk_json_parse gives for s, or "" when it parses. */
+static const char *refusal(sk_json *q, const char *s, sk_err *e)
+{
+	json_object *o;
+
+	sk_err_clear(e);
+	o = sk_json_parse(q, s, strlen(s), e);
+	json_object_put(o);
+	return o ? "" : e->msg;
+}
+
+static void exact_integers(void)
+{
+	sk_json *q = sk_json_new();
+	sk_err e;
+
+	is_str(refusal(q, "[18446744073709551616]", &e), "", "json-c's own mode takes an integer it would clamp");
+	sk_json_exact_integers(q);
+	is_str(refusal(q, "[18446744073709551615,-9223372036854775808]", &e), "",
+	       "exact integers: the 64-bit limits parse");
+	is_str(refusal(q, "{\"a\":18446744073709551616}", &e),
+	       "number at byte 6: integer out of the 64-bit range (write it as a string)", "2^64 is refused");
+	is_str(refusal(q, "[-9223372036854775809]", &e),
+	       "number at byte 2: integer out of the 64-bit range (write it as a string)", "-2^63-1 is refused");
+	is_str(refusal(q, "[123456789012345678901234567890.5,1e400]", &e), "",
+	       "numbers with a fraction or an exponent keep their text and parse");
+	sk_json_free(q);
+}
+
+/* The text of the members sk_json_plain_members reports, "k=v;..." */
+static char *members_of(const char *s)
+{
+	const sk_json_member *m;
+	sk_buf b = {0};
+	sk_err e;
+	json_object *o = sk_json_parse(p, s, strlen(s), &e);
+	size_t i, n = sk_json_plain_members(p, &m);
+
+	sk_buf_adds(&b, "");
+	for (i = 0; i < n; i++)
+		sk_buf_printf(&b, "%.*s=%.*s;", (int)m[i].key_len, s + m[i].key, (int)m[i].value_len, s + m[i].value);
+	json_object_put(o);
+	return b.p;
+}
+
+static void plain_members(void)
+{
+	static const struct { const char *in, *want; } v[] = {
+		{ "{\"a\":1,\"bc\":\"x,y:z}\",\"d\":null,\"e\":-1.5e3}",
+		  "a=1;bc=\"x,y:z}\";d=null;e=-1.5e3;" },
+		{ "{\"\xc3\xa9\":true}", "\xc3\xa9=true;" },
+		{ "{\"a\": 1}", "" },                          /* white space */
+		{ " {\"a\":1}", "" },
+		{ "{\"a\":\"x\\ny\"}", "" },                      /* an escape */
+		{ "{\"a\":[1]}", "" },                         /* nesting */
+		{ "{\"a\":{}}", "" },
+		{ "[1,2]", "" },                                 /* not an object */
+		{ "{\"a\":1,}", "" },                          /* not JSON */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char *got = members_of(v[i].in);
+		is_str(got, v[i].want, "plain members of %s", v[i].in);
+		free(got);
+	}
+}
+
+/* What sk_json_written_as says of the one value of {"v":TEXT}; *same is
+ * set when sk_json_add_object writes the value as TEXT. */
+static int written_as(const char *text, int *same)
+{
+	char s[128];
+	sk_buf b = {0};
+	sk_err e;
+	json_object *o, *v;
+	int says;
+
+	snprintf(s, sizeof s, "{\"v\":%s}", text);
+	o = sk_json_parse(p, s, strlen(s), &e);
+	json_object_object_get_ex(o, "v", &v);
+	says = sk_json_written_as(v, text, strlen(text));
+	sk_json_add_object(&b, v);
+	*same = b.p && strcmp(b.p, text) == 0;
+	sk_buf_free(&b);
+	json_object_put(o);
+	return says;
+}
+
+static void written_back(void)
+{
+	static const char *const same[] = {
+		"0", "-1", "123456789012345678", "9223372036854775807", "-9223372036854775808",
+		"18446744073709551615", "1.50", "1E2", "-0.0", "0.1e-5", "\"caf\xc3\xa9\"", "true", "false", "null",
+	};
+	size_t i;
+	int is_same;
+
+	for (i = 0; i < sizeof same / sizeof same[0]; i++)
+		ok(written_as(same[i], &is_same) && is_same, "%s is written back as it came", same[i]);
+	ok(!written_as("-0", &is_same) && !is_same, "-0 is written back as 0, and said so");
+	ok(!written_as("[1]", &is_same) && !written_as("{\"a\":1}", &is_same), "arrays and objects are not taken");
 }
 
 static void embedding(void)
@@ -133,6 +239,9 @@ int main(void)
 	p = sk_json_new();
 	strings();
 	parsing();
+	exact_integers();
+	plain_members();
+	written_back();
 	embedding();
 	base64();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");

@@ -1,0 +1,89 @@
+/* program.h - jq programs (libjq 1.6), compiled once and run over many
+ * inputs: stream-read --filter runs one over each envelope (JSON text),
+ * stream-write --map over each row (a json-c value), and the expression
+ * options (Kafka key, partition, timestamp, headers; SQS group and
+ * deduplication ids) take the first result of one per row.
+ *
+ * Results are jq's: a program's results are what `jq -c PROGRAM` prints
+ * for the same input, with one difference. jq 1.6 numbers are doubles, so
+ * arithmetic on integers beyond 2^53 loses precision, and jq prints
+ * 9007199254740993 as 9007199254740992. Here an integer of the input that
+ * reaches a result unchanged keeps its exact value: a result's number that
+ * is the double of exactly one large integer of the input is written as
+ * that integer. */
+#ifndef SK_PROGRAM_H
+#define SK_PROGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include "util.h"
+
+/* --arg and --argjson, bound as $NAME (and in $ARGS.named) as in jq. */
+typedef struct sk_program_args sk_program_args;
+
+sk_program_args *sk_program_args_new(void);
+void sk_program_args_free(sk_program_args *a);
+/* $name is the string value. As in jq, the first binding of a name wins. */
+int sk_program_args_add(sk_program_args *a, const char *name, const char *value, sk_err *e);
+/* $name is the JSON text's value; EX_USAGE when text is not one JSON value. */
+int sk_program_args_add_json(sk_program_args *a, const char *name, const char *text, sk_err *e);
+
+typedef struct sk_program sk_program;
+
+/* Compile a program, with args (NULL: none). NULL on failure: EX_USAGE
+ * and jq's own message ("jq: error: ... at <top-level>, line 1: ..."). */
+sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk_err *e);
+void sk_program_free(sk_program *p);
+
+/* One result of a run; valid only during the callback that receives it. */
+typedef struct sk_result sk_result;
+
+enum sk_result_kind {
+	SK_RESULT_NULL, SK_RESULT_FALSE, SK_RESULT_TRUE, SK_RESULT_NUMBER,
+	SK_RESULT_STRING, SK_RESULT_ARRAY, SK_RESULT_OBJECT,
+};
+
+/* Called for each result, in order. 0 to go on; anything else stops the
+ * run, which returns it (a positive value: stopped on purpose; -1: an
+ * error the callback set in e). */
+typedef int (*sk_result_cb)(void *arg, const sk_result *r, sk_err *e);
+
+/* Run p over the JSON text s[0..n), or over a json-c value (NULL is
+ * null). 0 when every result was delivered (there may be none). -1 with
+ * EX_DATAERR when the input is not JSON or the program fails on it
+ * ("jq: error: Cannot index number with \"a\""); the results delivered
+ * before such an error are the caller's to keep or drop. */
+int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb, void *arg, sk_err *e);
+int sk_program_run_json(sk_program *p, json_object *in, sk_result_cb cb, void *arg, sk_err *e);
+
+enum sk_result_kind sk_result_kind(const sk_result *r);
+const char *sk_result_kind_name(const sk_result *r);     /* "object", "number" ... */
+/* A string result's bytes (which may hold NUL), else NULL. */
+const char *sk_result_string(const sk_result *r, size_t *len);
+/* Append the result as compact JSON text, as `jq -c` prints it. */
+int sk_result_add_json(const sk_result *r, sk_buf *b);
+/* Append the result as an envelope: an object without its own "_cursor"
+ * and with "_cursor":cursor last; any other value as
+ * {"value":RESULT,"_cursor":cursor}. */
+int sk_result_add_envelope(const sk_result *r, const char *cursor, sk_buf *b);
+/* The result as a new json-c value; NULL for null (e->code 0) or on
+ * failure (EX_DATAERR: an object key holding NUL, which json-c cannot). */
+json_object *sk_result_to_json(const sk_result *r, sk_err *e);
+
+/* A program is used by one thread at a time. A thread that ran programs
+ * (or compiled them) calls this before it ends, to free what it kept. */
+void sk_program_thread_done(void);
+
+/* For expressions: the first result over a row (later ones are not
+ * computed). 1 with the value, 0 when there is no result or it is null,
+ * -1 on error (EX_DATAERR). */
+int sk_program_first_json(sk_program *p, json_object *in, json_object **out, sk_err *e);
+/* A string result as it is, any other as compact JSON text; *out is
+ * malloc'd and NUL-terminated, *len its length (it may hold NUL). */
+int sk_program_first_string(sk_program *p, json_object *in, char **out, size_t *len, sk_err *e);
+/* An integer result; EX_DATAERR for anything else than an integral number
+ * in the int64 range. */
+int sk_program_first_int(sk_program *p, json_object *in, int64_t *out, sk_err *e);
+
+#endif

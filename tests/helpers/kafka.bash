@@ -1,0 +1,129 @@
+# kafka.bash - a Kafka cluster for the suites that need one, and kcat
+# wrappers to talk to it. Load after helpers/common:
+#
+#	load helpers/common
+#	load helpers/kafka
+#	setup_file() { kafka_start --brokers 3 --topic events:4; }
+#	teardown_file() { kafka_stop; }
+#
+# The cluster is tests/helpers/kafka-mock (librdkafka's mock cluster on
+# 127.0.0.1). kafka_start exports KAFKA_BOOTSTRAP, KAFKA_PID and KAFKA_DIR,
+# which the tests of the file inherit. Start and stop it from the same shell
+# (setup_file and teardown_file, or one test), one cluster at a time.
+
+# kafka_start [KAFKA-MOCK ARGS]: start the cluster in the background and
+# wait for its bootstrap line.
+kafka_start() {
+	local dir
+	dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}}/kafka.XXXXXX") || return 1
+	mkfifo "$dir/control" || return 1
+	# fd 3 is bats' own: a background process holding it makes bats wait.
+	kafka-mock --control "$dir/control" "$@" </dev/null >"$dir/out" 2>"$dir/err" 3>&- &
+	KAFKA_PID=$! KAFKA_DIR=$dir
+	export KAFKA_PID KAFKA_DIR
+	if ! wait_for 15 _kafka_started || ! kill -0 "$KAFKA_PID" 2>/dev/null; then
+		echo "kafka_start: kafka-mock did not start; its stderr:" >&2
+		cat "$dir/err" >&2
+		kill -KILL "$KAFKA_PID" 2>/dev/null || true
+		wait "$KAFKA_PID" 2>/dev/null || true
+		unset KAFKA_PID
+		return 1
+	fi
+	KAFKA_BOOTSTRAP=$(head -n 1 "$dir/out")
+	export KAFKA_BOOTSTRAP
+}
+
+# Started: its first line is out, or it is gone (kafka_start says which).
+_kafka_started() {
+	[ "$(wc -l <"$KAFKA_DIR/out")" -ge 1 ] || ! kill -0 "$KAFKA_PID" 2>/dev/null
+}
+
+# _kafka_exited PID: the process is gone or a zombie waiting to be reaped.
+_kafka_exited() {
+	! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]
+}
+
+# kafka_stop: SIGTERM, then wait (10 s at most) for the cluster to exit;
+# returns its exit status. SIGKILL and failure if it does not exit in time.
+kafka_stop() {
+	local pid=${KAFKA_PID:-} status=0
+	[ -n "$pid" ] || return 0
+	unset KAFKA_PID KAFKA_BOOTSTRAP
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! wait_for 10 _kafka_exited "$pid"; then
+		echo "kafka_stop: kafka-mock (pid $pid) ignored SIGTERM; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		return 1
+	fi
+	wait "$pid" || status=$?
+	if [ "$status" -ne 0 ]; then
+		echo "kafka_stop: kafka-mock exited with status $status; its stderr:" >&2
+		cat "$KAFKA_DIR/err" >&2
+	fi
+	return "$status"
+}
+
+# kafka_cmd COMMAND...: send one command (down 1, up 1, topic NAME N,
+# leader TOPIC PARTITION BROKER, rtt BROKER MS) and wait for its reply;
+# fails with the reply when it is an error. Commands from one shell at a
+# time: the reply is the line after those already in the output.
+kafka_cmd() {
+	local out=$KAFKA_DIR/out seen reply
+	seen=$(wc -l <"$out") || return 1
+	# Opened read-write, the FIFO never blocks the test, even when kafka-mock
+	# is gone (then the wait below fails).
+	printf '%s\n' "$*" 1<>"$KAFKA_DIR/control" || return 1
+	if ! wait_for 10 _kafka_replied "$((seen + 1))"; then
+		echo "kafka_cmd: no reply to: $*" >&2
+		return 1
+	fi
+	reply=$(sed -n "$((seen + 1))p" "$out")
+	if [[ $reply != "ok "* ]]; then
+		echo "kafka_cmd: $reply" >&2
+		return 1
+	fi
+}
+
+_kafka_replied() {
+	[ "$(wc -l <"$KAFKA_DIR/out")" -ge "$1" ]
+}
+
+# kafka_produce TOPIC [KCAT ARGS]: produce each line of stdin as one message
+# (add -K: for KEY:VALUE lines, -H NAME=VALUE for headers of every message),
+# with the idempotent producer, so retries never duplicate; returns once
+# every message is delivered, non-zero when one was not.
+kafka_produce() {
+	local topic=$1; shift
+	kcat -P -b "$KAFKA_BOOTSTRAP" -t "$topic" -X enable.idempotence=true "$@"
+}
+
+# kafka_consume TOPIC [KCAT ARGS]: every message from the beginning to the
+# current end of each partition, one a line (add -J for kcat's envelopes,
+# -p N for one partition).
+kafka_consume() {
+	local topic=$1; shift
+	kcat -C -b "$KAFKA_BOOTSTRAP" -t "$topic" -o beginning -e -q "$@"
+}
+
+# kafka_count TOPIC: the number of messages in the topic.
+kafka_count() {
+	kafka_consume "$1" -f 'x\n' | wc -l
+}
+
+# kafka_topics: "TOPIC PARTITIONS" per topic, sorted.
+kafka_topics() {
+	kcat -L -b "$KAFKA_BOOTSTRAP" -J | jq -r '.topics[] | "\(.topic) \(.partitions | length)"' | sort
+}
+
+# kafka_leader TOPIC PARTITION: the broker id that leads the partition.
+kafka_leader() {
+	kcat -L -b "$KAFKA_BOOTSTRAP" -t "$1" -J |
+		jq -r --argjson p "$2" '.topics[0].partitions[] | select(.partition == $p) | .leader'
+}
+
+# kafka_broker_address ID: HOST:PORT of a broker, as clients name it in
+# their logs.
+kafka_broker_address() {
+	kcat -L -b "$KAFKA_BOOTSTRAP" -J | jq -r --argjson id "$1" '.brokers[] | select(.id == $id) | .name'
+}
