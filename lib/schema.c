@@ -167,6 +167,8 @@ sk_schema *sk_schema_parse(const char *text, size_t n, sk_err *e)
 	}
 	root = sk_json_parse(p, text, n, e);
 	sk_json_free(p);
+	if (root == NULL && e && e->code == 0)      /* the literal null */
+		sk_err_set(e, EX_CONFIG, "expected an array of columns, got null");
 	if (root == NULL) {
 		if (e) {
 			e->code = EX_CONFIG;

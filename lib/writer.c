@@ -428,6 +428,9 @@ static int handle_line(struct writer *w, const char *line, size_t len, sk_err *e
 	w->len = len;
 	w->value = v;
 	if (v == NULL) {
+		if (why.code == 0)      /* the literal null */
+			sk_err_set(&why, EX_DATAERR, "expected a JSON object (a row), an array of objects (a batch) "
+			           "or an array of values (a tuple), got null");
 		if (why.code != EX_DATAERR)
 			return sk_err_set(e, why.code, "%s", why.msg);
 		return bad_line(w, line, len, 1, &why, e);

@@ -271,7 +271,7 @@ EOF
 	mkfifo feed
 	stream-read --filter '.line | ascii_upcase' feed > out.ndjson &
 	local pid=$!
-	exec 4> feed
+	exec 4<> feed
 	echo hello >&4
 	wait_for 10 grep -q HELLO out.ndjson
 	exec 4>&-

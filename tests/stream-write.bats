@@ -298,6 +298,9 @@ bad_message() {
 	run --separate-stderr stream-write dataset:new <<<'"text"'
 	assert_status 65
 	assert_equal "$stderr" 'stream-write: <stdin>:1: expected a JSON object (a row), an array of objects (a batch) or an array of values (a tuple), got string'
+	run --separate-stderr stream-write - <<<'null'
+	assert_status 65
+	assert_equal "$stderr" 'stream-write: <stdin>:1: expected a JSON object (a row), an array of objects (a batch) or an array of values (a tuple), got null'
 }
 
 @test "a line longer than --max-line is a bad line" {
