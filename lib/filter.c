@@ -188,7 +188,6 @@ static void *work(void *arg)
 	}
 	pthread_mutex_unlock(&f->mu);
 	sk_program_free(p);
-	sk_program_thread_done();
 	return NULL;
 }
 

@@ -1,14 +1,14 @@
 /* program.c - jq programs over JSON text and json-c values, with libjq.
  *
- * Inputs reach libjq as jv values built here. jq's own parser is slow:
- * over 1,000,000 --json envelopes of 157-byte lines (about 230 bytes)
- * jv_parse_sized takes 2.3 s, the parser below 1.2 s, json-c and a
- * conversion of its values to jv 2.5 s. The parser takes strict JSON
- * only and leaves anything else (jq also reads nan, 01, ...) and every
- * error to jq's parser, so values and messages stay jq's. It keeps the jv
- * strings of short object keys in a small cache, as keys repeat from one
- * input to the next. It also stands in for jv_parse_sized inside libjq
- * (see the end of this file), which makes fromjson and tonumber as fast.
+ * Inputs reach libjq as jv values built here. The JSON text of an input
+ * (stream-read's envelope) is read by cJSON and its values converted to jv;
+ * text cJSON refuses or would read otherwise than jq (see cjson_fits), and
+ * every error, go to jq's own parser, so values and messages stay jq's.
+ * jq 1.6 numbers are doubles, as cJSON's are. Over 1,000,000 --json
+ * envelopes of 157-byte lines (about 230 bytes), text to jv takes 2.8 s
+ * with jv_parse_sized, 2.0 s with cJSON and a conversion (0.8 s of it
+ * cJSON's), 2.9 s with json-c and a conversion. Object keys repeat from
+ * one input to the next: their jv strings are kept in a small cache.
  * Results are written as JSON text here, exactly as `jq -c` writes them,
  * without the allocations of jv_dump_string.
  *
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <jq.h>
 
 #include "json.h"
@@ -53,9 +54,8 @@ struct cached_key {
 
 /* What building jv values keeps from one input to the next. */
 struct builder {
-	sk_buf scratch;             /* strings with escapes */
 	struct cached_key keys[KEY_CACHE];
-	int record_ints;            /* keep the large integers of the input */
+	int big_seen;               /* the input has a number beyond 2^53 */
 	struct big_int *ints;       /* of the current input */
 	size_t nints, capints;
 };
@@ -91,7 +91,6 @@ static void builder_clear(struct builder *bd)
 
 	for (i = 0; i < KEY_CACHE; i++)
 		jv_free(bd->keys[i].key);
-	sk_buf_free(&bd->scratch);
 	free(bd->ints);
 }
 
@@ -271,36 +270,11 @@ sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk
 
 /* ---- JSON text to jv ---- */
 
-struct parse {
-	struct builder *b;
-	const char *s, *end;
-	int depth;
-};
-
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void skip_space(struct parse *ps)
-{
-	while (ps->s < ps->end && is_space(*ps->s))
-		ps->s++;
-}
-
-/* Not strict JSON, or out of memory: jq's parser will say. */
-static jv invalid(void)
-{
-	return jv_invalid();
-}
-
 static void big_int_add(struct builder *bd, const struct big_int *b)
 {
 	struct big_int *nv;
 	size_t i;
 
-	if (!bd->record_ints)
-		return;
 	for (i = 0; i < bd->nints; i++) {
 		struct big_int *x = &bd->ints[i];
 		if (x->d != b->d)
@@ -354,343 +328,190 @@ static jv make_string(struct builder *b, const char *s, size_t n, int key)
 	return jv_copy(c->key);
 }
 
-static int hex4(const char *s, unsigned *out)
+/* Whether cJSON reads s[0..n) as jq does, as far as a look at its bytes
+ * tells: not when it holds a control character (jq refuses them raw, in
+ * strings too, where cJSON takes them, and between tokens, where cJSON
+ * skips them as white space) or "\u0000" (cJSON's strings end at a NUL).
+ * NDJSON lines hold neither. */
+static int cjson_fits(const char *s, size_t n)
 {
-	unsigned v = 0;
-	int i;
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	const char *p = s, *end = s + n;
+	uint64_t w;
+	size_t i;
 
-	for (i = 0; i < 4; i++) {
-		char c = s[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
+	/* Eight bytes at a time: is any of them below 0x20? */
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((w - ones * 0x20) & ~w & highs)
+			return 0;
 	}
-	*out = v;
-	return 0;
-}
-
-static int add_utf8(sk_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return sk_buf_add(b, u, n);
-}
-
-/* \uXXXX at ps->s (after the backslash and 'u'). A lone low surrogate
- * becomes U+FFFD, as jq makes it; jq refuses a lone high one, so that is
- * left to jq's parser. */
-static int unicode_escape(struct parse *ps, unsigned *cp)
-{
-	unsigned lo;
-
-	if (ps->end - ps->s < 4 || hex4(ps->s, cp) < 0)
-		return -1;
-	ps->s += 4;
-	if (*cp >= 0xD800 && *cp <= 0xDBFF) {
-		if (ps->end - ps->s >= 6 && ps->s[0] == '\\' && ps->s[1] == 'u' && hex4(ps->s + 2, &lo) == 0 &&
-		    lo >= 0xDC00 && lo <= 0xDFFF) {
-			*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-			ps->s += 6;
-		} else
-			return -1;
-	} else if (*cp >= 0xDC00 && *cp <= 0xDFFF)
-		*cp = 0xFFFD;
-	return 0;
-}
-
-/* The rest of a string that holds escapes; ps->s is at the first one, the
- * bytes before it are from..ps->s. */
-static jv parse_escaped(struct parse *ps, const char *from, int key)
-{
-	sk_buf *b = &ps->b->scratch;
-	unsigned cp;
-	char c;
-
-	sk_buf_reset(b);
-	if (sk_buf_add(b, from, (size_t)(ps->s - from)) < 0)
-		return invalid();
-	while (ps->s < ps->end) {
-		const char *run = ps->s;
-		while (ps->s < ps->end && (unsigned char)*ps->s >= 0x20 && *ps->s != '"' && *ps->s != '\\')
-			ps->s++;
-		if (sk_buf_add(b, run, (size_t)(ps->s - run)) < 0)
-			return invalid();
-		if (ps->s == ps->end)
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return 0;
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+			return 0;
+		p += 2;                 /* the escaped character is no backslash */
+		if (p >= end)
 			break;
-		c = *ps->s++;
-		if (c == '"') {
-			if (b->len > INT_MAX)
-				return invalid();
-			return make_string(ps->b, b->p, b->len, key);
-		}
-		if (c != '\\' || ps->s == ps->end)
-			return invalid();
-		c = *ps->s++;
-		switch (c) {
-		case '"': case '\\': case '/': break;
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case 'u':
-			if (unicode_escape(ps, &cp) < 0)
-				return invalid();
-			if (add_utf8(b, cp) < 0)
-				return invalid();
-			continue;
-		default:
-			return invalid();
-		}
-		if (sk_buf_addc(b, c) < 0)
-			return invalid();
 	}
-	return invalid();
+	return 1;
 }
 
-/* A string; ps->s is just after its opening quote. */
-static jv parse_string(struct parse *ps, int key)
+static jv from_cjson(struct builder *bd, const cJSON *c, int depth)
 {
-	const char *from = ps->s;
+	const cJSON *x;
+	jv r, v;
 
-	while (ps->s < ps->end && (unsigned char)*ps->s >= 0x20 && *ps->s != '"' && *ps->s != '\\')
-		ps->s++;
-	if (ps->s < ps->end && *ps->s == '"') {
-		size_t n = (size_t)(ps->s - from);
-		ps->s++;
-		if (n > INT_MAX)
-			return invalid();
-		return make_string(ps->b, from, n, key);
+	switch (c->type & 0xff) {
+	case cJSON_NULL: return jv_null();
+	case cJSON_False: return jv_false();
+	case cJSON_True: return jv_true();
+	case cJSON_Number:
+		if (c->valuedouble >= TWO_53 || c->valuedouble <= -TWO_53)
+			bd->big_seen = 1;
+		return jv_number(c->valuedouble);
+	case cJSON_String: return jv_string_sized(c->valuestring, (int)strlen(c->valuestring));
+	case cJSON_Array:
+	case cJSON_Object:
+		if (depth >= MAX_DEPTH)
+			return jv_invalid();
+		r = c->type & cJSON_Array ? jv_array() : jv_object();
+		for (x = c->child; x; x = x->next) {
+			if (!jv_is_valid(v = from_cjson(bd, x, depth + 1))) {
+				jv_free(r);
+				return v;
+			}
+			if (c->type & cJSON_Array)
+				r = jv_array_append(r, v);
+			else
+				r = jv_object_set(r, make_string(bd, x->string, strlen(x->string), 1), v);
+		}
+		return r;
 	}
-	if (ps->s == ps->end || *ps->s != '\\')
-		return invalid();       /* the end of the text, or a control character */
-	return parse_escaped(ps, from, key);
+	return jv_invalid();
 }
 
-static int is_digit(const struct parse *ps)
+static int is_digit(char c)
 {
-	return ps->s < ps->end && *ps->s >= '0' && *ps->s <= '9';
+	return c >= '0' && c <= '9';
 }
 
-static jv parse_number(struct parse *ps)
+/* An integer of the text, JSON's way (no leading zero), at s[0..n). */
+static void note_int(struct builder *bd, const char *s, size_t n)
 {
-	const char *from = ps->s;
-	char buf[64], *tmp = buf;
-	uint64_t mant = 0;
-	int neg = 0, digits = 0, integer = 1;
-	size_t n;
-	double d;
+	char buf[64];
+	struct big_int b = { .kind = BIG_TEXT, .text = s, .len = n };
+	size_t i;
 
-	if (*ps->s == '-') {
-		neg = 1;
-		ps->s++;
-	}
-	if (!is_digit(ps))
-		return invalid();
-	if (*ps->s == '0') {
-		ps->s++;
-		digits = 1;
-	} else {
-		for (; is_digit(ps); ps->s++, digits++)
-			if (digits < 19)
-				mant = mant * 10 + (uint64_t)(*ps->s - '0');
-	}
-	if (ps->s < ps->end && *ps->s == '.') {
-		integer = 0;
-		ps->s++;
-		if (!is_digit(ps))
-			return invalid();
-		while (is_digit(ps))
-			ps->s++;
-	}
-	if (ps->s < ps->end && (*ps->s == 'e' || *ps->s == 'E')) {
-		integer = 0;
-		ps->s++;
-		if (ps->s < ps->end && (*ps->s == '+' || *ps->s == '-'))
-			ps->s++;
-		if (!is_digit(ps))
-			return invalid();
-		while (is_digit(ps))
-			ps->s++;
-	}
-	if (integer && digits <= 15)
-		return jv_number(neg ? -(double)mant : (double)mant);
-	n = (size_t)(ps->s - from);
-	if (n >= sizeof buf && (tmp = malloc(n + 1)) == NULL)
-		return invalid();
-	memcpy(tmp, from, n);
-	tmp[n] = '\0';
-	d = strtod(tmp, NULL);
-	if (tmp != buf)
-		free(tmp);
-	if (integer && (d >= TWO_53 || d <= -TWO_53)) {
-		struct big_int b = { .d = d, .kind = BIG_TEXT, .text = from, .len = n };
-		big_int_add(ps->b, &b);
-	}
-	return jv_number(d);
+	for (i = s[0] == '-'; i < n; i++)
+		if (!is_digit(s[i]))
+			return;
+	if (n >= sizeof buf || s[s[0] == '-'] == '0')
+		return;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	b.d = strtod(buf, NULL);
+	if (b.d >= TWO_53 || b.d <= -TWO_53)
+		big_int_add(bd, &b);
 }
 
-static jv parse_value(struct parse *ps);
-
-static jv parse_array(struct parse *ps)
+/* The integers of s[0..n) beyond 2^53, whose digits a double does not
+ * keep, so that a result passing one through unchanged writes it exactly.
+ * cJSON read the text as JSON: outside strings, a token that starts with
+ * a digit or '-' is a number. */
+static void note_big_ints(struct builder *bd, const char *s, size_t n)
 {
-	jv a = jv_array(), v;
+	const char *p = s, *end = s + n, *from;
 
-	skip_space(ps);
-	if (ps->s < ps->end && *ps->s == ']') {
-		ps->s++;
-		return a;
-	}
-	for (;;) {
-		v = parse_value(ps);
-		if (!jv_is_valid(v)) {
-			jv_free(a);
-			return v;
+	while (p < end) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+		} else if (*p == '-' || is_digit(*p)) {
+			for (from = p++; p < end && (is_digit(*p) || strchr(".eE+-", *p)); p++)
+				;
+			note_int(bd, from, (size_t)(p - from));
+		} else {
+			p++;
 		}
-		a = jv_array_append(a, v);
-		skip_space(ps);
-		if (ps->s < ps->end && *ps->s == ',') {
-			ps->s++;
-			continue;
-		}
-		if (ps->s < ps->end && *ps->s == ']') {
-			ps->s++;
-			return a;
-		}
-		jv_free(a);
-		return invalid();
 	}
 }
 
-static jv parse_object(struct parse *ps)
+/* One JSON value in s[0..n) read by cJSON, or invalid when cJSON cannot
+ * read it as jq does. */
+static jv parse_cjson(struct builder *bd, const char *s, size_t n)
 {
-	jv o = jv_object(), k, v;
+	const char *end = NULL;
+	cJSON *c;
+	jv v;
 
-	skip_space(ps);
-	if (ps->s < ps->end && *ps->s == '}') {
-		ps->s++;
-		return o;
+	if (!cjson_fits(s, n) || (c = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
+		return jv_invalid();
+	while (end < s + n && *end == ' ')
+		end++;
+	if (end != s + n) {
+		cJSON_Delete(c);        /* more than one value */
+		return jv_invalid();
 	}
-	for (;;) {
-		skip_space(ps);
-		if (ps->s == ps->end || *ps->s != '"') {
-			jv_free(o);
-			return invalid();
-		}
-		ps->s++;
-		k = parse_string(ps, 1);
-		if (!jv_is_valid(k)) {
-			jv_free(o);
-			return k;
-		}
-		skip_space(ps);
-		if (ps->s == ps->end || *ps->s != ':') {
-			jv_free(k);
-			jv_free(o);
-			return invalid();
-		}
-		ps->s++;
-		v = parse_value(ps);
-		if (!jv_is_valid(v)) {
-			jv_free(k);
-			jv_free(o);
-			return v;
-		}
-		o = jv_object_set(o, k, v);
-		skip_space(ps);
-		if (ps->s < ps->end && *ps->s == ',') {
-			ps->s++;
-			continue;
-		}
-		if (ps->s < ps->end && *ps->s == '}') {
-			ps->s++;
-			return o;
-		}
-		jv_free(o);
-		return invalid();
-	}
-}
-
-static jv parse_literal(struct parse *ps, const char *word, size_t n, jv v)
-{
-	if ((size_t)(ps->end - ps->s) < n || memcmp(ps->s, word, n) != 0)
-		return invalid();
-	ps->s += n;
+	bd->big_seen = 0;
+	v = from_cjson(bd, c, 0);
+	cJSON_Delete(c);
+	if (jv_is_valid(v) && bd->big_seen)
+		note_big_ints(bd, s, n);
 	return v;
 }
 
-static jv parse_value(struct parse *ps)
+/* What jv_parse_sized does in libjq 1.6, through its public parser: its
+ * message quotes the text with "%s", which would read on to a NUL. */
+static jv jq_parse(const char *s, int n)
 {
-	jv v;
+	jv_parser *parser = jv_parser_new(0);
+	jv v, next, msg;
 
-	skip_space(ps);
-	if (ps->s == ps->end)
-		return invalid();
-	switch (*ps->s) {
-	case '{':
-	case '[':
-		if (++ps->depth > MAX_DEPTH)
-			return invalid();
-		ps->s++;
-		v = ps->s[-1] == '{' ? parse_object(ps) : parse_array(ps);
-		ps->depth--;
-		return v;
-	case '"':
-		ps->s++;
-		return parse_string(ps, 0);
-	case 't': return parse_literal(ps, "true", 4, jv_true());
-	case 'f': return parse_literal(ps, "false", 5, jv_false());
-	case 'n': return parse_literal(ps, "null", 4, jv_null());
-	default:
-		if (*ps->s == '-' || (*ps->s >= '0' && *ps->s <= '9'))
-			return parse_number(ps);
-		return invalid();
+	jv_parser_set_buf(parser, s, n, 0);
+	v = jv_parser_next(parser);
+	if (jv_is_valid(v)) {
+		next = jv_parser_next(parser);
+		if (jv_is_valid(next)) {
+			jv_free(v);
+			jv_free(next);
+			v = jv_invalid_with_msg(jv_string("Unexpected extra JSON values"));
+		} else if (jv_invalid_has_msg(jv_copy(next))) {
+			jv_free(v);
+			v = next;
+		} else {
+			jv_free(next);
+		}
+	} else if (!jv_invalid_has_msg(jv_copy(v))) {
+		jv_free(v);
+		v = jv_invalid_with_msg(jv_string("Expected JSON value"));
 	}
+	jv_parser_free(parser);
+	if (!jv_is_valid(v) && jv_invalid_has_msg(jv_copy(v))) {
+		msg = jv_invalid_get_msg(v);
+		v = jv_invalid_with_msg(jv_string_fmt("%s (while parsing '%.*s')", jv_string_value(msg), n, s));
+		jv_free(msg);
+	}
+	return v;
 }
 
-/* One JSON value in s[0..n), white space around it allowed; invalid when
- * the text is not strict JSON. */
-static jv parse_text(struct builder *bd, const char *s, size_t n)
+/* s[0..n) as jq parses it: by cJSON when it reads it as jq does, else
+ * (and for every error) by jq. */
+static jv parse_json(struct builder *bd, const char *s, int n)
 {
-	struct parse ps = { .b = bd, .s = s, .end = s + n };
 	jv v;
 
 	bd->nints = 0;
-	v = parse_value(&ps);
-	if (jv_is_valid(v)) {
-		skip_space(&ps);
-		if (ps.s != ps.end) {
-			jv_free(v);
-			v = invalid();
-		}
-	}
-	return v;
+	v = parse_cjson(bd, s, (size_t)n);
+	if (jv_is_valid(v))
+		return v;
+	jv_free(v);
+	bd->nints = 0;
+	return jq_parse(s, n);
 }
 
 /* ---- json-c to jv ---- */
@@ -1094,7 +915,6 @@ int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb,
 
 	if (n > INT_MAX)
 		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
-	p->b.record_ints = 1;
 	in = parse_json(&p->b, s, (int)n);
 	if (!jv_is_valid(in)) {
 		jv msg = jv_invalid_get_msg(in);
@@ -1108,7 +928,6 @@ int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb,
 int sk_program_run_json(sk_program *p, json_object *in, sk_result_cb cb, void *arg, sk_err *e)
 {
 	p->b.nints = 0;
-	p->b.record_ints = 1;
 	return run(p, from_json(&p->b, in), cb, arg, e);
 }
 
@@ -1271,74 +1090,4 @@ int sk_program_first_int(sk_program *p, json_object *in, int64_t *out, sk_err *e
 	if (rc == 1)
 		*out = f.i;
 	return rc;
-}
-
-/* ---- jq's parser, and standing in for it ---- */
-
-/* What jv_parse_sized does in libjq 1.6, through its public parser. */
-static jv jq_parse(const char *s, int n)
-{
-	jv_parser *parser = jv_parser_new(0);
-	jv v, next, msg;
-
-	jv_parser_set_buf(parser, s, n, 0);
-	v = jv_parser_next(parser);
-	if (jv_is_valid(v)) {
-		next = jv_parser_next(parser);
-		if (jv_is_valid(next)) {
-			jv_free(v);
-			jv_free(next);
-			v = jv_invalid_with_msg(jv_string("Unexpected extra JSON values"));
-		} else if (jv_invalid_has_msg(jv_copy(next))) {
-			jv_free(v);
-			v = next;
-		} else {
-			jv_free(next);
-		}
-	} else if (!jv_invalid_has_msg(jv_copy(v))) {
-		jv_free(v);
-		v = jv_invalid_with_msg(jv_string("Expected JSON value"));
-	}
-	jv_parser_free(parser);
-	if (!jv_is_valid(v) && jv_invalid_has_msg(jv_copy(v))) {
-		msg = jv_invalid_get_msg(v);
-		v = jv_invalid_with_msg(jv_string_fmt("%s (while parsing '%.*s')", jv_string_value(msg), n, s));
-		jv_free(msg);
-	}
-	return v;
-}
-
-/* s[0..n) as jq parses it: here when it is strict JSON, else by jq. */
-static jv parse_json(struct builder *bd, const char *s, int n)
-{
-	jv v = parse_text(bd, s, (size_t)n);
-
-	if (jv_is_valid(v))
-		return v;
-	jv_free(v);
-	bd->nints = 0;
-	return jq_parse(s, n);
-}
-
-/* libjq calls its exported functions through the dynamic symbol table, so
- * this definition, linked into the program, is the one its fromjson,
- * tonumber and jv_parse call. Each thread keeps its own key cache. */
-static _Thread_local struct builder *parse_builder;
-
-jv jv_parse_sized(const char *s, int n)
-{
-	if (parse_builder == NULL && (parse_builder = malloc(sizeof *parse_builder)) != NULL)
-		builder_init(parse_builder);
-	if (parse_builder == NULL)
-		return jq_parse(s, n);
-	return parse_json(parse_builder, s, n);
-}
-
-void sk_program_thread_done(void)
-{
-	if (parse_builder) {
-		builder_clear(parse_builder);
-		free(parse_builder);
-		parse_builder = NULL;
-	}
 }

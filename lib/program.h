@@ -71,9 +71,7 @@ int sk_result_add_envelope(const sk_result *r, const char *cursor, sk_buf *b);
  * failure (EX_DATAERR: an object key holding NUL, which json-c cannot). */
 json_object *sk_result_to_json(const sk_result *r, sk_err *e);
 
-/* A program is used by one thread at a time. A thread that ran programs
- * (or compiled them) calls this before it ends, to free what it kept. */
-void sk_program_thread_done(void);
+/* A program is used by one thread at a time. */
 
 /* For expressions: the first result over a row (later ones are not
  * computed). 1 with the value, 0 when there is no result or it is null,

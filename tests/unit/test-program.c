@@ -139,6 +139,58 @@ static void text_inputs(void)
 	TEXT(".", "", "ERROR: jq: error: Expected JSON value (while parsing '')", "no value");
 }
 
+/* Nested arrays, depth deep, around 1. */
+static char *nested(int depth)
+{
+	char *s = malloc((size_t)depth * 2 + 2);
+	int i;
+
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < depth; i++) {
+		s[i] = '[';
+		s[depth + 1 + i] = ']';
+	}
+	s[depth] = '1';
+	s[depth * 2 + 1] = '\0';
+	return s;
+}
+
+/* Text cJSON would read otherwise than jq is read by jq's parser. */
+static void as_jq_reads_it(void)
+{
+	char *deep, *got, *want;
+
+	TEXT(".", "\"a\tb\"", "ERROR: jq: error: Invalid string: control characters from U+0000 through U+001F "
+	     "must be escaped at line 1, column 5 (while parsing '\"a\tb\"')", "a raw tab in a string is an error, as in jq");
+	TEXT(".", "\"a\x1f\"", "\"a\\u001f\"", "a raw U+001F in a string is not, as in jq 1.6");
+	TEXT(".", "{\f\"a\":1}", "ERROR: jq: error: Invalid numeric literal at line 1, column 3 (while parsing '{\f\"a\":1}')",
+	     "a form feed is no white space, as in jq");
+	TEXT(".", "\"a\\u0000\\\\u0000\"", "\"a\\u0000\\\\u0000\"", "\\u0000 and an escaped backslash before u0000");
+	TEXT(".", "\xef\xbb\xbf{\"a\":1}", "{\"a\":1}", "a UTF-8 byte order mark is skipped, as in jq");
+	TEXT(".", "{\"a\xff\":\"b\xc3\"}", "{\"a\xef\xbf\xbd\":\"b\xef\xbf\xbd\"}",
+	     "bytes that are not UTF-8 become U+FFFD, as in jq");
+	TEXT(".", "[09007199254740993,-01]", "[9007199254740992,-1]", "leading zeros: jq's numbers, no digits kept");
+	TEXT(".[1] + 1", "[\"\\\"9007199254740993\",9007199254740991,1e16]", "9007199254740992",
+	     "digits in a string are no integer of the input");
+	TEXT(".", "[1, 2] ", "[1,2]", "spaces after the value");
+	TEXT(".", "{\"a\":1}{\"b\":2}", "ERROR: jq: error: Unexpected extra JSON values (while parsing "
+	     "'{\"a\":1}{\"b\":2}')", "a second value after the first");
+	TEXT(".", "[1e5, 1.5E-3, 1.]", "[100000,0.0015,1]", "exponents, and 1. as jq reads it");
+	deep = nested(256);
+	want = nested(256);
+	got = run_text(".", deep, NULL);
+	is_str(got, want, "256 nested arrays");
+	free(got);
+	free(deep);
+	free(want);
+	deep = nested(257);
+	got = run_text(".", deep, NULL);
+	ok(strstr(got, "ERROR: jq: error: Exceeds depth limit for parsing") == got, "257 are too deep for jq: %.60s", got);
+	free(got);
+	free(deep);
+}
+
 /* Numbers are written as jq's own jv_dump_string writes them. */
 static void numbers_as_jq(void)
 {
@@ -343,6 +395,7 @@ int main(void)
 	compiling();
 	arguments();
 	text_inputs();
+	as_jq_reads_it();
 	numbers_as_jq();
 	fromjson();
 	runtime_errors();
