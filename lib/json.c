@@ -6,10 +6,12 @@
  * and the original text of other numbers; jansson 2.4 s, libjq 2.3 s.
  * json-c's cost is per member, not per byte (an allocation or two, a hash
  * insert, and a locale switch per call): a million of the 9-member rows of
- * scripts/bench take it 1.3 s, and 1.2 s with every string emptied. That
- * is stream-write's floor, so the lexical pass below does what json-c
- * would do slowly (UTF-8) and notes where the members of an object are,
- * which lets the writer stage a row that needs no change as its own text. */
+ * scripts/bench take it 1.3 s, and 1.2 s with every string emptied. So
+ * the lexical pass below does what json-c would do slowly (UTF-8) and
+ * notes where the members of an object are, which lets the writer stage a
+ * row that needs no change as its own text; the writer then has cJSON read
+ * such a row's values (sk_json_scan_plain), on a thread of its own, and
+ * json-c parses only the rows that need a change (see writer.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +394,20 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 	}
 	p->plain = plain;
 	return o;
+}
+
+size_t sk_json_scan_plain(sk_json *p, const char *s, size_t n, const sk_json_member **m)
+{
+	const char *why;
+	size_t at, count;
+
+	if (n > INT32_MAX || lexically_strict(p, s, n, &at, &why) < 0)
+		return 0;
+	*m = p->members;
+	count = p->plain ? p->nmembers : 0;
+	/* sk_json_plain_members answers for json-c's parses only. */
+	p->plain = 0;
+	return count;
 }
 
 json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)

@@ -39,6 +39,12 @@ typedef struct sk_json_member {
  * it, but for repeated keys (json-c keeps the last) and each value that
  * sk_json_written_as does not take. */
 size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
+/* The lexical pass of sk_json_parse alone: the members of s[0..n) when
+ * it is a plain object (as sk_json_plain_members says) whose tokens are
+ * strict, 0 otherwise. It does not check the grammar: a caller that takes
+ * the text on this answer parses it too (stream-write's fast path, with
+ * cJSON). *m is valid until the next call on p. */
+size_t sk_json_scan_plain(sk_json *p, const char *s, size_t n, const sk_json_member **m);
 /* 1 when sk_json_add_object writes v, a value of a plain object, as
  * text[0..n): always for strings, doubles (json-c keeps their text),
  * booleans and null; for an integer when text is its canonical form. */

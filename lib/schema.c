@@ -615,6 +615,11 @@ static int valid_date(const char *s, size_t n)
 	return 0;
 }
 
+int sk_schema_date_valid(const char *s, size_t n)
+{
+	return valid_date(s, n);
+}
+
 /* Milliseconds since the epoch as YYYY-MM-DDTHH:MM:SS.mmmZ (years 0-9999). */
 static int date_from_ms(json_object *v, json_object **out, sk_err *e)
 {

@@ -65,6 +65,8 @@ long sk_schema_find(const sk_schema *s, const char *name);
  * reference (NULL for null). Errors are EX_DATAERR, such as
  * "expected int, got string \"abc\"" or "3000000000 is out of range for int". */
 int sk_coerce_value(enum sk_type t, json_object *v, json_object **out, sk_err *e);
+/* 1 when s[0..n) is a date string that a date column keeps as it is. */
+int sk_schema_date_valid(const char *s, size_t n);
 /* An object row to a new object with every column of s, in order; a
  * missing column is null, a key the schema does not have is an error. */
 json_object *sk_schema_coerce_row(const sk_schema *s, json_object *row, sk_err *e);

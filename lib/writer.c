@@ -1,12 +1,18 @@
 /* writer.c - stream-write's pipeline: lines -> rows -> sink, with checkpoints. */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "json.h"
 #include "lines.h"
@@ -17,7 +23,8 @@ struct writer {
 	const sk_writer_opts *o;
 	sk_writer_stats *st;
 	sk_json *parser;
-	sk_lines *lines;
+	struct reader *r;
+	uint64_t lineno;            /* of the line being handled */
 	sk_cursorset *cs;           /* cursors to commit at the next checkpoint */
 	int dl_fd;                  /* dead-letter file, or -1 */
 	int dl_dirty;               /* written since its last fsync */
@@ -163,14 +170,14 @@ static int column_as_written(const sk_schema *s, size_t col, const struct lh_ent
 	return c == v && sk_json_written_as(v, text, n);
 }
 
-/* The line without member cut (SIZE_MAX: none) into w->text. */
-static int cut_member(struct writer *w, const sk_json_member *m, size_t n, size_t cut)
+/* Append line[0..len), a plain object of members m[0..n), without member
+ * cut (SIZE_MAX: none), to out. */
+static int cut_member(sk_buf *out, const char *line, size_t len, const sk_json_member *m, size_t n, size_t cut)
 {
 	size_t a, b;
 
-	sk_buf_reset(&w->text);
 	if (cut == SIZE_MAX)
-		return sk_buf_add(&w->text, w->line, w->len);
+		return sk_buf_add(out, line, len);
 	if (cut + 1 < n) {
 		/* The member and the comma after it. */
 		a = m[cut].key - 1;
@@ -180,9 +187,9 @@ static int cut_member(struct writer *w, const sk_json_member *m, size_t n, size_
 		a = m[cut - 1].value + m[cut - 1].value_len;
 		b = m[cut].value + m[cut].value_len;
 	}
-	if (sk_buf_add(&w->text, w->line, a) < 0)
+	if (sk_buf_add(out, line, a) < 0)
 		return -1;
-	return sk_buf_add(&w->text, w->line + b, w->len - b);
+	return sk_buf_add(out, line + b, len - b);
 }
 
 /* A line that is one plain object (no white space, no escapes, no nesting)
@@ -217,10 +224,425 @@ static int as_written(struct writer *w, json_object *row, const sk_schema *s)
 		ent = lh_entry_next(ent);
 		col++;
 	}
-	if (col != ncols || ent != NULL || cut_member(w, m, n, cut) < 0)
+	sk_buf_reset(&w->text);
+	if (col != ncols || ent != NULL || cut_member(&w->text, w->line, w->len, m, n, cut) < 0)
 		return 0;
 	w->as_text = 1;
 	return 1;
+}
+
+/* 1 when text[0..n) is a JSON integer, which json-c reads as an int64
+ * (a fraction or an exponent makes it a double). */
+static int integer_text(const char *text, size_t n)
+{
+	size_t i;
+
+	for (i = text[0] == '-'; i < n; i++)
+		if (text[i] < '0' || text[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* A value of a parsed line, as cJSON read it: its type (cJSON_String,
+ * cJSON_Number...) and, for a number, its value. The reader thread keeps
+ * these of the members of an object and frees cJSON's tree: cJSON, whose
+ * parser writes a global, runs in that thread only. */
+struct value {
+	int type;
+	double number;
+};
+
+/* 1 when a column of type t keeps the value v (cJSON's reading of the
+ * text text[0..n) of a plain object) and the sink writes it back as that
+ * text: what sk_coerce_value and sk_json_written_as answer for json-c's
+ * reading of the same text. Any doubt is a 0, for json-c's path is the
+ * reference. */
+static int keeps_text(enum sk_type t, const struct value *v, const char *text, size_t n)
+{
+	size_t digits;
+
+	if (v->type == cJSON_NULL)
+		return 1;
+	switch (t) {
+	case SK_TYPE_STRING:
+		return v->type == cJSON_String;
+	case SK_TYPE_BOOLEAN:
+		return v->type == cJSON_True || v->type == cJSON_False;
+	case SK_TYPE_DATE:
+		/* No escapes in a plain text: the string is its bytes. */
+		return v->type == cJSON_String && sk_schema_date_valid(text + 1, n - 2);
+	case SK_TYPE_INT:
+	case SK_TYPE_BIGINT:
+	case SK_TYPE_FLOAT:
+	case SK_TYPE_DOUBLE:
+		if (v->type != cJSON_Number)
+			return 0;
+		if (!integer_text(text, n)) {
+			/* A double keeps its text; an integer column would change it. */
+			if (t != SK_TYPE_FLOAT && t != SK_TYPE_DOUBLE)
+				return 0;
+			return isfinite(v->number) && (t == SK_TYPE_DOUBLE || fabs(v->number) <= FLT_MAX);
+		}
+		/* An integer is written from its value: up to 18 digits, in range
+		 * and canonical but for "-0"; cJSON's double holds up to 15 exactly. */
+		digits = n - (text[0] == '-');
+		if (digits > 18 || (n == 2 && text[0] == '-' && text[1] == '0'))
+			return 0;
+		if (t == SK_TYPE_INT)
+			return digits <= 15 && v->number >= INT32_MIN && v->number <= INT32_MAX;
+		return 1;
+	case SK_TYPE_ARRAY:
+	case SK_TYPE_OBJECT:
+		return 0;       /* nesting: a plain text has none */
+	}
+	return 0;
+}
+
+static int column_named(const sk_schema *s, size_t col, const char *key, size_t n)
+{
+	const char *name = sk_schema_col_name(s, col);
+
+	return strncmp(name, key, n) == 0 && name[n] == '\0';
+}
+
+/* The members m[0..n) of the plain object line, whose values cJSON read
+ * as v[0..n), are every column of s in order, each value one its column
+ * keeps, and at most one _cursor, a cursor: 1 and *cut (the _cursor
+ * member, or SIZE_MAX). A repeated key fails the order. */
+static int plain_row_fits(const char *line, const sk_schema *s, const struct value *v, const sk_json_member *m,
+                          size_t n, size_t *cut)
+{
+	sk_cursor_parts parts;
+	sk_err ignored;
+	size_t i, col = 0, ncols = sk_schema_ncols(s);
+
+	*cut = SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		const char *key = line + m[i].key, *val = line + m[i].value;
+		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
+			if (*cut != SIZE_MAX || v[i].type != cJSON_String ||
+			    sk_cursor_split(val + 1, m[i].value_len - 2, &parts, &ignored) < 0)
+				return 0;
+			*cut = i;
+			continue;
+		}
+		if (col == ncols || !column_named(s, col, key, m[i].key_len) ||
+		    !keeps_text(sk_schema_col_type(s, col), &v[i], val, m[i].value_len))
+			return 0;
+		col++;
+	}
+	return col == ncols;
+}
+
+/* Reading ahead. A reader thread reads the lines and parses each line that
+ * may be a row with cJSON, which takes less than half json-c's time, and
+ * keeps the types and numbers of its members. The main thread runs the
+ * lexical pass: when the line is plain and as_written would take it (see
+ * plain_row_fits), it stages its text less _cursor, and json-c never sees
+ * it; otherwise it takes the slow path. Lines come in batches, in order,
+ * through a ring of NBATCH; the main thread holds the head batch while it
+ * handles it, the reader the one it fills. */
+#define NBATCH 8
+#define BATCH_LINES 512
+#define BATCH_BYTES (256u << 10)
+
+enum item_kind {
+	ITEM_PARSED,                /* an object cJSON parsed, and its values */
+	ITEM_LINE,                  /* a line for the slow path */
+	ITEM_OVERSIZE,              /* a line longer than --max-line, skipped */
+};
+
+enum batch_final {
+	FINAL_NONE,                 /* more batches follow */
+	FINAL_END,                  /* the input ends after this batch */
+	FINAL_FAILED,               /* reading failed after this batch: err says why */
+};
+
+struct item {
+	enum item_kind kind;
+	uint64_t lineno;
+	size_t text, len;           /* the line, in the batch's bytes */
+	size_t values, nvalues;     /* ITEM_PARSED: its members' values, in the batch's values */
+};
+
+struct batch {
+	struct item *items;
+	size_t n, cap, next;        /* next: the first item the main thread has not handled */
+	sk_buf bytes;
+	struct value *values;
+	size_t nvalues, capvalues;
+	enum batch_final final;
+	sk_err err;
+};
+
+struct reader {
+	int fd;
+	int parse;                  /* the sink takes rows as text, and there is no --map */
+	sk_lines *lines;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t not_full;
+	struct batch ring[NBATCH];
+	size_t head, count;         /* under mu: the oldest full batch, how many are full */
+	int quit;                   /* under mu: the main thread is done */
+	int ready[2];               /* a pipe: the reader wrote a byte after filling a batch */
+	int stop[2];                /* a pipe: the main thread wrote a byte on quitting */
+};
+
+static struct item *new_item(struct batch *b, enum item_kind kind, const char *line, size_t len,
+                             uint64_t lineno)
+{
+	struct item *it;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct item *v = realloc(b->items, cap * sizeof *v);
+		if (v == NULL)
+			return NULL;
+		b->items = v;
+		b->cap = cap;
+	}
+	it = &b->items[b->n];
+	memset(it, 0, sizeof *it);
+	it->kind = kind;
+	it->lineno = lineno;
+	it->text = b->bytes.len;
+	it->len = len;
+	if (sk_buf_add(&b->bytes, line, len) < 0)
+		return NULL;
+	b->n++;
+	return it;
+}
+
+/* The values of the members of the object o into b. */
+static int keep_values(struct batch *b, struct item *it, const cJSON *o)
+{
+	const cJSON *c;
+
+	it->values = b->nvalues;
+	for (c = o->child; c != NULL; c = c->next) {
+		if (b->nvalues == b->capvalues) {
+			size_t cap = b->capvalues ? b->capvalues * 2 : 1024;
+			struct value *v = realloc(b->values, cap * sizeof *v);
+			if (v == NULL)
+				return -1;
+			b->values = v;
+			b->capvalues = cap;
+		}
+		b->values[b->nvalues].type = c->type & 0xff;
+		b->values[b->nvalues].number = c->valuedouble;
+		b->nvalues++;
+	}
+	it->nvalues = b->nvalues - it->values;
+	return 0;
+}
+
+/* line as an ITEM_PARSED when cJSON reads it as an object, else as an
+ * ITEM_LINE. */
+static int add_line(struct reader *r, struct batch *b, const char *line, size_t len, uint64_t lineno)
+{
+	const char *end;
+	cJSON *o = NULL;
+	struct item *it;
+	int rc = 0;
+
+	if (r->parse && len > 0 && line[0] == '{' && (o = cJSON_ParseWithLengthOpts(line, len, &end, 0)) != NULL &&
+	    (end != line + len || !cJSON_IsObject(o))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	if ((it = new_item(b, o ? ITEM_PARSED : ITEM_LINE, line, len, lineno)) == NULL ||
+	    (o && keep_values(b, it, o) < 0))
+		rc = -1;
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* Hand the batch being filled to the main thread and, unless it is the
+ * last, wait for the next one to be free: *b. 0, or -1 when done. */
+static int publish(struct reader *r, struct batch **b, int last)
+{
+	char c = 1;
+	int quit;
+
+	pthread_mutex_lock(&r->mu);
+	r->count++;
+	/* A full pipe holds wake-ups enough. */
+	if (write(r->ready[1], &c, 1) < 0 && errno != EAGAIN)
+		r->quit = 1;
+	while (r->count == NBATCH && !r->quit && !last)
+		pthread_cond_wait(&r->not_full, &r->mu);
+	*b = &r->ring[(r->head + r->count) % NBATCH];
+	quit = r->quit;
+	pthread_mutex_unlock(&r->mu);
+	if (quit || last)
+		return -1;
+	(*b)->n = (*b)->next = (*b)->nvalues = 0;
+	(*b)->final = FINAL_NONE;
+	sk_buf_reset(&(*b)->bytes);
+	return 0;
+}
+
+/* Wait for input, or for the main thread to be done (1). */
+static int reader_wait(struct reader *r)
+{
+	struct pollfd p[2] = { { .fd = r->fd, .events = POLLIN }, { .fd = r->stop[0], .events = POLLIN } };
+
+	while (poll(p, 2, -1) < 0)
+		if (errno != EINTR)
+			return 0;       /* the read that follows reports it */
+	return p[1].revents != 0;
+}
+
+/* One line into b: 0, or 1 when the reader is done (b->final says why);
+ * *none is set when no complete line is ready. */
+static int read_line(struct reader *r, struct batch *b, int *none)
+{
+	const char *line;
+	size_t len;
+	int rc = sk_lines_next(r->lines, &line, &len, 0, &b->err);
+
+	if (rc == 0) {
+		*none = 1;
+		return 0;
+	}
+	if (rc == SK_EOF || (rc < 0 && b->err.code != EX_DATAERR)) {
+		b->final = rc == SK_EOF ? FINAL_END : FINAL_FAILED;
+		return 1;
+	}
+	if (rc < 0)
+		rc = new_item(b, ITEM_OVERSIZE, "", 0, sk_lines_lineno(r->lines)) == NULL ? -1 : 0;
+	else
+		rc = add_line(r, b, line, len, sk_lines_lineno(r->lines));
+	if (rc < 0) {
+		sk_err_set(&b->err, EX_OSERR, "out of memory");
+		b->final = FINAL_FAILED;
+		return 1;
+	}
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct batch *b = &r->ring[0];
+	int none, done = 0;
+
+	while (!done) {
+		none = 0;
+		while (!done && !none && b->n < BATCH_LINES && b->bytes.len < BATCH_BYTES)
+			done = read_line(r, b, &none);
+		if ((b->n > 0 || done) && publish(r, &b, done) < 0)
+			break;
+		if (none && !done && reader_wait(r))
+			break;
+	}
+	return NULL;
+}
+/* The batch the main thread is to handle next, or NULL when none is full. */
+static struct batch *full_batch(struct reader *r)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->count > 0)
+		b = &r->ring[r->head];
+	pthread_mutex_unlock(&r->mu);
+	return b;
+}
+
+static void release_batch(struct reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->head = (r->head + 1) % NBATCH;
+	r->count--;
+	pthread_cond_signal(&r->not_full);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void reader_free(struct reader *r)
+{
+	size_t i;
+	int j;
+
+	if (r == NULL)
+		return;
+	if (r->started) {
+		char c = 1;
+		pthread_mutex_lock(&r->mu);
+		r->quit = 1;
+		pthread_cond_signal(&r->not_full);
+		pthread_mutex_unlock(&r->mu);
+		while (write(r->stop[1], &c, 1) < 0 && errno == EINTR)
+			;
+		pthread_join(r->thread, NULL);
+	}
+	pthread_cond_destroy(&r->not_full);
+	pthread_mutex_destroy(&r->mu);
+	for (i = 0; i < NBATCH; i++) {
+		free(r->ring[i].items);
+		free(r->ring[i].values);
+		sk_buf_free(&r->ring[i].bytes);
+	}
+	for (j = 0; j < 2; j++) {
+		if (r->ready[j] >= 0)
+			close(r->ready[j]);
+		if (r->stop[j] >= 0)
+			close(r->stop[j]);
+	}
+	sk_lines_free(r->lines);
+	free(r);
+}
+
+static int nonblocking_pipe(int p[2])
+{
+	if (pipe(p) < 0)
+		return -1;
+	if (fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(p[1], F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(p[1], F_SETFL, O_NONBLOCK) < 0)
+		return -1;
+	return 0;
+}
+
+/* Start reading fd ahead. Signals go to the main thread: the reader
+ * blocks them all. */
+static struct reader *reader_start(struct writer *w, int fd, sk_err *e)
+{
+	struct reader *r = calloc(1, sizeof *r);
+	sigset_t all, old;
+	int rc;
+
+	if (r == NULL) {
+		sk_err_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	r->fd = fd;
+	r->ready[0] = r->ready[1] = r->stop[0] = r->stop[1] = -1;
+	r->parse = w->o->map == NULL && sk_sink_takes_json(w->k);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->not_full, NULL);
+	if ((r->lines = sk_lines_new(fd, w->o->max_line, 0)) == NULL) {
+		sk_err_set(e, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	if (nonblocking_pipe(r->ready) < 0 || nonblocking_pipe(r->stop) < 0) {
+		sk_err_set(e, EX_OSERR, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, reader_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		sk_err_set(e, EX_OSERR, "a thread to read with: %s", strerror(rc));
+		goto fail;
+	}
+	r->started = 1;
+	return r;
+fail:
+	reader_free(r);
+	return NULL;
 }
 
 static int object_row(struct writer *w, json_object *row, sk_err *e)
@@ -382,7 +804,7 @@ static int bad_line(struct writer *w, const char *line, size_t len, uint64_t nro
 	int rc;
 
 	snprintf(msg, sizeof msg, "%s:%llu: %s", w->o->input,
-	         (unsigned long long)sk_lines_lineno(w->lines), why->msg);
+	         (unsigned long long)w->lineno, why->msg);
 	if (nrows == 0)
 		nrows = 1;
 	if (w->o->on_error == SK_ON_ERROR_FAIL) {
@@ -463,16 +885,22 @@ static int handle_line(struct writer *w, const char *line, size_t len, sk_err *e
 	return rc;
 }
 
-/* Wait for input until the next checkpoint is due, or a stop. */
-static int wait_input(struct writer *w, int fd, sk_err *e)
+/* Wait for the reader until the next checkpoint is due, or a stop. */
+static int wait_input(struct writer *w, sk_err *e)
 {
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = w->o->wake_fd, .events = POLLIN } };
+	struct pollfd p[2] = { { .fd = w->r->ready[0], .events = POLLIN },
+	                       { .fd = w->o->wake_fd, .events = POLLIN } };
 	int64_t left = w->deadline == INT64_MAX ? -1 : w->deadline - sk_now_ms();
 	int timeout = left < 0 ? (w->deadline == INT64_MAX ? -1 : 0) : left > INT_MAX ? INT_MAX : (int)left;
+	char drain[64];
 
 	/* A signal that came just before poll() is in the wake pipe. */
 	if (poll(p, w->o->wake_fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
 		return sk_err_set(e, EX_IOERR, "%s: poll: %s", w->o->input, strerror(errno));
+	/* Each byte stands for a batch filled before it was read: the
+	 * batches are seen by full_batch() after this. */
+	while (read(w->r->ready[0], drain, sizeof drain) > 0)
+		;
 	return 0;
 }
 
@@ -486,43 +914,79 @@ static int oversize_line(struct writer *w, sk_err *e)
 	return bad_line(w, NULL, 0, 1, &why, e);
 }
 
-static int run(struct writer *w, int fd, sk_err *e)
+/* An object the reader parsed: staged as its text, less _cursor, when it
+ * is a row that needs no change; otherwise the slow path decides. */
+static int parsed_line(struct writer *w, const struct batch *b, const struct item *it, sk_err *e)
+{
+	const char *line = b->bytes.p + it->text;
+	const sk_schema *s = sk_sink_schema(w->k);
+	const sk_json_member *m;
+	size_t n, cut;
+	int rc;
+
+	if (s == NULL || (n = sk_json_scan_plain(w->parser, line, it->len, &m)) == 0 || n != it->nvalues ||
+	    !plain_row_fits(line, s, b->values + it->values, m, n, &cut))
+		return handle_line(w, line, it->len, e);
+	sk_buf_reset(&w->text);
+	if (cut_member(&w->text, line, it->len, m, n, cut) < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	w->st->lines++;
+	w->handled++;
+	if ((rc = sk_sink_write_json(w->k, w->text.p, w->text.len, e)) != 0)
+		return rc;
+	w->staged++;
+	w->st->rows++;
+	return cut == SIZE_MAX ? 0 : sk_cursorset_add(w->cs, line + m[cut].value + 1, m[cut].value_len - 2, e);
+}
+
+static int handle_item(struct writer *w, const struct batch *b, const struct item *it, sk_err *e)
+{
+	w->lineno = it->lineno;
+	switch (it->kind) {
+	case ITEM_PARSED:
+		return parsed_line(w, b, it, e);
+	case ITEM_LINE:
+		return handle_line(w, b->bytes.p + it->text, it->len, e);
+	case ITEM_OVERSIZE:
+		w->st->lines++;
+		return oversize_line(w, e);
+	}
+	return sk_err_set(e, EX_SOFTWARE, "unknown item kind %d", (int)it->kind);
+}
+
+static int run(struct writer *w, sk_err *e)
 {
 	const sk_writer_opts *o = w->o;
-	const char *line;
-	size_t len;
-	sk_err le;
+	struct batch *b;
 	int rc;
 
 	schedule_checkpoint(w);
 	for (;;) {
 		if (o->stop && *o->stop)
 			break;
-		rc = sk_lines_next(w->lines, &line, &len, 0, &le);
-		if (rc == 1) {
-			if ((rc = handle_line(w, line, len, e)) != 0)
+		if ((b = full_batch(w->r)) == NULL) {
+			/* Nothing ready: let what is buffered out, then wait. */
+			if ((rc = sk_sink_flush(w->k, e)) != 0)
 				return rc;
-			if ((o->checkpoint_rows && w->handled >= o->checkpoint_rows) || sk_now_ms() >= w->deadline)
-				if ((rc = checkpoint(w, e)) != 0)
-					return rc;
-			continue;
-		}
-		if (rc == SK_EOF)
-			break;
-		if (rc < 0) {
-			if (le.code != EX_DATAERR)
-				return sk_err_set(e, le.code, "%s: %s", o->input, le.msg);
-			if ((rc = oversize_line(w, e)) != 0)
+			if (wait_input(w, e) < 0)
+				return -1;
+			if (sk_now_ms() >= w->deadline && (rc = checkpoint(w, e)) != 0)
 				return rc;
 			continue;
 		}
-		/* Nothing ready: let what is buffered out, then wait. */
-		if ((rc = sk_sink_flush(w->k, e)) != 0)
+		if (b->next == b->n) {
+			if (b->final == FINAL_END)
+				break;
+			if (b->final == FINAL_FAILED)
+				return sk_err_set(e, b->err.code, "%s: %s", o->input, b->err.msg);
+			release_batch(w->r);
+			continue;
+		}
+		if ((rc = handle_item(w, b, &b->items[b->next++], e)) != 0)
 			return rc;
-		if (wait_input(w, fd, e) < 0)
-			return -1;
-		if (sk_now_ms() >= w->deadline && (rc = checkpoint(w, e)) != 0)
-			return rc;
+		if ((o->checkpoint_rows && w->handled >= o->checkpoint_rows) || sk_now_ms() >= w->deadline)
+			if ((rc = checkpoint(w, e)) != 0)
+				return rc;
 	}
 	return checkpoint(w, e);
 }
@@ -534,17 +998,19 @@ int sk_writer_run(sk_sink *k, int fd, const sk_writer_opts *o, sk_writer_stats *
 
 	memset(st, 0, sizeof *st);
 	w.parser = sk_json_new();
-	w.lines = sk_lines_new(fd, o->max_line, 0);
 	w.cs = sk_cursorset_new();
-	if (w.parser == NULL || w.lines == NULL || w.cs == NULL) {
+	if (w.parser == NULL || w.cs == NULL) {
 		sk_err_set(e, EX_OSERR, "out of memory");
 		goto out;
 	}
 	sk_json_exact_integers(w.parser);
 	if (o->on_error == SK_ON_ERROR_DEAD_LETTER && open_dead_letter(&w, e) < 0)
 		goto out;
-	rc = run(&w, fd, e);
+	if ((w.r = reader_start(&w, fd, e)) == NULL)
+		goto out;
+	rc = run(&w, e);
 out:
+	reader_free(w.r);
 	drop_line(&w);
 	free(w.out);
 	free(w.out_cursor);
@@ -553,7 +1019,6 @@ out:
 	if (w.dl_fd >= 0)
 		close(w.dl_fd);
 	sk_cursorset_free(w.cs);
-	sk_lines_free(w.lines);
 	sk_json_free(w.parser);
 	return rc;
 }

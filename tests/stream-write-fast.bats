@@ -126,3 +126,80 @@ same_parts() {
 	assert_equal "$(dataset_rows out)" $'id,s\r\n1,"a,b"\r\n2,c\r'
 	assert_equal "$(position r)" 2
 }
+
+# The fast path decides with cJSON and the lexical pass; json-c, the slow
+# path, is the reference for every line that is not plainly a row that
+# needs no change.
+@test "rows cJSON reads otherwise than json-c, or that need a change, fall back to the slow path" {
+	local schema='[{"name":"id","type":"bigint"},{"name":"i","type":"int"},{"name":"f","type":"double"},
+{"name":"g","type":"float"},{"name":"s","type":"string"},{"name":"d","type":"date"}]'
+	cat >in.ndjson <<-'EOF'
+	{"id":1,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01","_cursor":"f:0:1"}
+	{"id":1234567890123456789,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01","_cursor":"f:0:2"}
+	{"id":123456789012345678,"i":2147483647,"f":1e-400,"g":-2147483648,"s":"x","d":"2024-01-01","_cursor":"f:0:3"}
+	{"id":4,"i":2147483648,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01","_cursor":"f:0:4"}
+	{"id":5,"i":1,"f":1e999,"g":1.5,"s":"x","d":"2024-01-01","_cursor":"f:0:5"}
+	{"id":6,"i":1,"f":1.5,"g":1e39,"s":"x","d":"2024-01-01","_cursor":"f:0:6"}
+	{"id":7,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-02-30","_cursor":"f:0:7"}
+	{"id":8,"i":1,"f":1.5,"g":1.5,"s":"a\u0000b","d":null,"_cursor":"f:0:8"}
+	{"id":9,"i":1,"f":1.5,"g":1.5,"s":{"a":1},"d":null,"_cursor":"f:0:9"}
+	{"id":10,"i":1,"f":1.5,"g":1.5,"s":"x","d":null,"_cursor":"f:0:10"true}
+	{"id":11,"i":1,"f":1.5,"g":1.5,"s":"x","d":null,"_cursor":"f:0:11"}}
+	{"id":12,"i":1,"f":1.5,"g":1.5,"s":"x","d":null,"_cursor":"f:0:12",}
+	{"id":13,"i":1,"f":1.5,"g":1.5,"s":"x""d":null,"_cursor":"f:0:13"}
+	{"id":14,"i":1,"f":1.5,"g":1.5,"s":"x","d":null,"_cursor":7}
+	{"id":15,"i":1,"f":1.5,"g":1.5,"s":"x","d":null,"_cursor":"no-colons"}
+	{"id":16,"i":1,"f":1.5,"g":1.5,"s":"x","d":null,"s":"y","_cursor":"f:0:16"}
+	{"id":17,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01T10:00:00.5+01:00","_cursor":"f:0:17"}
+	{"id":18,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01","_cursor":"f:0:18","id":19}
+	{"id":20,"i":1,"f":1.5,"g":1.5,"s":"x","d":1700000000000,"_cursor":"f:0:20"}
+	{"id":-0,"i":-0,"f":-0,"g":1E+2,"s":"x","d":"2024-01-01","_cursor":"f:0:21"}
+	{"id":22,"i":"2","f":2,"g":1.5,"s":true,"d":"2024-01-01","_cursor":"f:0:22"}tru
+	{"id":23,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01","_cursor":"f:0:23"
+	EOF
+	sed 's/^{/{ /' in.ndjson >slow.ndjson
+	stream-write -v --on-error=skip --schema "$schema" --name fast dataset:fast <in.ndjson 2>fast.err
+	stream-write -v --on-error=skip --schema "$schema" --name slow dataset:slow <slow.ndjson 2>slow.err
+	same_parts
+	assert_equal "$(dataset_rows fast)" '{"id":1,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01"}
+{"id":1234567890123456789,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01"}
+{"id":123456789012345678,"i":2147483647,"f":1e-400,"g":-2147483648,"s":"x","d":"2024-01-01"}
+{"id":8,"i":1,"f":1.5,"g":1.5,"s":"a\u0000b","d":null}
+{"id":16,"i":1,"f":1.5,"g":1.5,"s":"y","d":null}
+{"id":17,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01T10:00:00.5+01:00"}
+{"id":19,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2024-01-01"}
+{"id":20,"i":1,"f":1.5,"g":1.5,"s":"x","d":"2023-11-14T22:13:20.000Z"}
+{"id":0,"i":0,"f":0,"g":1E+2,"s":"x","d":"2024-01-01"}'
+	# The same messages, but for byte offsets: the slow lines have one more byte.
+	assert_equal "$(sed 's/at byte [0-9]*/at byte N/' fast.err)" "$(sed 's/at byte [0-9]*/at byte N/' slow.err)"
+	assert_equal "$(grep -c '^stream-write: <stdin>:' fast.err)" 13
+	assert_equal "$(sed -n 1p fast.err)" 'stream-write: <stdin>:4: column "i": 2147483648 is out of range for int'
+	assert_equal "$(grep -c ':1[0-3]: invalid JSON' fast.err)" 4
+	assert_equal "$(position fast)" 21
+	assert_equal "$(position slow)" 21
+}
+
+@test "a bad line after thousands of rows read ahead is named by its number, and the rows before it are committed" {
+	awk 'BEGIN { for (i = 1; i <= 5000; i++)
+		if (i == 3001) print "{\"id\":3001,\"title\":\"x\",\"_cursor\":\"f:0:3001\""
+		else printf "{\"id\":%d,\"title\":\"Page %d\",\"_cursor\":\"f:0:%d\"}\n", i, i, i }' >in.ndjson
+	run --separate-stderr stream-write --name r --checkpoint-rows 1000 dataset:out <in.ndjson
+	assert_status 65
+	assert_equal "$stderr" "stream-write: <stdin>:3001: invalid JSON at byte 44: unexpected end of data"
+	assert_equal "$(dataset_rows out | wc -l)" 3000
+	assert_equal "$(dataset_rows out | tail -n 1)" '{"id":3000,"title":"Page 3000"}'
+	assert_equal "$(position r)" 3000
+}
+
+@test "bad lines among many good ones are skipped by number, in order, across the batches read ahead" {
+	awk 'BEGIN { for (i = 1; i <= 20000; i++)
+		if (i % 997 == 0) printf "{\"id\":\"not a number\",\"title\":\"Page %d\",\"_cursor\":\"f:0:%d\"}\n", i, i
+		else printf "{\"id\":%d,\"title\":\"Page %d\",\"_cursor\":\"f:0:%d\"}\n", i, i, i }' >in.ndjson
+	run --separate-stderr stream-write -v --on-error=skip --name r --checkpoint-rows 3000 dataset:out <in.ndjson
+	assert_status 0
+	assert_equal "$(grep -o '<stdin>:[0-9]*' <<<"$stderr" | cut -d: -f2 | tr '\n' ' ')" \
+		"$(seq 997 997 20000 | tr '\n' ' ')"
+	assert_equal "$(dataset_rows out | wc -l)" $((20000 - 20))
+	assert_equal "$(dataset_rows out | sed -n 997p)" '{"id":998,"title":"Page 998"}'
+	assert_equal "$(position r)" 20000
+}
