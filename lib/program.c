@@ -94,7 +94,7 @@ static void builder_clear(struct builder *bd)
 	free(bd->ints);
 }
 
-static jv parse_json(struct builder *bd, const char *s, int n);
+static jv parse_json(struct builder *bd, const char *s, int n, const sk_program_text *t);
 static int add_jv(sk_buf *b, const struct builder *bd, jv v);
 
 /* ---- arguments ---- */
@@ -164,7 +164,7 @@ int sk_program_args_add_json(sk_program_args *a, const char *name, const char *t
 		return sk_err_set(e, EX_USAGE, "$%s: value too long", name);
 	}
 	builder_init(bd);
-	v = parse_json(bd, text, (int)n);
+	v = parse_json(bd, text, (int)n, NULL);
 	builder_clear(bd);
 	free(bd);
 	if (!jv_is_valid(v)) {
@@ -441,27 +441,55 @@ static void note_big_ints(struct builder *bd, const char *s, size_t n)
 	}
 }
 
-/* One JSON value in s[0..n) read by cJSON, or invalid when cJSON cannot
- * read it as jq does. */
-static jv parse_cjson(struct builder *bd, const char *s, size_t n)
+/* A text read by cJSON ahead of its run: a cJSON tree under another name. */
+struct sk_program_text {
+	cJSON c;
+};
+
+sk_program_text *sk_program_read_text(const char *s, size_t n)
 {
 	const char *end = NULL;
 	cJSON *c;
-	jv v;
 
 	if (!cjson_fits(s, n) || (c = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
-		return jv_invalid();
+		return NULL;
 	while (end < s + n && *end == ' ')
 		end++;
 	if (end != s + n) {
 		cJSON_Delete(c);        /* more than one value */
-		return jv_invalid();
+		return NULL;
 	}
+	return (sk_program_text *)c;
+}
+
+void sk_program_text_free(sk_program_text *t)
+{
+	cJSON_Delete((cJSON *)t);
+}
+
+/* The value of s[0..n), which cJSON has read as t. */
+static jv from_text(struct builder *bd, const sk_program_text *t, const char *s, size_t n)
+{
+	jv v;
+
 	bd->big_seen = 0;
-	v = from_cjson(bd, c, 0);
-	cJSON_Delete(c);
+	v = from_cjson(bd, (const cJSON *)t, 0);
 	if (jv_is_valid(v) && bd->big_seen)
 		note_big_ints(bd, s, n);
+	return v;
+}
+
+/* One JSON value in s[0..n) read by cJSON, or invalid when cJSON cannot
+ * read it as jq does. */
+static jv parse_cjson(struct builder *bd, const char *s, size_t n)
+{
+	sk_program_text *t = sk_program_read_text(s, n);
+	jv v;
+
+	if (t == NULL)
+		return jv_invalid();
+	v = from_text(bd, t, s, n);
+	sk_program_text_free(t);
 	return v;
 }
 
@@ -499,14 +527,14 @@ static jv jq_parse(const char *s, int n)
 	return v;
 }
 
-/* s[0..n) as jq parses it: by cJSON when it reads it as jq does, else
- * (and for every error) by jq. */
-static jv parse_json(struct builder *bd, const char *s, int n)
+/* s[0..n) as jq parses it: by cJSON when it reads it as jq does (t: cJSON
+ * has read it already), else (and for every error) by jq. */
+static jv parse_json(struct builder *bd, const char *s, int n, const sk_program_text *t)
 {
 	jv v;
 
 	bd->nints = 0;
-	v = parse_cjson(bd, s, (size_t)n);
+	v = t ? from_text(bd, t, s, (size_t)n) : parse_cjson(bd, s, (size_t)n);
 	if (jv_is_valid(v))
 		return v;
 	jv_free(v);
@@ -911,11 +939,17 @@ static int run(sk_program *p, jv in, sk_result_cb cb, void *arg, sk_err *e)
 
 int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb, void *arg, sk_err *e)
 {
+	return sk_program_run_read(p, s, n, NULL, cb, arg, e);
+}
+
+int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,
+                        sk_result_cb cb, void *arg, sk_err *e)
+{
 	jv in;
 
 	if (n > INT_MAX)
 		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
-	in = parse_json(&p->b, s, (int)n);
+	in = parse_json(&p->b, s, (int)n, t);
 	if (!jv_is_valid(in)) {
 		jv msg = jv_invalid_get_msg(in);
 		sk_err_set(e, EX_DATAERR, "jq: error: %s", jv_string_value(msg));

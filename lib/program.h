@@ -57,6 +57,18 @@ typedef int (*sk_result_cb)(void *arg, const sk_result *r, sk_err *e);
 int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb, void *arg, sk_err *e);
 int sk_program_run_json(sk_program *p, json_object *in, sk_result_cb cb, void *arg, sk_err *e);
 
+/* Reading the text is the costliest part of a run over text; a caller with
+ * a thread to spare reads it ahead (with cJSON) and hands the result to the
+ * run. NULL when the text is left to the run (jq's own parser reads what
+ * cJSON would not read as jq does) or on ENOMEM. cJSON's parser writes a
+ * global: read texts on one thread only, and free them on it. */
+typedef struct sk_program_text sk_program_text;
+sk_program_text *sk_program_read_text(const char *s, size_t n);
+void sk_program_text_free(sk_program_text *t);
+/* sk_program_run_text over s[0..n), which t (may be NULL) holds read. */
+int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,
+                        sk_result_cb cb, void *arg, sk_err *e);
+
 enum sk_result_kind sk_result_kind(const sk_result *r);
 const char *sk_result_kind_name(const sk_result *r);     /* "object", "number" ... */
 /* A string result's bytes (which may hold NUL), else NULL. */
