@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "json.h"
 
 struct sk_json {
@@ -435,20 +437,26 @@ json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 
 int sk_json_is_value(sk_json *p, const char *s, size_t n)
 {
-	const char *why;
+	const char *why, *end = NULL;
 	size_t at;
-	json_object *o;
+	cJSON *c;
 
 	/* Cheap rejection: JSON text starts with one of these. */
 	while (n > 0 && is_space(*s))
 		s++, n--;
 	if (n == 0 || !strchr("{[\"-0123456789tfn", *s))
 		return 0;
-	o = parse(p, s, n, &at, &why);
-	if (o == NULL && why != NULL)
+	if (n > INT32_MAX || lexically_strict(p, s, n, &at, &why) < 0)
 		return 0;
-	json_object_put(o);     /* NULL for the JSON literal null */
-	return 1;
+	/* The lexical pass leaves only the grammar to check, and nothing is
+	 * kept of the value: cJSON checks it in half json-c's time. */
+	c = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+	if (c == NULL)
+		return 0;
+	cJSON_Delete(c);
+	while (end < s + n && is_space(*end))
+		end++;
+	return end == s + n;
 }
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629), 0 when invalid. */

@@ -234,9 +234,30 @@ static void base64(void)
 	}
 }
 
+/* What --json embeds: exactly the texts that are one strict JSON value. */
+static void is_value(void)
+{
+	static const char *const yes[] = {
+		"{}", "[]", "0", "-1.5e+3", "\"\"", "true", "false", "null", " [1, {\"a\": [null]}] ",
+		"{\"a\":\"\\u00e9\\ud83d\\ude00\"}", "\"caf\xc3\xa9\"",
+	};
+	static const char *const no[] = {
+		"", "[1 2]", "{\"a\" 1}", "{\"a\":}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e",
+		"\"\\u12\"", "\"\\x41\"", "[\"\\ud800\"]", "'a'", "NaN", "[Infinity]", "tru", "nul", "[1]]",
+		"{\"a\":1}}", "[1] [2]", "\"a\tb\"", "\"\xff\"", "0x1F", "-", "[", "\"open",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ok(sk_json_is_value(p, yes[i], strlen(yes[i])), "is one JSON value: %s", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		ok(!sk_json_is_value(p, no[i], strlen(no[i])), "is not: %s", no[i]);
+}
+
 int main(void)
 {
 	p = sk_json_new();
+	is_value();
 	strings();
 	parsing();
 	exact_integers();
