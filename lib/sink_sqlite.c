@@ -56,31 +56,11 @@ static const char *const affinity_names[] = {
 	[AFF_REAL] = "REAL", [AFF_BLOB] = "BLOB",
 };
 
-static int code_for(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-		return EX_CONFIG;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EX_TEMPFAIL;
-	case SQLITE_NOMEM:
-		return EX_OSERR;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_TOOBIG:
-		return EX_DATAERR;
-	default:
-		return EX_IOERR;
-	}
-}
-
 static int db_err(sk_sink *k, int rc, sk_err *e)
 {
 	struct table *t = k->impl;
 
-	return sk_err_set(e, code_for(rc), "%s: %s", k->label,
+	return sk_err_set(e, sk_sqlite_code(rc), "%s: %s", k->label,
 	                  t->db ? sqlite3_errmsg(t->db) : sqlite3_errstr(rc));
 }
 

@@ -72,8 +72,7 @@ char *sk_state_default_path(void)
 	return sk_strprintf("%s/.local/state/streamkit/state.db", home ? home : ".");
 }
 
-/* The sysexits code for an SQLite result. */
-static int code_for(int rc)
+int sk_sqlite_code(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_NOTADB:
@@ -84,6 +83,10 @@ static int code_for(int rc)
 		return EX_TEMPFAIL;
 	case SQLITE_NOMEM:
 		return EX_OSERR;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+		return EX_DATAERR;
 	default:
 		return EX_IOERR;
 	}
@@ -91,7 +94,7 @@ static int code_for(int rc)
 
 static int db_err(sk_state *st, int rc, sk_err *e, const char *what)
 {
-	return sk_err_set(e, code_for(rc), "%s: %s%s%s", st->path, what ? what : "", what ? ": " : "",
+	return sk_err_set(e, sk_sqlite_code(rc), "%s: %s%s%s", st->path, what ? what : "", what ? ": " : "",
 	                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
 

@@ -18,6 +18,10 @@
 
 typedef struct sk_state sk_state;
 
+/* The sysexits code for an SQLite result code: 78 not a database, 75 busy,
+ * 65 a constraint or a value SQLite refuses, 74 any other failure. */
+int sk_sqlite_code(int rc);
+
 /* The path used when none is given: $STREAMKIT_STATE, else
  * $XDG_STATE_HOME/streamkit/state.db (~/.local/state/...). malloc'd. */
 char *sk_state_default_path(void);
