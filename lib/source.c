@@ -1,4 +1,5 @@
 /* source.c - the source interface: which module reads which endpoint kind. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ static const struct source_kind {
 	[SK_EP_FILE] = { &sk_source_file_ops, 0, NULL },
 	[SK_EP_DATASET] = { NULL, EX_USAGE, "dataset endpoints can be written, not read" },
 	[SK_EP_SQLITE] = { NULL, EX_USAGE, "sqlite endpoints can be written, not read" },
-	[SK_EP_KAFKA] = { NULL, EX_UNAVAILABLE, "kafka sources are not available in this version" },
+	[SK_EP_KAFKA] = { &sk_source_kafka_ops, 0, NULL },
 	[SK_EP_SQS] = { NULL, EX_UNAVAILABLE, "sqs sources are not available in this version" },
 	[SK_EP_SSE] = { NULL, EX_UNAVAILABLE, "sse sources are not available in this version" },
 };
@@ -69,4 +70,42 @@ void sk_source_close(sk_source *s)
 const char *sk_source_id(const sk_source *s)
 {
 	return s->id;
+}
+
+/* Digits only, no sign, within int64_t. */
+static int parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+	long long n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || *end != '\0')
+		return -1;
+	*v = n;
+	return 0;
+}
+
+int sk_from_parse(const char *s, sk_source_opts *o, sk_err *e)
+{
+	int64_t v = 0;
+
+	if (strcmp(s, "earliest") == 0)
+		o->from = SK_FROM_EARLIEST;
+	else if (strcmp(s, "latest") == 0)
+		o->from = SK_FROM_LATEST;
+	else if (s[0] == '-' && parse_i64(s + 1, &v) == 0)
+		o->from = SK_FROM_TAIL;
+	else if (s[0] == '@' && parse_i64(s + 1, &v) == 0)
+		o->from = SK_FROM_TIME;
+	else if (parse_i64(s, &v) == 0)
+		o->from = SK_FROM_OFFSET;
+	else
+		return sk_err_set(e, EX_USAGE, "invalid --from '%s' (expected earliest, latest, "
+		                  "an offset, -N or @MS)", s);
+	o->from_value = v;
+	o->from_given = 1;
+	return 0;
 }

@@ -8,17 +8,29 @@
 #include "endpoint.h"
 #include "state.h"
 
-enum sk_from { SK_FROM_EARLIEST, SK_FROM_LATEST };
+/* --from: earliest, latest, OFFSET, -N (N before the end), @MS (the first
+ * message at or after a time). Files take earliest and latest only. */
+enum sk_from { SK_FROM_EARLIEST, SK_FROM_LATEST, SK_FROM_OFFSET, SK_FROM_TAIL, SK_FROM_TIME };
 
 typedef struct sk_source_opts {
 	const char *name;      /* recipe name: resume from its positions; NULL: none */
 	sk_state *state;       /* open when name is set */
 	enum sk_from from;     /* where to start without a stored position */
+	int64_t from_value;    /* SK_FROM_OFFSET, _TAIL, _TIME: the offset, N, ms */
+	int from_given;        /* --from was given (else a URL's offset= may say) */
 	int follow;            /* files: keep reading as they grow (tail -F) */
 	int json;              /* embed values that are JSON text */
 	int base64;            /* --binary=base64: values as base64 */
 	size_t max_line;       /* longest message accepted, bytes */
+	const char *group;     /* kafka: --group (consumer groups) */
+	const char *kafka_config_file;      /* kafka: librdkafka properties file */
+	const char *const *kafka_props;     /* kafka: -X "key=value", in order */
+	size_t nkafka_props;
 } sk_source_opts;
+
+/* Parse a --from argument into o->from and o->from_value: -1 with
+ * EX_USAGE and a message saying what is expected. */
+int sk_from_parse(const char *s, sk_source_opts *o, sk_err *e);
 
 typedef struct sk_msg {
 	const char *env;       /* the envelope: one JSON object with _cursor, no '\n' */

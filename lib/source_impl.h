@@ -19,5 +19,6 @@ struct sk_source {
 };
 
 extern const struct sk_source_ops sk_source_file_ops;
+extern const struct sk_source_ops sk_source_kafka_ops;
 
 #endif

@@ -136,7 +136,7 @@ setup() {
 }
 
 @test "an endpoint kind that does not exist yet fails with a clear error" {
-	run stream-read --exit-at-end kafka://127.0.0.1:9/events
+	run stream-read --exit-at-end 'kafka://127.0.0.1:9/events?group=g'
 	[ "$status" -ne 0 ]
 	assert_output_contains "kafka"
 	assert_output_contains "not available"

@@ -386,9 +386,9 @@ field() { jq -r "$1" "$2"; }
 }
 
 @test "endpoint kinds without a source here say so (exit 69 or 64)" {
-	run --separate-stderr stream-read kafka://127.0.0.1:9092/events
+	run --separate-stderr stream-read 'kafka://127.0.0.1:9092/events?group=g'
 	assert_status 69
-	assert_equal "$stderr" "stream-read: kafka://127.0.0.1:9092/events: kafka sources are not available in this version"
+	assert_equal "$stderr" "stream-read: kafka://127.0.0.1:9092/events?group=g: kafka consumer groups are not available in this version"
 	run --separate-stderr stream-read sse+http://127.0.0.1:1/stream
 	assert_status 69
 	run --separate-stderr stream-read dataset:out
@@ -403,7 +403,7 @@ field() { jq -r "$1" "$2"; }
 		assert_status 64
 	done
 	run --separate-stderr stream-read --from yesterday
-	[[ "$stderr" == *"invalid --from 'yesterday' (expected earliest or latest)"* ]]
+	[[ "$stderr" == *"invalid --from 'yesterday' (expected earliest, latest, an offset, -N or @MS)"* ]]
 }
 
 @test "--help prints the usage and --version the version" {

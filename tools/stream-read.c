@@ -31,7 +31,8 @@ static const char usage_text[] =
 	"      --name NAME          resume from the positions stored for NAME\n"
 	"      --state PATH         the state store (default $STREAMKIT_STATE)\n"
 	"      --endpoints FILE     named endpoints (default $STREAMKIT_ENDPOINTS)\n"
-	"      --from WHERE         earliest or latest, without a stored position\n"
+	"      --from WHERE         without a stored position: earliest, latest;\n"
+	"                           kafka also OFFSET, -N (N before the end), @MS\n"
 	"  -F, --follow             keep reading as the file grows (tail -F)\n"
 	"      --exit-at-end        stop once caught up with the data there is\n"
 	"      --count N            stop after N messages\n"
@@ -39,6 +40,9 @@ static const char usage_text[] =
 	"      --json               embed values that are JSON text as JSON\n"
 	"      --binary MODE        escape (default) or base64 values\n"
 	"      --max-line SIZE      longest message accepted (default 16M)\n"
+	"  -X KEY=VALUE             kafka: a librdkafka setting (repeatable)\n"
+	"      --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
+	"      --group GROUP        kafka: consume as a member of GROUP\n"
 	"      --on-error ACTION    fail, skip or dead-letter:PATH for bad messages\n"
 	"      --filter PROGRAM     print the results of a jq program over each message\n"
 	"      --arg NAME VALUE     $NAME in the program is the string VALUE\n"
@@ -54,6 +58,7 @@ struct config {
 	const char *endpoint, *name, *state, *endpoints, *dead_letter, *filter;
 	sk_program_args *args;  /* --arg, --argjson */
 	int name_from_env, exit_at_end, have_count;
+	const char **kafka_props;   /* -X */
 	uint64_t count;
 	int64_t idle_ms;        /* -1: none */
 	enum on_error on_error;
@@ -63,7 +68,7 @@ struct config {
 enum {
 	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_EXIT_AT_END, OPT_COUNT, OPT_IDLE,
 	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_FILTER, OPT_ARG, OPT_ARGJSON,
-	OPT_HELP, OPT_VERSION,
+	OPT_HELP, OPT_VERSION, OPT_KAFKA_CONFIG, OPT_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -78,6 +83,8 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG },
+	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "arg", required_argument, NULL, OPT_ARG },
@@ -121,6 +128,18 @@ static int program_arg(int argc, char **argv, int json, struct config *c, sk_err
 	return 0;
 }
 
+static int add_kafka_prop(struct config *c, const char *kv)
+{
+	const char **p = realloc(c->kafka_props, (c->src.nkafka_props + 1) * sizeof *p);
+
+	if (p == NULL)
+		return -1;
+	p[c->src.nkafka_props++] = kv;
+	c->kafka_props = p;
+	c->src.kafka_props = p;
+	return 0;
+}
+
 /* Parse argv into c; -1 when the program is done (exit code in *rc). */
 static int parse_args(int argc, char **argv, struct config *c, int *rc)
 {
@@ -128,19 +147,23 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 	uint64_t v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "Fqv", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "FqvX:", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'n': c->name = optarg; c->name_from_env = 0; break;
 		case OPT_STATE: c->state = optarg; break;
 		case OPT_ENDPOINTS: c->endpoints = optarg; break;
 		case OPT_FROM:
-			if (strcmp(optarg, "earliest") == 0)
-				c->src.from = SK_FROM_EARLIEST;
-			else if (strcmp(optarg, "latest") == 0)
-				c->src.from = SK_FROM_LATEST;
-			else
-				return *rc = usage_error("invalid --from '%s' (expected earliest or latest)", optarg), -1;
+			if (sk_from_parse(optarg, &c->src, &e) < 0)
+				return *rc = usage_error("%s", e.msg), -1;
 			break;
+		case 'X':
+			if (add_kafka_prop(c, optarg) < 0) {
+				sk_err_set(&e, EX_OSERR, "out of memory");
+				return *rc = sk_fail(&e), -1;
+			}
+			break;
+		case OPT_KAFKA_CONFIG: c->src.kafka_config_file = optarg; break;
+		case OPT_GROUP: c->src.group = optarg; break;
 		case 'F': c->src.follow = 1; break;
 		case OPT_EXIT_AT_END: c->exit_at_end = 1; break;
 		case OPT_COUNT:
@@ -430,6 +453,11 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	}
 	free(ini);
 	r->ep = *ep;
+	if ((*ep)->kind != SK_EP_KAFKA && c->src.from != SK_FROM_EARLIEST && c->src.from != SK_FROM_LATEST)
+		return sk_err_set(e, EX_USAGE, "%s: --from OFFSET, -N and @MS are for kafka endpoints", (*ep)->arg);
+	if ((*ep)->kind != SK_EP_KAFKA && (c->src.nkafka_props || c->src.kafka_config_file || c->src.group))
+		return sk_err_set(e, EX_USAGE, "%s: -X, --kafka-config and --group are for kafka endpoints",
+		                  (*ep)->arg);
 	if (c->name && c->name_from_env && (*ep)->kind == SK_EP_STDIO) {
 		/* Inside stream-run every program gets the name; a pipe has no position. */
 		sk_info("standard input is not resumed: ignoring STREAMKIT_NAME");
@@ -510,6 +538,7 @@ out:
 	if (ep == NULL)
 		sk_filter_free(r.filter);
 	sk_program_args_free(c.args);
+	free(c.kafka_props);
 	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
 		sk_error("standard output: %s", strerror(errno));
 		code = EX_IOERR;
