@@ -130,6 +130,43 @@ true"
 	[[ "$output" != *nosuch* ]]
 }
 
+@test "topic-error makes metadata answer a broker error for a topic, and none clears it" {
+	kafka_cmd topic-error vanished UNKNOWN_TOPIC_OR_PART
+	assert_equal "$(topic_meta vanished)" '["Broker: Unknown topic or partition",0]'
+	# kcat, as a consumer, is told the same.
+	run timeout 20 kcat -C -b "$KAFKA_BOOTSTRAP" -t vanished -o beginning -e
+	[ "$status" -ne 0 ]
+	assert_output_contains "Unknown topic or partition"
+	# A topic that exists can be given an error, which the others do not see.
+	kafka_cmd topic-error single LEADER_NOT_AVAILABLE
+	assert_equal "$(topic_meta single)" '["Broker: Leader not available",1]'
+	assert_equal "$(topic_meta events)" '[null,4]'
+
+	kafka_cmd topic-error single none
+	kafka_cmd topic-error vanished none
+	assert_equal "$(topic_meta single)" '[null,1]'
+	# The mock made vanished (with its default 4 partitions) to hold the
+	# error: it now reads as an empty topic, and cannot be created again.
+	assert_equal "$(topic_meta vanished)" '[null,4]'
+	run kafka_consume vanished
+	assert_status 0
+	assert_equal "$output" ""
+	run kafka_cmd topic vanished 2
+	assert_status 1
+	assert_output_contains "error topic vanished 2: Broker: Topic already exists"
+
+	run kafka_cmd topic-error vanished NO_SUCH_ERROR
+	assert_status 1
+	assert_output_contains "error topic-error vanished NO_SUCH_ERROR: no broker error NO_SUCH_ERROR"
+	# Local errors never come from a broker.
+	run kafka_cmd topic-error vanished _UNKNOWN_TOPIC
+	assert_status 1
+	assert_output_contains "no broker error _UNKNOWN_TOPIC"
+	run kafka_cmd topic-error vanished
+	assert_status 1
+	assert_output_contains "error topic-error vanished: usage: topic-error TOPIC ERROR|none"
+}
+
 @test "a producer stalls while its partition leader is down and delivers everything, once, when it is up" {
 	kafka_cmd topic stall 1
 	kafka_cmd leader stall 0 2
@@ -217,6 +254,13 @@ ok rtt 1 5"
 	run kafka-mock --help
 	assert_status 0
 	assert_output_contains "usage: kafka-mock"
+}
+
+# topic_meta TOPIC: [ERROR, PARTITIONS] of the topic's metadata, ERROR null
+# when there is none. kcat's complaints about the partitions of a topic in
+# error go to stderr, left out.
+topic_meta() {
+	kcat -L -b "$KAFKA_BOOTSTRAP" -t "$1" -J 2>/dev/null | jq -c '.topics[0] | [.error, (.partitions | length)]'
 }
 
 # _has_lines FILE N: FILE has at least N complete lines.

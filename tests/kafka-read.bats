@@ -221,3 +221,24 @@ new_topic() {
 	assert_status 69
 	assert_output_contains "kafka consumer groups are not available in this version"
 }
+
+@test "a topic the brokers do not know exits 69 naming it" {
+	# The test broker creates any topic a client asks about, unless told
+	# to answer that it does not exist.
+	kafka_cmd topic-error missing UNKNOWN_TOPIC_OR_PART
+	url="kafka://$KAFKA_BOOTSTRAP/missing"
+	run --separate-stderr timeout 30 stream-read --exit-at-end "$url"
+	assert_status 69
+	assert_equal "$output" ""
+	assert_equal "$stderr" "stream-read: $url: topic missing does not exist"
+	# Any other broker error on the topic is named too.
+	kafka_cmd topic-error missing TOPIC_AUTHORIZATION_FAILED
+	run --separate-stderr timeout 30 stream-read --exit-at-end "$url"
+	assert_status 69
+	assert_equal "$stderr" "stream-read: $url: topic missing: Broker: Topic authorization failed"
+	# Once the broker knows it, the same command reads it.
+	kafka_cmd topic-error missing none
+	run --separate-stderr timeout 30 stream-read --exit-at-end "$url"
+	assert_status 0
+	assert_equal "$output" ""
+}

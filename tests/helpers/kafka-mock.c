@@ -6,6 +6,14 @@
  * "error COMMAND: why", so a test can send a command and wait for its
  * reply. tests/helpers/kafka.bash drives it.
  *
+ * `topic-error TOPIC ERROR` makes metadata requests for TOPIC answer with
+ * a broker error named as by rd_kafka_err2name (UNKNOWN_TOPIC_OR_PART: the
+ * topic does not exist, which the mock otherwise never says, because it
+ * creates any topic a client asks about); `topic-error TOPIC none` clears
+ * it. TOPIC need not have been created, but the mock creates it (with its
+ * default of 4 partitions) to hold the error, so that it is listed from
+ * then on and the topic command refuses it as existing.
+ *
  * The mock's limits, for the suites that use it: it does not isolate
  * transactions, answers offsets-for-times with -1, delays a group's
  * rebalance by the members' session.timeout.ms (use about 6000), and keeps
@@ -50,6 +58,9 @@ static const char usage_text[] =
 	"  leader TOPIC PARTITION BROKER|none\n"
 	"                           move a partition's leader\n"
 	"  rtt BROKER|all MS        delay every response of a broker\n"
+	"  topic-error TOPIC ERROR|none\n"
+	"                           answer metadata requests for TOPIC with a\n"
+	"                           broker error, e.g. UNKNOWN_TOPIC_OR_PART\n"
 	"Runs until SIGTERM or SIGINT.\n";
 
 /* Topics created here, so that `leader` can refuse an unknown topic or
@@ -275,6 +286,41 @@ static int cmd_rtt(struct mock *m, char **argv, char *why, size_t whysz)
 	return mock_result(rd_kafka_mock_broker_set_rtt(m->cluster, id, ms), why, whysz);
 }
 
+/* A broker error by its name without the RD_KAFKA_RESP_ERR_ prefix, as
+ * rd_kafka_err2name gives it; "none" is no error. Local errors (names
+ * starting with "_") never come from a broker and are refused. */
+static int parse_resp_err(const char *s, rd_kafka_resp_err_t *out, char *why, size_t whysz)
+{
+	const struct rd_kafka_err_desc *descs;
+	size_t n;
+
+	if (strcmp(s, "none") == 0) {
+		*out = RD_KAFKA_RESP_ERR_NO_ERROR;
+		return 0;
+	}
+	rd_kafka_get_err_descs(&descs, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (descs[i].name && descs[i].code > 0 && strcmp(descs[i].name, s) == 0) {
+			*out = descs[i].code;
+			return 0;
+		}
+	}
+	snprintf(why, whysz, "no broker error %s (a name such as UNKNOWN_TOPIC_OR_PART, or none)", s);
+	return -1;
+}
+
+/* Unlike leader, any topic name: a topic that was never created is the
+ * point of UNKNOWN_TOPIC_OR_PART. */
+static int cmd_topic_error(struct mock *m, char **argv, char *why, size_t whysz)
+{
+	rd_kafka_resp_err_t err;
+
+	if (parse_resp_err(argv[2], &err, why, whysz) < 0)
+		return -1;
+	rd_kafka_mock_topic_set_error(m->cluster, argv[1], err);
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int argc;               /* with the name */
@@ -286,6 +332,7 @@ static const struct command {
 	{ "topic", 3, "topic NAME PARTITIONS", cmd_topic },
 	{ "leader", 4, "leader TOPIC PARTITION BROKER|none", cmd_leader },
 	{ "rtt", 3, "rtt BROKER|all MS", cmd_rtt },
+	{ "topic-error", 3, "topic-error TOPIC ERROR|none", cmd_topic_error },
 };
 
 /* The reply goes out in one write, so a reader polling the file for whole
@@ -335,7 +382,7 @@ static void run_command(struct mock *m, char *line)
 			reply("ok %s", echo);
 		return;
 	}
-	reply("error %s: unknown command (down, up, topic, leader, rtt)", echo);
+	reply("error %s: unknown command (down, up, topic, leader, rtt, topic-error)", echo);
 }
 
 /* Read command lines until end of input or a byte on the wake pipe. */

@@ -65,7 +65,9 @@ kafka_stop() {
 }
 
 # kafka_cmd COMMAND...: send one command (down 1, up 1, topic NAME N,
-# leader TOPIC PARTITION BROKER, rtt BROKER MS) and wait for its reply;
+# leader TOPIC PARTITION BROKER, rtt BROKER MS, topic-error TOPIC ERROR|none
+# with ERROR a broker error name such as UNKNOWN_TOPIC_OR_PART) and wait
+# for its reply;
 # fails with the reply when it is an error. Commands from one shell at a
 # time: the reply is the line after those already in the output.
 kafka_cmd() {
