@@ -12,6 +12,7 @@ static const struct {
 	{ SK_EP_FILE, &sk_sink_file_ops },
 	{ SK_EP_DATASET, &sk_sink_dataset_ops },
 	{ SK_EP_SQLITE, &sk_sink_sqlite_ops },
+	{ SK_EP_KAFKA, &sk_sink_kafka_ops },
 };
 
 static const struct sk_sink_ops *module_for(const sk_endpoint *ep, sk_err *e)

@@ -18,6 +18,16 @@ typedef struct sk_sink_opts {
 	sk_state *state;           /* open when name is set */
 	const sk_schema *schema;   /* --schema, or NULL (copied by open) */
 	enum sk_format format;     /* dataset part format */
+	/* kafka: jq expressions over each row (NULL: none), --header
+	 * "NAME=EXPR" in order, --compression, --sync, librdkafka settings. */
+	const char *kafka_key, *kafka_value, *kafka_partition, *kafka_timestamp;
+	const char *const *kafka_headers;
+	size_t nkafka_headers;
+	const char *kafka_compression;
+	int kafka_sync;
+	const char *kafka_config_file;      /* librdkafka properties file */
+	const char *const *kafka_props;     /* -X "key=value", in order */
+	size_t nkafka_props;
 } sk_sink_opts;
 
 typedef struct sk_sink sk_sink;

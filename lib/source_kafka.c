@@ -11,10 +11,7 @@
  * maps to the array of its values, in order. The cursor's position is the
  * message's own offset: a restarted reader resumes at offset + 1.
  *
- * librdkafka settings come, later ones winning, from the endpoint's
- * kafka.KEY settings in the endpoints file, the properties file
- * (kafka_config_file: KEY=VALUE lines) and -X KEY=VALUE. Values are never
- * quoted in messages: they may be secrets. */
+ * librdkafka settings: kafka_conf.h. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +22,7 @@
 
 #include "source_impl.h"
 #include "source_kafka.h"
+#include "kafka_conf.h"
 #include "json.h"
 #include "util.h"
 
@@ -88,89 +86,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		snprintf(ks->fatal, sizeof ks->fatal, "%s", reason);
 }
 
-/* librdkafka logs to stderr by default; a library prints nothing. */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk, (void)level, (void)fac, (void)buf;
-}
-
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *where,
-                    sk_err *e)
-{
-	char errstr[512];
-
-	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-		return sk_err_set(e, EX_CONFIG, "%s: %s", where, errstr);
-	return 0;
-}
-
-/* "KEY=VALUE": split and set. */
-static int conf_set_kv(rd_kafka_conf_t *conf, const char *kv, const char *where, sk_err *e)
-{
-	const char *eq = strchr(kv, '=');
-	char *key;
-	int rc;
-
-	if (eq == NULL || eq == kv)
-		return sk_err_set(e, EX_CONFIG, "%s: expected KEY=VALUE", where);
-	if ((key = strndup(kv, (size_t)(eq - kv))) == NULL)
-		return oom(e);
-	rc = conf_set(conf, key, eq + 1, where, e);
-	free(key);
-	return rc;
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
-}
-
-/* A librdkafka properties file: KEY=VALUE lines, # comments, blank lines. */
-static int conf_file(rd_kafka_conf_t *conf, const char *path, sk_err *e)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *s, *eq, where[64];
-	size_t cap = 0;
-	long lineno = 0;
-	int rc = 0;
-
-	if (f == NULL)
-		return sk_err_set(e, errno == ENOENT || errno == EACCES ? EX_CONFIG : EX_IOERR, "%s: %s",
-		                  path, strerror(errno));
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		lineno++;
-		s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		snprintf(where, sizeof where, "line %ld", lineno);
-		if ((eq = strchr(s, '=')) == NULL || eq == s) {
-			rc = sk_err_set(e, EX_CONFIG, "%s: line %ld: expected KEY=VALUE", path, lineno);
-			break;
-		}
-		*eq = '\0';
-		if (conf_set(conf, trim(s), trim(eq + 1), where, e) < 0)
-			rc = sk_err_prefix(e, "%s", path);
-	}
-	if (rc == 0 && ferror(f))
-		rc = sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
-	free(line);
-	fclose(f);
-	return rc;
-}
-
 static int build_conf(struct kafka_src *ks, const sk_endpoint *ep, const sk_source_opts *o,
                       rd_kafka_conf_t **out, sk_err *e)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char where[128];
-	size_t i, dsize = sizeof where;
 
 	if (conf == NULL)
 		return oom(e);
@@ -178,26 +97,13 @@ static int build_conf(struct kafka_src *ks, const sk_endpoint *ep, const sk_sour
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	/* Ours first, so that every one can be overridden. A stored position
 	 * that is no longer in the log: read what is there, lose nothing. */
-	if (conf_set(conf, "bootstrap.servers", ep->hosts, "bootstrap.servers", e) < 0 ||
-	    conf_set(conf, "enable.partition.eof", "true", "enable.partition.eof", e) < 0 ||
-	    conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", e) < 0 ||
-	    conf_set(conf, "client.id", "stream-read", "client.id", e) < 0)
+	if (sk_kafka_conf_set(conf, "bootstrap.servers", ep->hosts, "bootstrap.servers", e) < 0 ||
+	    sk_kafka_conf_set(conf, "enable.partition.eof", "true", "enable.partition.eof", e) < 0 ||
+	    sk_kafka_conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", e) < 0 ||
+	    sk_kafka_conf_set(conf, "client.id", "stream-read", "client.id", e) < 0)
 		goto fail;
-	for (i = 0; i < ep->nsettings; i++) {
-		if (strncmp(ep->settings[i].key, "kafka.", 6) != 0)
-			continue;
-		snprintf(where, sizeof where, "%s: %s", ep->name ? ep->name : ep->arg, ep->settings[i].key);
-		if (conf_set(conf, ep->settings[i].key + 6, ep->settings[i].value, where, e) < 0)
-			goto fail;
-	}
-	if (o->kafka_config_file && conf_file(conf, o->kafka_config_file, e) < 0)
+	if (sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
 		goto fail;
-	for (i = 0; i < o->nkafka_props; i++)
-		if (conf_set_kv(conf, o->kafka_props[i], "-X", e) < 0)
-			goto fail;
-	/* -X debug=...: the user asked for librdkafka's own log on stderr. */
-	if (rd_kafka_conf_get(conf, "debug", where, &dsize) != RD_KAFKA_CONF_OK || where[0] == '\0')
-		rd_kafka_conf_set_log_cb(conf, on_log);
 	*out = conf;
 	return 0;
 fail:
@@ -392,7 +298,6 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 	rd_kafka_conf_t *conf = NULL;
 	int64_t *offs = NULL;
 	unsigned char *stored = NULL;   /* partitions with a stored position */
-	char errstr[512];
 
 	if (o->group || sk_endpoint_param(ep, "group"))
 		return sk_err_set(e, EX_UNAVAILABLE, "kafka consumer groups are not available in this version");
@@ -411,17 +316,9 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 		oom(e);
 		goto fail;
 	}
-	if (build_conf(ks, ep, o, &conf, e) < 0)
+	if (build_conf(ks, ep, o, &conf, e) < 0 ||
+	    sk_kafka_client(RD_KAFKA_CONSUMER, conf, ks->topic, &ks->rk, &ks->rkt, e) < 0)
 		goto fail;
-	if ((ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {
-		rd_kafka_conf_destroy(conf);
-		sk_err_set(e, EX_CONFIG, "%s", errstr);
-		goto fail;
-	}
-	if ((ks->rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL)) == NULL) {
-		sk_err_set(e, EX_UNAVAILABLE, "topic %s: %s", ks->topic, rd_kafka_err2str(rd_kafka_last_error()));
-		goto fail;
-	}
 	if ((ks->q = rd_kafka_queue_new(ks->rk)) == NULL) {
 		oom(e);
 		goto fail;

@@ -367,9 +367,9 @@ bad_message() {
 }
 
 @test "endpoint kinds without a sink fail clearly" {
-	run --separate-stderr stream-write kafka://127.0.0.1:9092/t </dev/null
+	run --separate-stderr stream-write sqs+http://127.0.0.1:1/000000000000/q </dev/null
 	assert_status 69
-	assert_equal "$stderr" "stream-write: kafka://127.0.0.1:9092/t: kafka sinks are not available in this version"
+	assert_equal "$stderr" "stream-write: sqs+http://127.0.0.1:1/000000000000/q: sqs sinks are not available in this version"
 	run --separate-stderr stream-write sse+http://127.0.0.1:1/s </dev/null
 	assert_status 64
 	assert_equal "$stderr" "stream-write: sse+http://127.0.0.1:1/s: sse endpoints can only be read"

@@ -18,8 +18,8 @@
 
 static const char usage_text[] =
 	"usage: stream-write [options] ENDPOINT\n"
-	"Read JSON rows from stdin and write them to ENDPOINT: -, file:PATH, dataset:DIR\n"
-	"or sqlite:PATH?table=TABLE.\n"
+	"Read JSON rows from stdin and write them to ENDPOINT: -, file:PATH, dataset:DIR,\n"
+	"sqlite:PATH?table=TABLE or kafka://HOST:PORT/TOPIC.\n"
 	"\n"
 	"  --name NAME              commit the rows' cursors under this recipe name\n"
 	"  --state PATH             the state store (default $STREAMKIT_STATE)\n"
@@ -34,6 +34,15 @@ static const char usage_text[] =
 	"  --map PROGRAM            run a jq program over each row: its results are the rows\n"
 	"  --arg NAME VALUE         $NAME in the program is the string VALUE\n"
 	"  --argjson NAME JSON      $NAME in the program is the JSON value\n"
+	"  --key EXPR               kafka: the message key (jq expression over the row)\n"
+	"  --value EXPR             kafka: the message value (default: the row as JSON)\n"
+	"  --partition EXPR         kafka: the partition (default: librdkafka's partitioner)\n"
+	"  --timestamp EXPR         kafka: the timestamp, ms since 1970 (default: now)\n"
+	"  --header NAME=EXPR       kafka: a header (repeatable)\n"
+	"  --compression CODEC      kafka: none, gzip, snappy, lz4 or zstd\n"
+	"  --sync                   kafka: deliver each row before reading the next\n"
+	"  -X KEY=VALUE             kafka: a librdkafka setting (repeatable)\n"
+	"      --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            more detail\n"
 	"  --help, --version\n";
@@ -41,7 +50,8 @@ static const char usage_text[] =
 enum {
 	OPT_NAME = 256, OPT_STATE, OPT_ENDPOINTS, OPT_SCHEMA, OPT_FORMAT, OPT_CHECKPOINT_ROWS,
 	OPT_CHECKPOINT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_MAP, OPT_ARG, OPT_ARGJSON,
-	OPT_HELP, OPT_VERSION,
+	OPT_KEY, OPT_VALUE, OPT_PARTITION, OPT_TIMESTAMP, OPT_HEADER, OPT_COMPRESSION, OPT_SYNC,
+	OPT_KAFKA_CONFIG, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -57,6 +67,14 @@ static const struct option options[] = {
 	{ "map", required_argument, NULL, OPT_MAP },
 	{ "arg", required_argument, NULL, OPT_ARG },
 	{ "argjson", required_argument, NULL, OPT_ARGJSON },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "value", required_argument, NULL, OPT_VALUE },
+	{ "partition", required_argument, NULL, OPT_PARTITION },
+	{ "timestamp", required_argument, NULL, OPT_TIMESTAMP },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "sync", no_argument, NULL, OPT_SYNC },
+	{ "kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -69,6 +87,9 @@ struct config {
 	sk_program_args *args;      /* --arg, --argjson */
 	enum sk_format format;
 	sk_writer_opts w;
+	sk_sink_opts kafka;         /* the kafka_ members: --key ... -X */
+	const char **headers, **props;
+	int kafka_given;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -133,6 +154,18 @@ static int program_arg(int argc, char **argv, int json, struct config *c)
 	return 0;
 }
 
+/* Append s to a list of option values; -1 on ENOMEM. */
+static int add_str(const char ***list, size_t *n, const char *s)
+{
+	const char **p = realloc(*list, (*n + 1) * sizeof *p);
+
+	if (p == NULL)
+		return -1;
+	p[(*n)++] = s;
+	*list = p;
+	return 0;
+}
+
 /* 0 to go on, or the exit code (EX_OK after --help, --version). */
 static int parse_args(int argc, char **argv, struct config *c)
 {
@@ -141,8 +174,26 @@ static int parse_args(int argc, char **argv, struct config *c)
 	sk_err e;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "qv", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qvX:", options, NULL)) != -1) {
 		switch (opt) {
+		case OPT_KEY: c->kafka.kafka_key = optarg; c->kafka_given = 1; break;
+		case OPT_VALUE: c->kafka.kafka_value = optarg; c->kafka_given = 1; break;
+		case OPT_PARTITION: c->kafka.kafka_partition = optarg; c->kafka_given = 1; break;
+		case OPT_TIMESTAMP: c->kafka.kafka_timestamp = optarg; c->kafka_given = 1; break;
+		case OPT_COMPRESSION: c->kafka.kafka_compression = optarg; c->kafka_given = 1; break;
+		case OPT_SYNC: c->kafka.kafka_sync = 1; c->kafka_given = 1; break;
+		case OPT_KAFKA_CONFIG: c->kafka.kafka_config_file = optarg; c->kafka_given = 1; break;
+		case OPT_HEADER:
+		case 'X':
+			if ((opt == 'X' ? add_str(&c->props, &c->kafka.nkafka_props, optarg)
+			                : add_str(&c->headers, &c->kafka.nkafka_headers, optarg)) < 0) {
+				sk_error("out of memory");
+				return EX_OSERR;
+			}
+			c->kafka.kafka_props = c->props;
+			c->kafka.kafka_headers = c->headers;
+			c->kafka_given = 1;
+			break;
 		case OPT_NAME: c->name = optarg; break;
 		case OPT_STATE: c->state = optarg; break;
 		case OPT_ENDPOINTS: c->endpoints = optarg; break;
@@ -235,7 +286,7 @@ static int catch_signals(void)
 /* Open what the config names and run the writer; the exit code. */
 static int write_rows(struct config *c, sk_writer_stats *stats)
 {
-	sk_sink_opts so = { .format = c->format };
+	sk_sink_opts so = c->kafka;
 	sk_endpoint *ep = NULL;
 	sk_schema *schema = NULL;
 	sk_state *st = NULL;
@@ -254,6 +305,11 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 	}
 	if (sk_endpoint_resolve(c->endpoint, ini, &ep, &e) < 0)
 		goto out;
+	if (c->kafka_given && ep->kind != SK_EP_KAFKA) {
+		sk_err_set(&e, EX_USAGE, "%s: --key, --value, --partition, --timestamp, --header, "
+		           "--compression, --sync, -X and --kafka-config are for kafka endpoints", ep->arg);
+		goto out;
+	}
 	if (c->name && sk_state_open(c->state, &st, &e) < 0)
 		goto out;
 	so.name = c->name;
@@ -298,17 +354,25 @@ int main(int argc, char **argv)
 		rc = sk_fail(&e);
 	}
 	sk_program_args_free(c.args);
-	if (rc != 0 || c.endpoint == NULL)
+	if (rc != 0 || c.endpoint == NULL) {
+		free(c.headers);
+		free(c.props);
 		return rc;
+	}
 	if (c.name == NULL && (env = getenv("STREAMKIT_NAME")) != NULL && *env)
 		c.name = env;
 	if (catch_signals() < 0) {
 		sk_error("signals: %s", strerror(errno));
 		sk_program_free(c.w.map);
+		free(c.headers);
+		free(c.props);
 		return EX_OSERR;
 	}
 	c.w.wake_fd = wake_pipe[0];
+	c.kafka.format = c.format;
 	rc = write_rows(&c, &stats);
+	free(c.headers);
+	free(c.props);
 	sk_program_free(c.w.map);
 	if (stats.skipped)
 		sk_error("skipped %llu bad rows", (unsigned long long)stats.skipped);

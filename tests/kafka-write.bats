@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# kafka-write.bats - stream-write kafka://…: rows become messages, read back
+# with kcat field by field (values, keys, headers, partitions, timestamps,
+# tombstones); cursors committed only after delivery; --sync; settings and
+# bad expressions.
+
+load helpers/common
+load helpers/kafka
+
+setup_file() {
+	kafka_start --topic events:4
+}
+
+teardown_file() {
+	kafka_stop
+}
+
+setup() {
+	setup_scratch
+}
+
+# new_topic NAME PARTITIONS: a topic of its own for one test.
+new_topic() {
+	kafka_cmd topic "$1" "$2"
+}
+
+# read_back TOPIC: kcat's envelopes, as {partition, ts, key, payload, headers}, sorted.
+read_back() {
+	kafka_consume "$1" -J | jq -S -c '{partition, ts, key, payload, headers}' | sort
+}
+
+@test "each row is one message: the row without _cursor as compact JSON text" {
+	new_topic plain 4
+	printf '%s\n' '{"a": 1, "b": "é x", "_cursor": "f:0:1"}' '{"c":[1, 2], "_cursor":"f:0:2"}' '{"d":null}' >in
+	run --separate-stderr stream-write "kafka://$KAFKA_BOOTSTRAP/plain" <in
+	assert_status 0
+	run kafka_consume plain -J
+	printf '%s\n' "$output" | jq -r '.payload' | sort >got
+	printf '%s\n' '{"a":1,"b":"é x"}' '{"c":[1,2]}' '{"d":null}' | sort >want
+	run diff want got
+	assert_status 0
+	run kafka_consume plain -J
+	printf '%s\n' "$output" | jq -c '[.key, .headers]' | sort -u >got
+	assert_equal "$(cat got)" '[null,null]'
+}
+
+@test "--key, --header, --partition and --timestamp from jq expressions; every field as kcat reads it" {
+	new_topic fields 4
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '{"id":"k-%d","n":%d,"p":%d,"ts":%d,"who":{"name":"n%d"},"_cursor":"f:0:%d"}\n' \
+			"$i" "$i" $((i % 4)) $((1700000000000 + i)) "$i" "$i"
+	done >in
+	run --separate-stderr stream-write --key .id --partition .p --timestamp .ts \
+		--header 'name=.who.name' --header 'n=.n' --header 'missing=.nope' \
+		"kafka://$KAFKA_BOOTSTRAP/fields" <in
+	assert_status 0
+	read_back fields >got
+	jq -S -c '{partition: .p, ts, key: .id, payload: (del(._cursor) | tojson),
+		headers: ["name", .who.name, "n", (.n | tostring), "missing", null]}' in | sort >want
+	run diff want got
+	assert_status 0
+}
+
+@test "--value: a string as its bytes, anything else as JSON text, null a tombstone" {
+	new_topic values 1
+	printf '%s\n' '{"k":"s","v":"plain text"}' '{"k":"o","v":{"x":1}}' '{"k":"n","v":3}' \
+		'{"k":"t","v":null}' '{"k":"m"}' >in
+	run --separate-stderr stream-write --key .k --value .v "kafka://$KAFKA_BOOTSTRAP/values" <in
+	assert_status 0
+	run kafka_consume values -J
+	printf '%s\n' "$output" | jq -c '[.key, .payload]' >got
+	printf '%s\n' '["s","plain text"]' '["o","{\"x\":1}"]' '["n","3"]' '["t",null]' '["m",null]' >want
+	run diff want got
+	assert_status 0
+}
+
+@test "--schema coerces rows before they are sent; a string value keeps its bytes, NUL included" {
+	new_topic coerced 1
+	printf '%s\n' '{"id":"7","v":"a\u0000b","k":"é"}' >in
+	run --separate-stderr stream-write --schema '[{"name":"id","type":"bigint"},{"name":"v","type":"string"},{"name":"k","type":"string"}]' \
+		"kafka://$KAFKA_BOOTSTRAP/coerced" <in
+	assert_status 0
+	run --separate-stderr stream-write --key .k --value .v "kafka://$KAFKA_BOOTSTRAP/coerced" <in
+	assert_status 0
+	run kafka_consume coerced -J
+	printf '%s\n' "$output" | jq -c '[.key, .payload]' >got
+	printf '%s\n' '[null,"{\"id\":7,\"v\":\"a\\u0000b\",\"k\":\"é\"}"]' '["é","a\u0000b"]' >want
+	run diff want got
+	assert_status 0
+}
+
+@test "cursors are committed once the rows are delivered" {
+	new_topic committed 2
+	seq_ndjson 500 | jq -c '. + {_cursor: "src:0:\(.n)"}' >in
+	run --separate-stderr stream-write --name r --checkpoint-rows 100 "kafka://$KAFKA_BOOTSTRAP/committed" <in
+	assert_status 0
+	assert_equal "$(state_sql "SELECT source, partition, position FROM positions WHERE name = 'r'")" "src|0|500"
+	assert_equal "$(kafka_count committed)" 500
+}
+
+@test "a delivery that cannot succeed: non-zero exit, a message naming the topic, the position not advanced" {
+	new_topic failing 1
+	printf '{"n":1,"_cursor":"src:0:1"}\n' | stream-write --name r "kafka://$KAFKA_BOOTSTRAP/failing"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 1
+	kafka_cmd down all
+	run --separate-stderr stream-write --name r -X message.timeout.ms=1000 "kafka://$KAFKA_BOOTSTRAP/failing" \
+		< <(printf '{"n":2,"_cursor":"src:0:2"}\n')
+	kafka_cmd up all
+	assert_status 75
+	assert_equal "$stderr" "stream-write: topic failing: delivery failed: Local: Message timed out"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 1
+	# Once the brokers are back, the same rows go through.
+	run --separate-stderr stream-write --name r "kafka://$KAFKA_BOOTSTRAP/failing" \
+		< <(printf '{"n":2,"_cursor":"src:0:2"}\n')
+	assert_status 0
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 2
+}
+
+@test "--sync delivers each row before reading the next: a failure stops at the first row" {
+	new_topic synced 1
+	seq_ndjson 50 | jq -c '. + {_cursor: "src:0:\(.n)"}' >in
+	run --separate-stderr stream-write --sync --name r "kafka://$KAFKA_BOOTSTRAP/synced" <in
+	assert_status 0
+	assert_equal "$(kafka_count synced)" 50
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 50
+	kafka_cmd down all
+	# The input never ends: only a delivery failure can end the run.
+	run timeout 20 stream-write --sync --name r -X message.timeout.ms=1000 \
+		"kafka://$KAFKA_BOOTSTRAP/synced" < <(printf '{"n":51,"_cursor":"src:0:51"}\n'; exec sleep 30)
+	kafka_cmd up all
+	assert_status 75
+	assert_output_contains "topic synced: delivery failed"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 50
+}
+
+@test "a partition the topic does not have: exit 65 naming it" {
+	new_topic twoparts 2
+	run --separate-stderr stream-write --partition .p "kafka://$KAFKA_BOOTSTRAP/twoparts" < <(echo '{"p":7}')
+	assert_status 65
+	assert_equal "$stderr" "stream-write: topic twoparts has no partition 7"
+	run stream-write --partition .p "kafka://$KAFKA_BOOTSTRAP/twoparts" < <(echo '{"p":"x"}')
+	assert_status 65
+	assert_output_contains "--partition: expected an integer, got string"
+}
+
+@test "bad expressions exit 64 with jq's message, before anything is sent" {
+	for opt in --key --value --partition --timestamp; do
+		run --separate-stderr stream-write "$opt" '.[' "kafka://$KAFKA_BOOTSTRAP/events" </dev/null
+		assert_status 64
+		[[ $stderr == "stream-write: kafka://$KAFKA_BOOTSTRAP/events: $opt: jq: error: syntax error"* ]]
+	done
+	run --separate-stderr stream-write --header 'h=.[' "kafka://$KAFKA_BOOTSTRAP/events" </dev/null
+	assert_status 64
+	[[ $stderr == "stream-write: kafka://$KAFKA_BOOTSTRAP/events: --header h: jq: error: syntax error"* ]]
+	run --separate-stderr stream-write --header 'noexpr' "kafka://$KAFKA_BOOTSTRAP/events" </dev/null
+	assert_status 64
+	assert_equal "$stderr" "stream-write: kafka://$KAFKA_BOOTSTRAP/events: --header 'noexpr': expected NAME=EXPR"
+	run stream-write --key .a out.ndjson </dev/null
+	assert_status 64
+	assert_output_contains "are for kafka endpoints"
+}
+
+@test "--compression, -X, kafka.KEY settings and --kafka-config reach librdkafka; a bad one exits 78" {
+	new_topic squeezed 1
+	url="kafka://$KAFKA_BOOTSTRAP/squeezed"
+	seq_ndjson 20 | stream-write --compression gzip "$url"
+	seq_ndjson 20 21 | stream-write --compression zstd -X linger.ms=1 "$url"
+	assert_equal "$(kafka_count squeezed)" 40
+	run stream-write --compression bogus "$url" </dev/null
+	assert_status 78
+	assert_output_contains '--compression: Invalid value "bogus"'
+	run --separate-stderr stream-write -X no.such.setting=1 "$url" </dev/null
+	assert_status 78
+	assert_equal "$stderr" "stream-write: $url: -X: No such configuration property: \"no.such.setting\""
+	printf 'sasl.password = s3cret\nno.such.key=1\n' >client.properties
+	run stream-write --kafka-config client.properties "$url" </dev/null
+	assert_status 78
+	assert_output_contains "client.properties: line 2"
+	[[ $output != *s3cret* ]]
+	printf '[sq]\nurl = %s\nkafka.no.such.thing = 1\n' "$url" >"$STREAMKIT_ENDPOINTS"
+	run stream-write sq </dev/null
+	assert_status 78
+	assert_output_contains "kafka.no.such.thing"
+	printf '[sq]\nurl = %s\nkafka.client.id = mine\n' "$url" >"$STREAMKIT_ENDPOINTS"
+	seq_ndjson 5 | stream-write sq
+	assert_equal "$(kafka_count squeezed)" 45
+}
+
+@test "the producer is idempotent unless a setting says otherwise" {
+	new_topic idem 1
+	run --separate-stderr stream-write -X debug=eos "kafka://$KAFKA_BOOTSTRAP/idem" < <(echo '{"a":1}')
+	assert_status 0
+	[[ $stderr == *"Idempotent producer state change"* ]]
+	run --separate-stderr stream-write -X enable.idempotence=false -X debug=eos "kafka://$KAFKA_BOOTSTRAP/idem" < <(echo '{"a":1}')
+	assert_status 0
+	[[ $stderr != *"Idempotent producer"* ]]
+	assert_equal "$(kafka_count idem)" 2
+}
+
+@test "the endpoint must name one topic to write to" {
+	run --separate-stderr stream-write "kafka://$KAFKA_BOOTSTRAP/" </dev/null
+	assert_status 64
+	run stream-write "kafka://$KAFKA_BOOTSTRAP/events?partition=1" </dev/null
+	assert_status 64
+	assert_output_contains "partition=, offset= and group= are for reading"
+}
