@@ -3,13 +3,7 @@
  * stored position or --from says, with librdkafka's simple consumer
  * (no group, nothing committed to Kafka).
  *
- * Envelope:
- *   {"topic":T,"partition":P,"offset":O,"timestamp":MS,
- *    "timestamp_type":"create"|"log_append"|null,"key":K,"value":V,
- *    "headers":{NAME:VALUE,...},"_cursor":"kafka:T:P:O"}
- * A null key or value is null; a header name that occurs more than once
- * maps to the array of its values, in order. The cursor's position is the
- * message's own offset: a restarted reader resumes at offset + 1.
+ * Envelope: kafka_envelope.h.
  *
  * librdkafka settings: kafka_conf.h. */
 #include <errno.h>
@@ -23,6 +17,7 @@
 #include "source_impl.h"
 #include "source_kafka.h"
 #include "kafka_conf.h"
+#include "kafka_envelope.h"
 #include "json.h"
 #include "util.h"
 
@@ -44,10 +39,7 @@ struct kafka_src {
 	int started;                /* partitions whose consume_start succeeded */
 	rd_kafka_message_t *batch[BATCH];
 	ssize_t nbatch, ibatch;
-	int json, base64;
-	size_t max_line;
-	sk_json *jp;
-	sk_buf env, cursor;
+	sk_kafka_env kenv;
 	char fatal[256];            /* a fatal error from librdkafka's error callback */
 };
 
@@ -269,9 +261,7 @@ static void kafka_free(struct kafka_src *ks)
 		rd_kafka_topic_destroy(ks->rkt);
 	if (ks->rk)
 		rd_kafka_destroy(ks->rk);
-	sk_json_free(ks->jp);
-	sk_buf_free(&ks->env);
-	sk_buf_free(&ks->cursor);
+	sk_kafka_env_free(&ks->kenv);
 	free(ks->parts);
 	free(ks->at_end);
 	free(ks->topic);
@@ -308,11 +298,10 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 		                  "which is not available in this version", ep->topic);
 	if ((ks = calloc(1, sizeof *ks)) == NULL)
 		return oom(e);
-	ks->json = o->json;
-	ks->base64 = o->base64;
-	ks->max_line = o->max_line;
+	if (sk_kafka_env_init(&ks->kenv, o->json, o->base64, o->max_line, e) < 0)
+		goto fail;
 	if ((ks->arg = strdup(ep->hosts ? ep->hosts : "")) == NULL || (ks->topic = strdup(ep->topic)) == NULL ||
-	    (s->id = sk_strprintf("kafka:%s", ep->topic)) == NULL || (ks->jp = sk_json_new()) == NULL) {
+	    (s->id = sk_strprintf("kafka:%s", ep->topic)) == NULL) {
 		oom(e);
 		goto fail;
 	}
@@ -353,120 +342,6 @@ static int part_index(const struct kafka_src *ks, int32_t p)
 		if (ks->parts[i] == p)
 			return i;
 	return -1;
-}
-
-/* Key or value: null, base64, JSON embedded, or a string. */
-static int add_bytes(struct kafka_src *ks, const void *p, size_t n, int embed)
-{
-	if (p == NULL)
-		return sk_buf_adds(&ks->env, "null");
-	if (ks->base64)
-		return sk_json_add_base64(&ks->env, p, n);
-	return embed ? sk_json_add_text(&ks->env, ks->jp, p, n, 1) : sk_json_add_string(&ks->env, p, n);
-}
-
-static int add_header_value(sk_buf *b, const void *v, size_t n)
-{
-	return v ? sk_json_add_string(b, v, n) : sk_buf_adds(b, "null");
-}
-
-/* {"NAME":VALUE,...}; a repeated name: {"NAME":[VALUE,VALUE]} at its first place. */
-static int add_headers(sk_buf *b, rd_kafka_headers_t *h)
-{
-	size_t i, j, cnt = h ? rd_kafka_header_cnt(h) : 0, nn, nm, dups;
-	const char *name, *other;
-	const void *v;
-	size_t vn;
-	int first = 1;
-
-	if (sk_buf_addc(b, '{') < 0)
-		return -1;
-	for (i = 0; i < cnt; i++) {
-		if (rd_kafka_header_get_all(h, i, &name, &v, &vn))
-			break;
-		nn = strlen(name);
-		for (j = 0, dups = 0; j < cnt; j++) {
-			const void *ov;
-			size_t on;
-
-			if (rd_kafka_header_get_all(h, j, &other, &ov, &on) == 0 && strcmp(other, name) == 0) {
-				if (j < i)
-					break;
-				dups++;
-			}
-		}
-		if (j < cnt && dups == 0)
-			continue;   /* seen before */
-		if ((!first && sk_buf_addc(b, ',') < 0) || sk_json_add_string(b, name, nn) < 0 ||
-		    sk_buf_addc(b, ':') < 0)
-			return -1;
-		first = 0;
-		if (dups == 1) {
-			if (add_header_value(b, v, vn) < 0)
-				return -1;
-			continue;
-		}
-		if (sk_buf_addc(b, '[') < 0)
-			return -1;
-		for (j = i, nm = 0; j < cnt; j++) {
-			const void *ov;
-			size_t on;
-
-			if (rd_kafka_header_get_all(h, j, &other, &ov, &on) || strcmp(other, name) != 0)
-				continue;
-			if ((nm++ && sk_buf_addc(b, ',') < 0) || add_header_value(b, ov, on) < 0)
-				return -1;
-		}
-		if (sk_buf_addc(b, ']') < 0)
-			return -1;
-	}
-	return sk_buf_addc(b, '}');
-}
-
-static int envelope(struct kafka_src *ks, rd_kafka_message_t *km, sk_msg *m, sk_err *e)
-{
-	rd_kafka_timestamp_type_t tt;
-	rd_kafka_headers_t *h = NULL;
-	int64_t ts = rd_kafka_message_timestamp(km, &tt);
-	char part[16], off[24];
-	sk_buf *b = &ks->env;
-
-	snprintf(part, sizeof part, "%" PRId32, km->partition);
-	snprintf(off, sizeof off, "%" PRId64, km->offset);
-	sk_buf_reset(b);
-	sk_buf_reset(&ks->cursor);
-	if (sk_buf_adds(b, "{\"topic\":") < 0 || sk_json_add_string(b, ks->topic, strlen(ks->topic)) < 0 ||
-	    sk_buf_printf(b, ",\"partition\":%s,\"offset\":%s", part, off) < 0)
-		return oom(e);
-	if (km->len > ks->max_line) {
-		if (sk_buf_addc(b, '}') < 0)
-			return oom(e);
-		m->env = b->p;
-		m->env_len = b->len;
-		m->cursor = NULL;
-		return sk_err_set(e, EX_DATAERR, "message %s:%s:%s: %zu bytes, more than --max-line", ks->topic,
-		                  part, off, km->len);
-	}
-	if ((tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? sk_buf_adds(b, ",\"timestamp\":null")
-	                                            : sk_buf_printf(b, ",\"timestamp\":%" PRId64, ts)) < 0 ||
-	    sk_buf_adds(b, tt == RD_KAFKA_TIMESTAMP_CREATE_TIME ? ",\"timestamp_type\":\"create\""
-	                   : tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? ",\"timestamp_type\":\"log_append\""
-	                   : ",\"timestamp_type\":null") < 0 ||
-	    sk_buf_adds(b, ",\"key\":") < 0 || add_bytes(ks, km->key, km->key_len, 0) < 0 ||
-	    sk_buf_adds(b, ",\"value\":") < 0 || add_bytes(ks, km->payload, km->len, ks->json) < 0 ||
-	    sk_buf_adds(b, ",\"headers\":") < 0)
-		return oom(e);
-	if (rd_kafka_message_headers(km, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		h = NULL;
-	if (add_headers(b, h) < 0 ||
-	    sk_buf_printf(&ks->cursor, "kafka:%s:%s:%s", ks->topic, part, off) < 0 ||
-	    sk_buf_addc(&ks->cursor, '\0') < 0 || sk_buf_adds(b, ",\"_cursor\":") < 0 ||
-	    sk_json_add_string(b, ks->cursor.p, ks->cursor.len - 1) < 0 || sk_buf_addc(b, '}') < 0)
-		return oom(e);
-	m->env = b->p;
-	m->env_len = b->len;
-	m->cursor = ks->cursor.p;
-	return 1;
 }
 
 /* A partition reached its end (1), or an error that ends the read (-1). */
@@ -538,7 +413,7 @@ static int kafka_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 				ks->at_end[i] = 0;
 				ks->nend--;
 			}
-			rc = envelope(ks, km, m, e);
+			rc = sk_kafka_envelope(&ks->kenv, km, m, e);
 			rd_kafka_message_destroy(km);
 			return rc;
 		}

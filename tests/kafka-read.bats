@@ -197,7 +197,7 @@ new_topic() {
 	[[ $stderr == *METADATA* ]]
 
 	printf '# librdkafka settings\n\nsasl.password = s3cret\nno.such.key=1\n' >client.properties
-	run stream-read --exit-at-end --kafka-config client.properties "$url"
+	run stream-read --exit-at-end -F client.properties "$url"
 	assert_status 78
 	assert_output_contains "client.properties: line 4"
 	[[ $output != *s3cret* ]]

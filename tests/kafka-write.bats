@@ -173,7 +173,7 @@ read_back() {
 	assert_status 78
 	assert_equal "$stderr" "stream-write: $url: -X: No such configuration property: \"no.such.setting\""
 	printf 'sasl.password = s3cret\nno.such.key=1\n' >client.properties
-	run stream-write --kafka-config client.properties "$url" </dev/null
+	run stream-write -F client.properties "$url" </dev/null
 	assert_status 78
 	assert_output_contains "client.properties: line 2"
 	[[ $output != *s3cret* ]]

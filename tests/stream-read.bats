@@ -171,9 +171,9 @@ field() { jq -r "$1" "$2"; }
 	assert_equal "$(printf '%s\n' "$output" | jq -r .line)" "old2"
 }
 
-@test "--from latest with --follow prints only lines written after it started" {
+@test "--from latest with -f (--follow) prints only lines written after it started" {
 	printf 'old1\nold2\n' >in.txt
-	start_reader out -v --follow --from latest in.txt
+	start_reader out -v -f --from latest in.txt
 	wait_for 10 grep -q 'starting at offset 10' out.err
 	printf 'new\n' >>in.txt
 	wait_for 10 lines_in 1 out

@@ -33,7 +33,7 @@ static const char usage_text[] =
 	"      --endpoints FILE     named endpoints (default $STREAMKIT_ENDPOINTS)\n"
 	"      --from WHERE         without a stored position: earliest, latest;\n"
 	"                           kafka also OFFSET, -N (N before the end), @MS\n"
-	"  -F, --follow             keep reading as the file grows (tail -F)\n"
+	"  -f, --follow             keep reading as the file grows, across rotation\n"
 	"      --exit-at-end        stop once caught up with the data there is\n"
 	"      --count N            stop after N messages\n"
 	"      --idle-timeout T     stop after T without a message (250ms, 5s, 1m)\n"
@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"      --binary MODE        escape (default) or base64 values\n"
 	"      --max-line SIZE      longest message accepted (default 16M)\n"
 	"  -X KEY=VALUE             kafka: a librdkafka setting (repeatable)\n"
-	"      --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
+	"  -F, --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
 	"      --group GROUP        kafka: consume as a member of GROUP\n"
 	"      --on-error ACTION    fail, skip or dead-letter:PATH for bad messages\n"
 	"      --filter PROGRAM     print the results of a jq program over each message\n"
@@ -68,7 +68,7 @@ struct config {
 enum {
 	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_EXIT_AT_END, OPT_COUNT, OPT_IDLE,
 	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_FILTER, OPT_ARG, OPT_ARGJSON,
-	OPT_HELP, OPT_VERSION, OPT_KAFKA_CONFIG, OPT_GROUP,
+	OPT_HELP, OPT_VERSION, OPT_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -76,14 +76,14 @@ static const struct option long_options[] = {
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "endpoints", required_argument, NULL, OPT_ENDPOINTS },
 	{ "from", required_argument, NULL, OPT_FROM },
-	{ "follow", no_argument, NULL, 'F' },
+	{ "follow", no_argument, NULL, 'f' },
 	{ "exit-at-end", no_argument, NULL, OPT_EXIT_AT_END },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
-	{ "kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG },
+	{ "kafka-config", required_argument, NULL, 'F' },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 	{ "filter", required_argument, NULL, OPT_FILTER },
@@ -147,7 +147,7 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 	uint64_t v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "FqvX:", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fF:qvX:", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'n': c->name = optarg; c->name_from_env = 0; break;
 		case OPT_STATE: c->state = optarg; break;
@@ -162,9 +162,9 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 				return *rc = sk_fail(&e), -1;
 			}
 			break;
-		case OPT_KAFKA_CONFIG: c->src.kafka_config_file = optarg; break;
+		case 'F': c->src.kafka_config_file = optarg; break;
 		case OPT_GROUP: c->src.group = optarg; break;
-		case 'F': c->src.follow = 1; break;
+		case 'f': c->src.follow = 1; break;
 		case OPT_EXIT_AT_END: c->exit_at_end = 1; break;
 		case OPT_COUNT:
 			if (sk_parse_count(optarg, &c->count, &e) < 0)
@@ -456,7 +456,7 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	if ((*ep)->kind != SK_EP_KAFKA && c->src.from != SK_FROM_EARLIEST && c->src.from != SK_FROM_LATEST)
 		return sk_err_set(e, EX_USAGE, "%s: --from OFFSET, -N and @MS are for kafka endpoints", (*ep)->arg);
 	if ((*ep)->kind != SK_EP_KAFKA && (c->src.nkafka_props || c->src.kafka_config_file || c->src.group))
-		return sk_err_set(e, EX_USAGE, "%s: -X, --kafka-config and --group are for kafka endpoints",
+		return sk_err_set(e, EX_USAGE, "%s: -X, -F and --group are for kafka endpoints",
 		                  (*ep)->arg);
 	if (c->name && c->name_from_env && (*ep)->kind == SK_EP_STDIO) {
 		/* Inside stream-run every program gets the name; a pipe has no position. */

@@ -42,7 +42,7 @@ static const char usage_text[] =
 	"  --compression CODEC      kafka: none, gzip, snappy, lz4 or zstd\n"
 	"  --sync                   kafka: deliver each row before reading the next\n"
 	"  -X KEY=VALUE             kafka: a librdkafka setting (repeatable)\n"
-	"      --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
+	"  -F, --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
 	"  -q, --quiet              no warnings\n"
 	"  -v, --verbose            more detail\n"
 	"  --help, --version\n";
@@ -51,7 +51,7 @@ enum {
 	OPT_NAME = 256, OPT_STATE, OPT_ENDPOINTS, OPT_SCHEMA, OPT_FORMAT, OPT_CHECKPOINT_ROWS,
 	OPT_CHECKPOINT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_MAP, OPT_ARG, OPT_ARGJSON,
 	OPT_KEY, OPT_VALUE, OPT_PARTITION, OPT_TIMESTAMP, OPT_HEADER, OPT_COMPRESSION, OPT_SYNC,
-	OPT_KAFKA_CONFIG, OPT_HELP, OPT_VERSION,
+	OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -74,7 +74,7 @@ static const struct option options[] = {
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "sync", no_argument, NULL, OPT_SYNC },
-	{ "kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG },
+	{ "kafka-config", required_argument, NULL, 'F' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -174,7 +174,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	sk_err e;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "qvX:", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "F:qvX:", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KEY: c->kafka.kafka_key = optarg; c->kafka_given = 1; break;
 		case OPT_VALUE: c->kafka.kafka_value = optarg; c->kafka_given = 1; break;
@@ -182,7 +182,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case OPT_TIMESTAMP: c->kafka.kafka_timestamp = optarg; c->kafka_given = 1; break;
 		case OPT_COMPRESSION: c->kafka.kafka_compression = optarg; c->kafka_given = 1; break;
 		case OPT_SYNC: c->kafka.kafka_sync = 1; c->kafka_given = 1; break;
-		case OPT_KAFKA_CONFIG: c->kafka.kafka_config_file = optarg; c->kafka_given = 1; break;
+		case 'F': c->kafka.kafka_config_file = optarg; c->kafka_given = 1; break;
 		case OPT_HEADER:
 		case 'X':
 			if ((opt == 'X' ? add_str(&c->props, &c->kafka.nkafka_props, optarg)
@@ -307,7 +307,7 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 		goto out;
 	if (c->kafka_given && ep->kind != SK_EP_KAFKA) {
 		sk_err_set(&e, EX_USAGE, "%s: --key, --value, --partition, --timestamp, --header, "
-		           "--compression, --sync, -X and --kafka-config are for kafka endpoints", ep->arg);
+		           "--compression, --sync, -X and -F are for kafka endpoints", ep->arg);
 		goto out;
 	}
 	if (c->name && sk_state_open(c->state, &st, &e) < 0)
