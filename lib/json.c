@@ -412,6 +412,118 @@ size_t sk_json_scan_plain(sk_json *p, const char *s, size_t n, const sk_json_mem
 	return count;
 }
 
+/* u[0..n) is exactly one JSON number (RFC 8259). */
+static int json_number(const unsigned char *u, size_t n)
+{
+	size_t i = u[0] == '-';
+
+	if (i == n || !is_digit(u[i]))
+		return 0;
+	if (u[i++] != '0')
+		while (i < n && is_digit(u[i]))
+			i++;
+	if (i < n && u[i] == '.') {
+		if (++i == n || !is_digit(u[i]))
+			return 0;
+		while (i < n && is_digit(u[i]))
+			i++;
+	}
+	if (i < n && (u[i] == 'e' || u[i] == 'E')) {
+		if (++i < n && (u[i] == '+' || u[i] == '-'))
+			i++;
+		if (i == n || !is_digit(u[i]))
+			return 0;
+		while (i < n && is_digit(u[i]))
+			i++;
+	}
+	return i == n;
+}
+
+/* The string whose opening quote is at u[*i - 1], without an escape:
+ * *i is left after its closing quote. */
+static int plain_string(const unsigned char *u, size_t n, size_t *i)
+{
+	const char *why;
+	size_t j = *i;
+	int plain = 1;
+
+	/* Keys and short values first, a byte at a time; the rest as the
+	 * lexical pass reads strings. */
+	while (j < n && j - *i < 16 && string_plain[u[j]])
+		j++;
+	if (j < n && u[j] == '"') {
+		*i = j + 1;
+		return 1;
+	}
+	*i = j;
+	if (string_token(u, n, i, &plain, &why) < 0 || !plain || *i >= n)
+		return 0;
+	++*i;
+	return 1;
+}
+
+/* The one scalar value at u[*i]: *i is left after it. */
+static int plain_value(sk_json *p, const unsigned char *u, size_t n, size_t *i)
+{
+	size_t start = *i, err_at;
+	const char *why;
+
+	switch (u[start]) {
+	case '"':
+		++*i;
+		return plain_string(u, n, i);
+	case 't':
+		*i += 4;
+		return n - start >= 4 && memcmp(u + start, "true", 4) == 0;
+	case 'f':
+		*i += 5;
+		return n - start >= 5 && memcmp(u + start, "false", 5) == 0;
+	case 'n':
+		*i += 4;
+		return n - start >= 4 && memcmp(u + start, "null", 4) == 0;
+	default:
+		/* number_token refuses what json-c would misread; the grammar
+		 * of what it took is checked here. */
+		return (u[start] == '-' || is_digit(u[start])) &&
+		       number_token(u, n, i, p->exact, &err_at, &why) == 0 && json_number(u + start, *i - start);
+	}
+}
+
+size_t sk_json_flat_object(sk_json *p, const char *s, size_t n, const sk_json_member **m)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 1, key;
+	int plain = 1;
+
+	/* One pass with the lexical pass's token readers: in a flat object
+	 * without white space, each token is where the grammar puts it. */
+	p->nmembers = 0;
+	p->plain = 0;       /* sk_json_plain_members answers for json-c's parses only */
+	*m = p->members;
+	if (n < 2 || n > INT32_MAX || u[0] != '{')
+		return 0;
+	for (;;) {
+		if (i >= n || u[i] != '"')
+			return 0;
+		key = ++i;
+		if (!plain_string(u, n, &i) || i >= n || u[i] != ':')
+			return 0;
+		open_member(p, key, i - 1 - key, &plain);
+		if (!plain || ++i >= n)
+			return 0;
+		p->members[p->nmembers - 1].value = i;
+		if (!plain_value(p, u, n, &i) || i >= n)
+			return 0;
+		p->members[p->nmembers - 1].value_len = i - p->members[p->nmembers - 1].value;
+		if (u[i] == '}')
+			break;
+		if (u[i++] != ',')
+			return 0;
+	}
+	*m = p->members;
+	return i + 1 == n ? p->nmembers : 0;
+}
+
 json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 {
 	const char *why;
@@ -511,51 +623,50 @@ int sk_json_add_string(sk_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run;
+	size_t i = 0;
+	char *o;
 
 	/* Worst case 6 bytes out per byte in, plus quotes. */
 	if (n > (SIZE_MAX - 2) / 6 || sk_buf_reserve(b, n * 6 + 2) < 0)
 		return -1;
-	b->p[b->len++] = '"';
+	o = b->p + b->len;
+	*o++ = '"';
+	/* A byte at a time through string_plain: JSON text in a Kafka value
+	 * has a quote every few bytes, too often for runs to pay. */
 	while (i < n) {
 		unsigned char c = u[i];
 		size_t k;
-		for (run = i; run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\'; run++)
-			;
-		if (run > i) {
-			memcpy(b->p + b->len, s + i, run - i);
-			b->len += run - i;
-			i = run;
+		if (string_plain[c]) {
+			*o++ = (char)c;
+			i++;
 			continue;
 		}
-		if (c >= 0x80) {
-			k = utf8_seq(u + i, n - i);
-			if (k) {
-				memcpy(b->p + b->len, s + i, k);
-				b->len += k;
-				i += k;
-				continue;
-			}
+		if (c >= 0x80 && (k = utf8_seq(u + i, n - i)) > 0) {
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+			continue;
 		}
-		b->p[b->len++] = '\\';
+		*o++ = '\\';
 		switch (c) {
-		case '"': b->p[b->len++] = '"'; break;
-		case '\\': b->p[b->len++] = '\\'; break;
-		case '\n': b->p[b->len++] = 'n'; break;
-		case '\r': b->p[b->len++] = 'r'; break;
-		case '\t': b->p[b->len++] = 't'; break;
-		case '\b': b->p[b->len++] = 'b'; break;
-		case '\f': b->p[b->len++] = 'f'; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
 		default:
 			/* A control character, or a byte that is not UTF-8: \u00XX. */
-			memcpy(b->p + b->len, "u00", 3);
-			b->len += 3;
-			b->p[b->len++] = hex[c >> 4];
-			b->p[b->len++] = hex[c & 15];
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
 		}
 		i++;
 	}
-	b->p[b->len++] = '"';
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 	b->p[b->len] = '\0';
 	return 0;
 }

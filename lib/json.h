@@ -47,6 +47,15 @@ size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
  * the text on this answer parses it too (stream-write's fast path, with
  * cJSON). *m is valid until the next call on p. */
 size_t sk_json_scan_plain(sk_json *p, const char *s, size_t n, const sk_json_member **m);
+/* The members of s[0..n) when it is a plain object with at least one
+ * member (as sk_json_plain_members says) that is valid JSON, 0 otherwise
+ * (the text may still be JSON, and the parse says what is wrong). Such a
+ * text is {"KEY":VALUE,...} with nothing in between, each value one
+ * string, number, true, false or null: one pass of the lexical pass's
+ * token readers checks it, at a fraction of a parser's cost (stream-write
+ * takes such a row as its text). Repeated keys are the caller's to see.
+ * *m is valid until the next call on p. */
+size_t sk_json_flat_object(sk_json *p, const char *s, size_t n, const sk_json_member **m);
 /* 1 when sk_json_add_object writes v, a value of a plain object, as
  * text[0..n): always for strings, doubles (json-c keeps their text),
  * booleans and null; for an integer when text is its canonical form. */

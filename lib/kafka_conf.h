@@ -20,8 +20,42 @@ int sk_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 int sk_kafka_conf_apply(rd_kafka_conf_t *conf, const sk_endpoint *ep, const char *config_file,
                         const char *const *props, size_t n, sk_err *e);
 
+/* The consumer's own settings, set before the user's so that each can be
+ * overridden: a prefetch bounded at SK_KAFKA_PREFETCH_KB kilobytes
+ * (librdkafka's default is 64 MB, and a fetch response as large), and
+ * empty fetches answered after 100 ms, so that the end of a partition is
+ * seen that soon after its last message (--exit-at-end). */
+#define SK_KAFKA_PREFETCH_KB 1024
+int sk_kafka_conf_consumer(rd_kafka_conf_t *conf, sk_err *e);
+
+/* librdkafka 2.0.2 stops fetching from a broker once the consumer queue
+ * holds queued.min.messages or queued.max.messages.kbytes, and looks again
+ * only when something wakes that broker's thread, at the latest a second
+ * later: a reader that empties the queue in less waits out the rest (kcat
+ * -J reads 140k messages/s so). A request to a broker wakes its thread, so
+ * once the queue was near a bound and has drained to half of it, a
+ * ListOffsets request no one waits for goes to each broker messages came
+ * from (librdkafka 2.1's fetch.queue.backoff.ms does this properly). */
+#define SK_KAFKA_REFILL_BROKERS 16
+typedef struct sk_kafka_refill {
+	int64_t max_msgs, max_bytes;    /* the queue's bounds; 0: not read yet */
+	double avg_bytes;               /* per message taken, a moving average */
+	int full;                       /* near a bound since the last wake-up */
+	struct sk_kafka_sender {
+		int32_t broker, partition;
+		char topic[256];        /* Kafka's limit is 249 bytes */
+	} senders[SK_KAFKA_REFILL_BROKERS];   /* a partition of each broker */
+	int nsenders;
+} sk_kafka_refill;
+
+/* After taking batch[0..n) (messages and events) from q, the queue of rk's
+ * consumer: wake the brokers when it is time. r starts zeroed. */
+void sk_kafka_refill_taken(sk_kafka_refill *r, rd_kafka_t *rk, rd_kafka_queue_t *q,
+                           rd_kafka_message_t *const *batch, size_t n);
+
 /* rd_kafka_new(type, conf) (conf is consumed, also on failure) and a
- * handle on topic, which asks for the topic's metadata at once. */
+ * handle on topic, which asks for the topic's metadata at once (topic
+ * NULL: no handle, *rkt NULL). */
 int sk_kafka_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *topic,
                     rd_kafka_t **rk, rd_kafka_topic_t **rkt, sk_err *e);
 

@@ -21,6 +21,11 @@ typedef struct sk_kafka_env {
 	size_t max_line;    /* longer values are bad messages */
 	sk_json *jp;        /* for json */
 	sk_buf env, cursor; /* the last envelope and its cursor */
+	/* What depends on the topic alone, written once per topic: the
+	 * envelope's start up to the partition, and the cursor's start, as
+	 * is and as JSON text. */
+	char *topic;
+	sk_buf head, cursor_head, cursor_json;
 } sk_kafka_env;
 
 /* 0, or -1 out of memory. */

@@ -115,6 +115,21 @@ int sk_sink_flush(sk_sink *k, sk_err *e)
 	return k->ops->flush ? k->ops->flush(k, e) : 0;
 }
 
+int sk_sink_rejects_rows(const sk_sink *k)
+{
+	return k->rejects_rows;
+}
+
+int sk_sink_event_fd(const sk_sink *k)
+{
+	return k->ops->event_fd ? k->ops->event_fd(k) : -1;
+}
+
+int sk_sink_finish(sk_sink *k, sk_err *e)
+{
+	return k->ops->finish ? k->ops->finish(k, e) : 0;
+}
+
 int sk_sink_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e)
 {
 	return k->ops->checkpoint(k, cs, rows, e);

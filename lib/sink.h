@@ -2,6 +2,7 @@
 #ifndef SK_SINK_H
 #define SK_SINK_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -10,6 +11,7 @@
 #include "state.h"
 #include "cursor.h"
 #include "schema.h"
+#include "program.h"
 
 enum sk_format { SK_FORMAT_NDJSON, SK_FORMAT_CSV };
 
@@ -23,11 +25,18 @@ typedef struct sk_sink_opts {
 	const char *kafka_key, *kafka_value, *kafka_partition, *kafka_timestamp;
 	const char *const *kafka_headers;
 	size_t nkafka_headers;
+	const char *kafka_headers_expr;     /* --headers: an object of headers */
+	const sk_program_args *kafka_args;  /* --arg, --argjson for the expressions, or NULL */
+	int kafka_base64;                   /* --binary=base64: key and value strings decoded */
 	const char *kafka_compression;
 	int kafka_sync;
 	const char *kafka_config_file;      /* librdkafka properties file */
 	const char *const *kafka_props;     /* -X "key=value", in order */
 	size_t nkafka_props;
+	/* Set (by a signal handler) to ask for a stop, incremented by each
+	 * signal: a sink waiting for its output to be confirmed gives up
+	 * after a bound, at once at the second. NULL: none. */
+	volatile sig_atomic_t *stop;
 } sk_sink_opts;
 
 typedef struct sk_sink sk_sink;
@@ -57,12 +66,28 @@ uint64_t sk_sink_dropped(const sk_sink *k);
  * sk_json_add_object would write for it: the writer saves itself building
  * and serialising the row when the line already is that text. */
 int sk_sink_takes_json(const sk_sink *k);
+/* 1 when a write that fails with EX_DATAERR refused that row alone (a
+ * Kafka expression failed on it), leaving the sink as before: the writer
+ * makes the row's line a bad line (--on-error). Otherwise such a failure
+ * ends the run. */
+int sk_sink_rejects_rows(const sk_sink *k);
 /* Stage one row given as that text (compact, no newline, no _cursor). */
 int sk_sink_write_json(sk_sink *k, const char *text, size_t n, sk_err *e);
-/* Push buffered rows out (stdout while the input is idle); no commit. */
+/* Push buffered rows out (stdout while the input is idle); no commit,
+ * but for a sink that commits in the background (Kafka): what is confirmed. */
 int sk_sink_flush(sk_sink *k, sk_err *e);
+/* A descriptor (non-blocking) that becomes readable when the sink has
+ * work for sk_sink_flush while the input is idle (Kafka: delivery reports
+ * came); the reader of the events empties it. -1: none. */
+int sk_sink_event_fd(const sk_sink *k);
+/* Before the last checkpoint of a run: a sink that confirms its output in
+ * the background (Kafka) waits for it, so that the checkpoint commits
+ * everything written. */
+int sk_sink_finish(sk_sink *k, sk_err *e);
 /* Make the staged rows part of the output and commit cs (may be NULL or
- * empty) with them: atomically for datasets, after an fsync for files. */
+ * empty) with them: atomically for datasets, after an fsync for files;
+ * for Kafka once every report of the rows before is in (in the
+ * background: at a later call, sk_sink_finish at the latest). */
 int sk_sink_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e);
 /* Close without committing what is staged. */
 void sk_sink_close(sk_sink *k);

@@ -530,33 +530,33 @@ static int record_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, in
 }
 
 struct unstage_arg {
-	sk_state *state;
 	const char *tmp;
-	sk_err *e;
-	int failed;
+	int64_t id;     /* the staged part's, -1: not found */
 };
 
-static int unstage_mine(void *arg, int64_t id, const char *tmp, const char *final)
+static int find_mine(void *arg, int64_t id, const char *tmp, const char *final)
 {
 	struct unstage_arg *u = arg;
 
+	(void)final;
 	if (strcmp(tmp, u->tmp) != 0)
 		return 0;
-	if (sk_state_unstage_part(u->state, id, u->e) < 0) {
-		u->failed = 1;
-		return 1;
-	}
+	u->id = id;
 	return 1;
 }
 
-/* Step 5: forget the intent, the part is published. */
+/* Step 5: forget the intent, the part is published. The row is deleted
+ * after the query that found it has ended: a write from inside a read
+ * that another process's commit made stale fails at once (SQLITE_BUSY,
+ * without waiting), and the other programs of a pipeline write to the
+ * store too. */
 static int unstage_part(sk_sink *k, struct dataset *d, sk_err *e)
 {
-	struct unstage_arg u = { k->state, d->tmp_path, e, 0 };
+	struct unstage_arg u = { d->tmp_path, -1 };
 
-	if (sk_state_each_staged_part(k->state, d->dir, unstage_mine, &u, e) < 0 || u.failed)
+	if (sk_state_each_staged_part(k->state, d->dir, find_mine, &u, e) < 0)
 		return -1;
-	return 0;
+	return u.id < 0 ? 0 : sk_state_unstage_part(k->state, u.id, e);
 }
 
 static int publish_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)

@@ -16,6 +16,8 @@ struct sk_sink_ops {
 	int (*write_cursor)(sk_sink *k, json_object *row, const char *cursor, sk_err *e);
 	/* write a row given as its JSON text; called only when k->takes_json. */
 	int (*write_json)(sk_sink *k, const char *text, size_t n, sk_err *e);
+	int (*finish)(sk_sink *k, sk_err *e);                       /* may be NULL */
+	int (*event_fd)(const sk_sink *k);                          /* may be NULL */
 };
 
 struct sk_sink {
@@ -28,6 +30,7 @@ struct sk_sink {
 	int schema_stored;      /* ... and it is stored already */
 	uint64_t dropped;       /* rows the destination held already */
 	int takes_json;         /* set by open when write_json may be called */
+	int rejects_rows;       /* set by open when EX_DATAERR from a write refuses that row alone */
 	void *impl;
 };
 

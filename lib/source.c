@@ -53,9 +53,9 @@ int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 	return s->ops->next(s, m, timeout_ms, e);
 }
 
-int sk_source_ack(sk_source *s, const char *cursor, sk_err *e)
+int sk_source_drain(sk_source *s, sk_err *e)
 {
-	return s->ops->ack ? s->ops->ack(s, cursor, e) : 0;
+	return s->ops->drain ? s->ops->drain(s, e) : 0;
 }
 
 void sk_source_close(sk_source *s)

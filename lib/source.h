@@ -23,6 +23,12 @@ typedef struct sk_source_opts {
 	int base64;            /* --binary=base64: values as base64 */
 	size_t max_line;       /* longest message accepted, bytes */
 	const char *group;     /* kafka: --group (consumer groups) */
+	int drain_ms;          /* --drain-timeout: bound on waiting for the checkpoint */
+	/* Write out every message returned so far (the tool's output and what
+	 * its filter holds): called before waiting for the checkpoint to
+	 * cover them when a source gives partitions up while running. */
+	int (*flush)(void *arg, sk_err *e);
+	void *flush_arg;
 	const char *kafka_config_file;      /* kafka: librdkafka properties file */
 	const char *const *kafka_props;     /* kafka: -X "key=value", in order */
 	size_t nkafka_props;
@@ -50,8 +56,11 @@ int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **o
  * object locating the bad message (for a dead-letter record) and m->cursor
  * is NULL. */
 int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
-/* The downstream checkpoint covers cursor (SQS delete, Kafka group commit). */
-int sk_source_ack(sk_source *s, const char *cursor, sk_err *e);
+/* A clean stop, after the tool closed its output: wait up to
+ * o->drain_ms for the downstream checkpoint (the positions stored under
+ * o->name) to cover every message returned, and acknowledge upstream what
+ * it covers (a Kafka group commit). 0 when nothing is left to do. */
+int sk_source_drain(sk_source *s, sk_err *e);
 void sk_source_close(sk_source *s);
 /* Source name as it appears in cursors and in the state store. */
 const char *sk_source_id(const sk_source *s);

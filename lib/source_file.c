@@ -568,6 +568,5 @@ const struct sk_source_ops sk_source_file_ops = {
 	.kind = "file",
 	.open = file_open,
 	.next = file_next,
-	.ack = NULL,
 	.close = file_close,
 };

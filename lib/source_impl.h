@@ -8,7 +8,7 @@ struct sk_source_ops {
 	const char *kind;
 	int (*open)(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o, sk_err *e);
 	int (*next)(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
-	int (*ack)(sk_source *s, const char *cursor, sk_err *e);   /* may be NULL */
+	int (*drain)(sk_source *s, sk_err *e);   /* may be NULL: nothing to acknowledge */
 	void (*close)(sk_source *s);
 };
 

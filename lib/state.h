@@ -7,6 +7,11 @@
  *   staged_parts(id, name, dataset, tmp_path, final_path, created_ms)
  *   attempts(id, name, started_ms, ended_ms, exit_code, signal, stderr_tail)
  *   settings(key, value)
+ * Version 2, for stream-run:
+ *   attempts + (run_id, attempt, pid, error)
+ *   supervisors(name, desired, state, run_id, supervisor_pid, supervisor_start,
+ *               pid, attempt, last_status, message, started_ms, updated_ms)
+ *   reads(name, read_ms, updated_ms)     when a reader last delivered messages
  */
 #ifndef SK_STATE_H
 #define SK_STATE_H
@@ -78,11 +83,104 @@ int sk_state_each_staged_part(sk_state *st, const char *dataset, sk_part_cb cb,
                               void *arg, sk_err *e);
 int sk_state_unstage_part(sk_state *st, int64_t id, sk_err *e);
 
+/* --- stream-run (schema 2) --- */
+
+/* A supervisor's own row, one per name: what it wants and what it does. */
+typedef struct sk_supervisor {
+	const char *name;
+	const char *desired;         /* "up" or "down" */
+	const char *state;           /* starting, running, waiting, stopping, stopped,
+	                                exited, gave-up */
+	const char *run_id;          /* one per stream-run process */
+	int64_t supervisor_pid, supervisor_start;   /* start: sk_process_start, -1 unknown */
+	int64_t pid;                 /* the running child, -1 none */
+	int64_t attempt;             /* the current or last attempt of the run */
+	int64_t last_status;         /* the last attempt's status (128 + N: signal N), -1 none */
+	const char *message;         /* why it stopped or gave up, or NULL */
+	int64_t started_ms;          /* when the run started */
+} sk_supervisor;
+
+/* Claim name for s: in one transaction, write s unless the row of name is
+ * held by a supervisor that alive(pid, start) says still runs. 0 when
+ * claimed; 1 when held (e says by whom, EX_TEMPFAIL); -1 on error. */
+int sk_state_claim_supervisor(sk_state *st, const sk_supervisor *s,
+                              int (*alive)(int64_t pid, int64_t start), sk_err *e);
+/* Write s over the row of s->name. */
+int sk_state_put_supervisor(sk_state *st, const sk_supervisor *s, sk_err *e);
+
+/* An attempt starts: a row of attempts; *id for sk_state_attempt_end. */
+int sk_state_attempt_start(sk_state *st, const char *name, const char *run_id,
+                           int64_t attempt, int64_t pid, int64_t started_ms, int64_t *id,
+                           sk_err *e);
+/* It ended: exit_code or signal (-1: none of it), error (NULL for a success)
+ * and the tail of its stderr (NULL: none). */
+int sk_state_attempt_end(sk_state *st, int64_t id, int64_t ended_ms, int exit_code,
+                         int signal, const char *error, const char *stderr_tail, sk_err *e);
+
+typedef struct sk_attempt {
+	int64_t id;
+	const char *run_id;
+	int64_t attempt, pid;        /* -1: unknown */
+	int64_t started_ms, ended_ms;   /* ended 0: not ended */
+	int64_t exit_code, signal;   /* -1: none */
+	const char *error, *stderr_tail;   /* NULL: none */
+} sk_attempt;
+typedef int (*sk_attempt_cb)(void *arg, const sk_attempt *a);
+/* The newest `limit` attempts of name (0: all), newest first. */
+int sk_state_each_attempt(sk_state *st, const char *name, int limit, sk_attempt_cb cb,
+                          void *arg, sk_err *e);
+
+/* What stream-run --status and stream-checkpoint show print of a name. */
+typedef struct sk_run_info {
+	sk_supervisor s;
+	int64_t updated_ms;
+	int64_t failures;            /* failed attempts of this run */
+	int64_t recorded;            /* attempts recorded for name, every run */
+	sk_attempt last_error;       /* the newest failed attempt; id 0: none */
+	int64_t read_ms;             /* when a reader of name last delivered, 0: never */
+	int64_t checkpoint_ms;       /* the newest checkpoint of name, 0: none */
+} sk_run_info;
+typedef int (*sk_run_cb)(void *arg, const sk_run_info *r);
+/* 1 after cb (its return in *cb_rc), 0 when no supervisor has recorded name. */
+int sk_state_get_run(sk_state *st, const char *name, sk_run_cb cb, void *arg, int *cb_rc,
+                     sk_err *e);
+
+/* How far a reader has read, for stream-run's stall watchdog: called before
+ * each write of messages downstream, it records the time in reads at most
+ * about once a second, but always when the store has changed (a checkpoint,
+ * perhaps) since its last record, so that a reader blocked by a stuck
+ * pipeline has always recorded that it delivered past the last checkpoint.
+ * final: at a clean end, record what the last call held back. */
+typedef struct sk_read_note {
+	int64_t recorded_ms;         /* wall clock of the last record, 0: none */
+	int64_t version;             /* PRAGMA data_version then */
+	int64_t held_ms;             /* a delivery not recorded yet, 0: none */
+} sk_read_note;
+int sk_state_note_read(sk_state *st, const char *name, sk_read_note *n, int final, sk_err *e);
+/* The name's read_ms and newest checkpoint at_ms (0 when none). */
+int sk_state_read_progress(sk_state *st, const char *name, int64_t *read_ms,
+                           int64_t *checkpoint_ms, sk_err *e);
+
 /* Names that have anything stored, for `stream-checkpoint list`. */
 typedef int (*sk_name_cb)(void *arg, const char *name, int64_t positions,
                           int64_t last_checkpoint_ms);
 int sk_state_each_name(sk_state *st, sk_name_cb cb, void *arg, sk_err *e);
 /* Delete everything stored for name (positions, history); returns 0/-1. */
 int sk_state_reset_name(sk_state *st, const char *name, sk_err *e);
+
+/* The endpoint that name's reader read source from, as the user wrote it
+ * (a URL, or the name of an endpoint in an endpoints file; never the -X
+ * settings, which may be secrets), so that `stream-checkpoint lag` can ask
+ * the source where its end is. Kept in the settings table. */
+int sk_state_set_endpoint(sk_state *st, const char *name, const char *source,
+                          const char *endpoint, sk_err *e);
+/* 1 and *endpoint (malloc'd) when one is recorded, 0 when none, -1 on error. */
+int sk_state_get_endpoint(sk_state *st, const char *name, const char *source,
+                          char **endpoint, sk_err *e);
+typedef int (*sk_endpoint_cb)(void *arg, const char *source, const char *endpoint);
+/* Every endpoint recorded for name, by source; stops at the first non-zero
+ * return of cb and returns it. */
+int sk_state_each_endpoint(sk_state *st, const char *name, sk_endpoint_cb cb, void *arg,
+                           sk_err *e);
 
 #endif

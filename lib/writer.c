@@ -18,6 +18,8 @@
 #include "lines.h"
 #include "writer.h"
 
+#define CLOCK_EVERY 64
+
 struct writer {
 	sk_sink *k;
 	const sk_writer_opts *o;
@@ -31,6 +33,7 @@ struct writer {
 	uint64_t handled;           /* rows handled (written or rejected) since the checkpoint */
 	int64_t staged;             /* rows written since the checkpoint */
 	int64_t deadline;           /* of the next checkpoint by time */
+	uint64_t ticks;             /* items handled, for reading the clock every CLOCK_EVERY */
 	/* The line being handled: its rows, coerced, and their cursors. */
 	json_object **out;
 	const char **out_cursor;    /* each row's _cursor (held in cursors), or NULL */
@@ -98,6 +101,15 @@ static int checkpoint(struct writer *w, sk_err *e)
 	w->staged = 0;
 	w->st->checkpoints++;
 	return 0;
+}
+
+/* The checkpoint that ends a run: after what the sink has in flight is
+ * confirmed. */
+static int last_checkpoint(struct writer *w, sk_err *e)
+{
+	int rc = sk_sink_finish(w->k, e);
+
+	return rc != 0 ? rc : checkpoint(w, e);
 }
 
 /* Take the row's _cursor out, keeping it for the checkpoint. */
@@ -339,15 +351,20 @@ static int plain_row_fits(const char *line, const sk_schema *s, const struct val
  * keeps the types and numbers of its members. The main thread runs the
  * lexical pass: when the line is plain and as_written would take it (see
  * plain_row_fits), it stages its text less _cursor, and json-c never sees
- * it; otherwise it takes the slow path. Lines come in batches, in order,
- * through a ring of NBATCH; the main thread holds the head batch while it
- * handles it, the reader the one it fills. */
+ * it; otherwise it takes the slow path. For a sink without a schema (a
+ * Kafka topic) there are no types to check: the reader only checks that
+ * the line is a flat object (sk_json_flat_object, a fraction of cJSON's
+ * time) written as json-c would write it (flat_row), and the main thread
+ * hands its text to the sink. Lines come in batches, in order, through a
+ * ring of NBATCH; the main thread holds the head batch while it handles
+ * it, the reader the one it fills. */
 #define NBATCH 8
 #define BATCH_LINES 512
 #define BATCH_BYTES (256u << 10)
 
 enum item_kind {
 	ITEM_PARSED,                /* an object cJSON parsed, and its values */
+	ITEM_ROW_TEXT,              /* a line that is its row as the sink takes it, but for _cursor (flat_row) */
 	ITEM_LINE,                  /* a line for the slow path */
 	ITEM_OVERSIZE,              /* a line longer than --max-line, skipped */
 };
@@ -363,6 +380,9 @@ struct item {
 	uint64_t lineno;
 	size_t text, len;           /* the line, in the batch's bytes */
 	size_t values, nvalues;     /* ITEM_PARSED: its members' values, in the batch's values */
+	/* ITEM_ROW_TEXT: the _cursor member, to cut, and its value, in the
+	 * batch's bytes; 0 long: none. */
+	size_t cut_at, cut_len, cursor, cursor_len;
 };
 
 struct batch {
@@ -378,6 +398,8 @@ struct batch {
 struct reader {
 	int fd;
 	int parse;                  /* the sink takes rows as text, and there is no --map */
+	int flat;                   /* ... and has no schema and wants none */
+	sk_json *scanner;           /* for flat */
 	sk_lines *lines;
 	pthread_t thread;
 	int started;
@@ -438,15 +460,81 @@ static int keep_values(struct batch *b, struct item *it, const cJSON *o)
 	return 0;
 }
 
-/* line as an ITEM_PARSED when cJSON reads it as an object, else as an
- * ITEM_LINE. */
+/* A sink without a schema that takes rows as text (Kafka) takes the row
+ * of a flat object line (sk_json_flat_object: checked at a fraction of a
+ * parser's cost) as the line itself less its _cursor member, when that is
+ * what json-c would write for it: no key repeats (json-c keeps the last
+ * one), no integer is one json-c writes otherwise ("-0", and over 18
+ * digits, which sk_json_written_as would have to compare), and _cursor,
+ * if there, is a cursor. 1 and *cut (the _cursor member, SIZE_MAX: none),
+ * or 0: the slow path decides, and says what is wrong. */
+static int flat_row(const char *line, const sk_json_member *m, size_t n, size_t *cut)
+{
+	sk_cursor_parts parts;
+	sk_err ignored;
+	uint64_t seen = 0, bit;
+	size_t i, j, digits;
+
+	*cut = SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		const char *key = line + m[i].key, *val = line + m[i].value;
+		/* A key is compared with the earlier ones only when one of them
+		 * has its length and last byte. */
+		bit = UINT64_C(1) << ((m[i].key_len * 8 + (m[i].key_len ? (unsigned char)key[m[i].key_len - 1] : 0)) & 63);
+		for (j = 0; (seen & bit) && j < i; j++)
+			if (m[j].key_len == m[i].key_len && memcmp(line + m[j].key, key, m[i].key_len) == 0)
+				return 0;
+		seen |= bit;
+		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
+			if (val[0] != '"' || sk_cursor_split(val + 1, m[i].value_len - 2, &parts, &ignored) < 0)
+				return 0;
+			if (n == 1)
+				return 0;       /* nothing but _cursor: the row is {} */
+			*cut = i;
+		} else if ((val[0] == '-' || (val[0] >= '0' && val[0] <= '9')) && integer_text(val, m[i].value_len)) {
+			digits = m[i].value_len - (val[0] == '-');
+			if (digits > 18 || (m[i].value_len == 2 && val[1] == '0'))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* An ITEM_ROW_TEXT: the line, where its member cut is, and its cursor. */
+static int add_row_text(struct batch *b, const char *line, size_t len, uint64_t lineno,
+                        const sk_json_member *m, size_t n, size_t cut)
+{
+	struct item *it = new_item(b, ITEM_ROW_TEXT, line, len, lineno);
+
+	if (it == NULL)
+		return -1;
+	if (cut == SIZE_MAX)
+		return 0;
+	/* The member and the comma after it, or the last one and the comma
+	 * before it (as cut_member does). */
+	it->cut_at = it->text + (cut + 1 < n ? m[cut].key - 1 : m[cut - 1].value + m[cut - 1].value_len);
+	it->cut_len = it->text + (cut + 1 < n ? m[cut + 1].key - 1 : m[cut].value + m[cut].value_len) - it->cut_at;
+	it->cursor = it->text + m[cut].value + 1;
+	it->cursor_len = m[cut].value_len - 2;
+	return 0;
+}
+
+/* line as an ITEM_ROW_TEXT when it is a flat row, as an ITEM_PARSED when
+ * cJSON reads it as an object, else as an ITEM_LINE. */
 static int add_line(struct reader *r, struct batch *b, const char *line, size_t len, uint64_t lineno)
 {
+	const sk_json_member *m;
 	const char *end;
 	cJSON *o = NULL;
 	struct item *it;
+	size_t n, cut;
 	int rc = 0;
 
+	if (r->flat) {
+		if ((n = sk_json_flat_object(r->scanner, line, len, &m)) > 0 && flat_row(line, m, n, &cut))
+			return add_row_text(b, line, len, lineno, m, n, cut);
+		return new_item(b, ITEM_LINE, line, len, lineno) == NULL ? -1 : 0;
+	}
 	if (r->parse && len > 0 && line[0] == '{' && (o = cJSON_ParseWithLengthOpts(line, len, &end, 0)) != NULL &&
 	    (end != line + len || !cJSON_IsObject(o))) {
 		cJSON_Delete(o);
@@ -592,6 +680,7 @@ static void reader_free(struct reader *r)
 			close(r->stop[j]);
 	}
 	sk_lines_free(r->lines);
+	sk_json_free(r->scanner);
 	free(r);
 }
 
@@ -620,6 +709,14 @@ static struct reader *reader_start(struct writer *w, int fd, sk_err *e)
 	r->fd = fd;
 	r->ready[0] = r->ready[1] = r->stop[0] = r->stop[1] = -1;
 	r->parse = w->o->map == NULL && sk_sink_takes_json(w->k);
+	r->flat = r->parse && sk_sink_schema(w->k) == NULL && !sk_sink_wants_schema(w->k);
+	if (r->flat) {
+		if ((r->scanner = sk_json_new()) == NULL) {
+			sk_err_set(e, EX_OSERR, "out of memory");
+			goto fail;
+		}
+		sk_json_exact_integers(r->scanner);
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->not_full, NULL);
 	if ((r->lines = sk_lines_new(fd, w->o->max_line, 0)) == NULL) {
@@ -809,7 +906,7 @@ static int bad_line(struct writer *w, const char *line, size_t len, uint64_t nro
 		nrows = 1;
 	if (w->o->on_error == SK_ON_ERROR_FAIL) {
 		drop_line(w);
-		if ((rc = checkpoint(w, e)) != 0)
+		if ((rc = last_checkpoint(w, e)) != 0)
 			return rc;
 		return sk_err_set(e, EX_DATAERR, "%s", msg);
 	}
@@ -866,15 +963,24 @@ static int handle_line(struct writer *w, const char *line, size_t len, sk_err *e
 		return bad_line(w, line, len, nrows, &why, e);
 	}
 	json_object_put(v);
-	if (w->as_text && (rc = sk_sink_write_json(w->k, w->text.p, w->text.len, e)) == 0) {
+	if (w->as_text && (rc = sk_sink_write_json(w->k, w->text.p, w->text.len, &why)) == 0) {
 		w->staged++;
 		w->st->rows++;
 	}
 	for (i = 0; i < w->nout && rc == 0; i++) {
-		if ((rc = sk_sink_write_cursor(w->k, w->out[i], w->out_cursor[i], e)) == 0) {
+		if ((rc = sk_sink_write_cursor(w->k, w->out[i], w->out_cursor[i], &why)) == 0) {
 			w->staged++;
 			w->st->rows++;
 		}
+	}
+	/* A sink that refuses a row (EX_DATAERR: a Kafka expression fails on
+	 * it) makes the line bad; the rows of it written before stay. */
+	if (rc < 0 && why.code == EX_DATAERR && sk_sink_rejects_rows(w->k))
+		return bad_line(w, line, len, nrows, &why, e);
+	if (rc < 0) {
+		drop_line(w);
+		*e = why;
+		return -1;
 	}
 	for (i = 0; i < w->ncur && rc == 0; i++) {
 		json_object *c = w->cursors[i];
@@ -888,18 +994,26 @@ static int handle_line(struct writer *w, const char *line, size_t len, sk_err *e
 /* Wait for the reader until the next checkpoint is due, or a stop. */
 static int wait_input(struct writer *w, sk_err *e)
 {
-	struct pollfd p[2] = { { .fd = w->r->ready[0], .events = POLLIN },
-	                       { .fd = w->o->wake_fd, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = w->r->ready[0], .events = POLLIN } };
 	int64_t left = w->deadline == INT64_MAX ? -1 : w->deadline - sk_now_ms();
 	int timeout = left < 0 ? (w->deadline == INT64_MAX ? -1 : 0) : left > INT_MAX ? INT_MAX : (int)left;
+	int sink_fd = sk_sink_event_fd(w->k);
+	nfds_t n = 1;
 	char drain[64];
 
 	/* A signal that came just before poll() is in the wake pipe. */
-	if (poll(p, w->o->wake_fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+	if (w->o->wake_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = w->o->wake_fd, .events = POLLIN };
+	/* The sink has something to do (the next sk_sink_flush does it). */
+	if (sink_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = sink_fd, .events = POLLIN };
+	if (poll(p, n, timeout) < 0 && errno != EINTR)
 		return sk_err_set(e, EX_IOERR, "%s: poll: %s", w->o->input, strerror(errno));
 	/* Each byte stands for a batch filled before it was read: the
 	 * batches are seen by full_batch() after this. */
 	while (read(w->r->ready[0], drain, sizeof drain) > 0)
+		;
+	while (sink_fd >= 0 && read(sink_fd, drain, sizeof drain) > 0)
 		;
 	return 0;
 }
@@ -914,6 +1028,32 @@ static int oversize_line(struct writer *w, sk_err *e)
 	return bad_line(w, NULL, 0, 1, &why, e);
 }
 
+/* The row of line, given as text, to the sink: the row is staged and its
+ * cursor (may be NULL) kept, or the sink refused it (sk_sink_rejects_rows:
+ * too large for Kafka) and the line is bad. */
+static int write_text(struct writer *w, const char *line, size_t len, const char *text, size_t n,
+                      const char *cursor, size_t cursor_len, sk_err *e)
+{
+	sk_err why;
+	int rc;
+
+	w->st->lines++;
+	if ((rc = sk_sink_write_json(w->k, text, n, &why)) < 0 && why.code == EX_DATAERR && sk_sink_rejects_rows(w->k)) {
+		/* Skipped or dead-lettered, the line was handled: its cursor counts. */
+		if (w->o->on_error != SK_ON_ERROR_FAIL && cursor && sk_cursorset_add(w->cs, cursor, cursor_len, e) < 0)
+			return -1;
+		return bad_line(w, line, len, 1, &why, e);
+	}
+	if (rc < 0)
+		*e = why;
+	if (rc != 0)
+		return rc;
+	w->handled++;
+	w->staged++;
+	w->st->rows++;
+	return cursor == NULL ? 0 : sk_cursorset_add(w->cs, cursor, cursor_len, e);
+}
+
 /* An object the reader parsed: staged as its text, less _cursor, when it
  * is a row that needs no change; otherwise the slow path decides. */
 static int parsed_line(struct writer *w, const struct batch *b, const struct item *it, sk_err *e)
@@ -922,7 +1062,6 @@ static int parsed_line(struct writer *w, const struct batch *b, const struct ite
 	const sk_schema *s = sk_sink_schema(w->k);
 	const sk_json_member *m;
 	size_t n, cut;
-	int rc;
 
 	if (s == NULL || (n = sk_json_scan_plain(w->parser, line, it->len, &m)) == 0 || n != it->nvalues ||
 	    !plain_row_fits(line, s, b->values + it->values, m, n, &cut))
@@ -930,13 +1069,23 @@ static int parsed_line(struct writer *w, const struct batch *b, const struct ite
 	sk_buf_reset(&w->text);
 	if (cut_member(&w->text, line, it->len, m, n, cut) < 0)
 		return sk_err_set(e, EX_OSERR, "out of memory");
-	w->st->lines++;
-	w->handled++;
-	if ((rc = sk_sink_write_json(w->k, w->text.p, w->text.len, e)) != 0)
-		return rc;
-	w->staged++;
-	w->st->rows++;
-	return cut == SIZE_MAX ? 0 : sk_cursorset_add(w->cs, line + m[cut].value + 1, m[cut].value_len - 2, e);
+	if (cut == SIZE_MAX)
+		return write_text(w, line, it->len, w->text.p, w->text.len, NULL, 0, e);
+	return write_text(w, line, it->len, w->text.p, w->text.len, line + m[cut].value + 1, m[cut].value_len - 2, e);
+}
+
+/* A row the reader took as the sink takes it (flat_row). */
+static int row_text(struct writer *w, const struct batch *b, const struct item *it, sk_err *e)
+{
+	const char *line = b->bytes.p + it->text, *cursor = it->cursor_len ? b->bytes.p + it->cursor : NULL;
+	size_t at = it->cut_at - it->text;
+
+	if (it->cut_len == 0)
+		return write_text(w, line, it->len, line, it->len, NULL, 0, e);
+	sk_buf_reset(&w->text);
+	if (sk_buf_add(&w->text, line, at) < 0 || sk_buf_add(&w->text, line + at + it->cut_len, it->len - at - it->cut_len) < 0)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	return write_text(w, line, it->len, w->text.p, w->text.len, cursor, it->cursor_len, e);
 }
 
 static int handle_item(struct writer *w, const struct batch *b, const struct item *it, sk_err *e)
@@ -945,6 +1094,8 @@ static int handle_item(struct writer *w, const struct batch *b, const struct ite
 	switch (it->kind) {
 	case ITEM_PARSED:
 		return parsed_line(w, b, it, e);
+	case ITEM_ROW_TEXT:
+		return row_text(w, b, it, e);
 	case ITEM_LINE:
 		return handle_line(w, b->bytes.p + it->text, it->len, e);
 	case ITEM_OVERSIZE:
@@ -984,11 +1135,14 @@ static int run(struct writer *w, sk_err *e)
 		}
 		if ((rc = handle_item(w, b, &b->items[b->next++], e)) != 0)
 			return rc;
-		if ((o->checkpoint_rows && w->handled >= o->checkpoint_rows) || sk_now_ms() >= w->deadline)
+		/* A row takes a microsecond or so: the clock is read every
+		 * CLOCK_EVERY of them, not for each. */
+		if ((o->checkpoint_rows && w->handled >= o->checkpoint_rows) ||
+		    (++w->ticks % CLOCK_EVERY == 0 && sk_now_ms() >= w->deadline))
 			if ((rc = checkpoint(w, e)) != 0)
 				return rc;
 	}
-	return checkpoint(w, e);
+	return last_checkpoint(w, e);
 }
 
 int sk_writer_run(sk_sink *k, int fd, const sk_writer_opts *o, sk_writer_stats *st, sk_err *e)

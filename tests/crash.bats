@@ -27,18 +27,6 @@ committed_rows() {
 	dataset_rows out | wc -l
 }
 
-# committed_parts: how many parts the dataset has (no fork: polled often).
-committed_parts() {
-	local parts=(out/part-*)
-	if [ -e "${parts[0]}" ]; then echo "${#parts[@]}"; else echo 0; fi
-}
-
-# The dataset has more than $1 parts, or the pipeline is no longer running.
-progressed() {
-	local parts=(out/part-*)
-	{ [ -e "${parts[0]}" ] && [ "${#parts[@]}" -gt "$1" ]; } || ! pipeline_running
-}
-
 # The committed rows are the first rows of the input, each once, in order.
 dataset_is_prefix() {
 	local n
@@ -56,30 +44,8 @@ dataset_is_prefix() {
 # enough in rows that 20 kills fit in the 40 checkpoints of the input.
 @test "a pipeline killed with SIGKILL at $KILLS random instants ends with every row exactly once" {
 	seq_ndjson "$ROWS" > in.ndjson
-	local kill rows=0 parts=0 delay when
-
-	for ((kill = 1; kill <= KILLS; kill++)); do
-		start_pipeline
-		if ((kill % 2)); then
-			when="after a checkpoint"
-			wait_for 60 progressed "$parts"
-			delay=$(printf '0.%03d' $((RANDOM % 20)))
-		else
-			when="after the start"
-			delay=$(printf '0.%03d' $((RANDOM % 40)))
-		fi
-		sleep "$delay"
-		if ! pipeline_running; then
-			echo "the pipeline finished after only $((kill - 1)) kills; see pipeline.log:" >&2
-			cat pipeline.log >&2
-			return 1
-		fi
-		stop_pipeline
-		dataset_is_prefix
-		rows=$(committed_rows) parts=$(committed_parts)
-		echo "# kill $kill, ${delay}s $when: $rows rows committed" >&3
-	done
-	[ "$rows" -lt "$ROWS" ]
+	kill_at_random_instants "$KILLS" committed_parts dataset_is_prefix
+	[ "$(committed_rows)" -lt "$ROWS" ]
 
 	run timeout 120 sh -c "$PIPELINE"
 	assert_status 0

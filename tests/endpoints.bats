@@ -136,9 +136,9 @@ setup() {
 }
 
 @test "an endpoint kind that does not exist yet fails with a clear error" {
-	run stream-read --exit-at-end 'kafka://127.0.0.1:9/events?group=g'
-	[ "$status" -ne 0 ]
-	assert_output_contains "kafka"
+	run stream-read --exit-at-end 'sse+http://127.0.0.1:9/events'
+	[ "$status" -eq 69 ]
+	assert_output_contains "sse"
 	assert_output_contains "not available"
 }
 

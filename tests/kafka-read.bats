@@ -36,6 +36,14 @@ new_topic() {
 	kafka_cmd topic "$1" "$2"
 }
 
+# topic_of_tens NAME: a topic of two partitions holding 0 to 9 each.
+topic_of_tens() {
+	new_topic "$1" 2
+	for p in 0 1; do
+		seq 0 9 | kafka_produce "$1" -p "$p"
+	done
+}
+
 @test "every field equals what kcat reads: keys, headers, repeated headers, null keys and values" {
 	new_topic interop 4
 	keyed_lines 1 100 | kafka_produce interop -K: -H run=1 -H dup=a -H dup=b
@@ -113,10 +121,7 @@ new_topic() {
 }
 
 @test "--from earliest, latest, an offset and -N per partition" {
-	new_topic from 2
-	for p in 0 1; do
-		seq 0 9 | kafka_produce from -p "$p"
-	done
+	topic_of_tens from
 	url="kafka://$KAFKA_BOOTSTRAP/from"
 	values() { jq -r '"\(.partition):\(.value)"' | sort -t: -k1,1n -k2,2n | paste -sd' '; }
 
@@ -213,15 +218,6 @@ new_topic() {
 	assert_status 0
 }
 
-@test "consumer groups fail loudly with exit 69" {
-	run --separate-stderr stream-read --exit-at-end --group g "kafka://$KAFKA_BOOTSTRAP/events"
-	assert_status 69
-	assert_equal "$stderr" "stream-read: kafka://$KAFKA_BOOTSTRAP/events: kafka consumer groups are not available in this version"
-	run stream-read --exit-at-end "kafka://$KAFKA_BOOTSTRAP/events?group=g"
-	assert_status 69
-	assert_output_contains "kafka consumer groups are not available in this version"
-}
-
 @test "a topic the brokers do not know exits 69 naming it" {
 	# The test broker creates any topic a client asks about, unless told
 	# to answer that it does not exist.
@@ -241,4 +237,91 @@ new_topic() {
 	run --separate-stderr timeout 30 stream-read --exit-at-end "$url"
 	assert_status 0
 	assert_equal "$output" ""
+}
+
+# --- more of --from and --exit-at-end in assign mode ---
+
+# values: "PARTITION:VALUE" of each envelope on stdin, sorted, on one line.
+values() {
+	jq -r '"\(.partition):\(.value)"' | sort -t: -k1,1n -k2,2n | paste -sd' '
+}
+
+@test "--from latest reads only what is produced after the start" {
+	new_topic fromlatest 2
+	seq 1 5 | kafka_produce fromlatest -p 0
+	stream-read --count 1 --from latest "kafka://$KAFKA_BOOTSTRAP/fromlatest" >next.out 2>next.err 3>&- &
+	reader=$!
+	# Until it has found the end, what is produced is before its start:
+	# produce until it has read one.
+	wait_for 20 sh -c 'echo later | kcat -P -b "$KAFKA_BOOTSTRAP" -t fromlatest -p 1 && test -s next.out'
+	wait "$reader"
+	assert_equal "$(jq -r .value next.out)" later
+}
+
+@test "--from on the command line wins over the URL's offset=; a bad offset= is a usage error" {
+	topic_of_tens fromboth
+	url="kafka://$KAFKA_BOOTSTRAP/fromboth"
+	run --separate-stderr stream-read --exit-at-end --from 8 "$url?offset=-1"
+	assert_status 0
+	assert_equal "$(values <<<"$output")" "0:8 0:9 1:8 1:9"
+	run --separate-stderr stream-read --exit-at-end "$url?offset=soon"
+	assert_status 64
+	assert_equal "$stderr" "stream-read: $url?offset=soon: offset=soon: invalid --from 'soon' (expected earliest, latest, an offset, -N or @MS)"
+}
+
+@test "--from -N with more than a partition holds starts at its beginning; with partition=P, that partition only" {
+	new_topic fromtail 2
+	seq 0 4 | kafka_produce fromtail -p 0
+	seq 0 9 | kafka_produce fromtail -p 1
+	url="kafka://$KAFKA_BOOTSTRAP/fromtail"
+	run --separate-stderr stream-read --exit-at-end --from -7 "$url"
+	assert_status 0
+	assert_equal "$(values <<<"$output")" "0:0 0:1 0:2 0:3 0:4 1:3 1:4 1:5 1:6 1:7 1:8 1:9"
+	run --separate-stderr stream-read --exit-at-end --from -2 "$url?partition=1"
+	assert_status 0
+	assert_equal "$(values <<<"$output")" "1:8 1:9"
+	run --separate-stderr stream-read --exit-at-end --from 3 "$url?partition=0"
+	assert_status 0
+	assert_equal "$(values <<<"$output")" "0:3 0:4"
+}
+
+@test "a stored position wins over --from @MS, -N and an offset" {
+	new_topic fromstored 1
+	seq 0 9 | kafka_produce fromstored
+	url="kafka://$KAFKA_BOOTSTRAP/fromstored"
+	stream-checkpoint set r kafka:fromstored:0:6
+	# The test broker answers offsets for times with the end: without the
+	# stored position this would read nothing.
+	for from in @0 -1 2 latest; do
+		run --separate-stderr stream-read --name r --exit-at-end --from "$from" "$url"
+		assert_status 0
+		assert_equal "$(values <<<"$output")" "0:7 0:8 0:9"
+	done
+	# Only the partitions without one start where --from says.
+	new_topic fromsome 2
+	for p in 0 1; do
+		seq 0 4 | kafka_produce fromsome -p "$p"
+	done
+	stream-checkpoint set r kafka:fromsome:1:1
+	run --separate-stderr stream-read --name r --exit-at-end --from -1 "kafka://$KAFKA_BOOTSTRAP/fromsome"
+	assert_status 0
+	assert_equal "$(values <<<"$output")" "0:4 1:2 1:3 1:4"
+}
+
+@test "--exit-at-end with every partition read to its end: stops at once, printing nothing" {
+	new_topic caughtup 3
+	for p in 0 1 2; do
+		seq 1 3 | kafka_produce caughtup -p "$p"
+	done
+	url="kafka://$KAFKA_BOOTSTRAP/caughtup"
+	stream-read --name r --exit-at-end "$url" | stream-checkpoint commit r >first
+	assert_equal "$(wc -l <first)" 9
+	run --separate-stderr timeout 20 stream-read --name r --exit-at-end "$url"
+	assert_status 0
+	assert_equal "$output" ""
+	# Messages that came since are read, then it stops again.
+	echo more | kafka_produce caughtup -p 1
+	run --separate-stderr timeout 20 stream-read --name r --exit-at-end "$url"
+	assert_status 0
+	assert_equal "$(values <<<"$output")" "1:more"
 }

@@ -137,10 +137,24 @@ read_back() {
 	new_topic twoparts 2
 	run --separate-stderr stream-write --partition .p "kafka://$KAFKA_BOOTSTRAP/twoparts" < <(echo '{"p":7}')
 	assert_status 65
-	assert_equal "$stderr" "stream-write: topic twoparts has no partition 7"
-	run stream-write --partition .p "kafka://$KAFKA_BOOTSTRAP/twoparts" < <(echo '{"p":"x"}')
+	# Refused at once (the row is bad), or by its delivery report.
+	[[ $stderr == "stream-write: <stdin>:1: topic twoparts has no partition 7" ||
+	   $stderr == "stream-write: topic twoparts has no partition 7" ]]
+	run --separate-stderr stream-write --partition .p "kafka://$KAFKA_BOOTSTRAP/twoparts" < <(echo '{"p":"x"}')
 	assert_status 65
-	assert_output_contains "--partition: expected an integer, got string"
+	assert_equal "$stderr" "stream-write: <stdin>:1: --partition: expected an integer, got string"
+}
+
+@test "a row an expression fails on is a bad row: --on-error skips it, its cursor committed" {
+	new_topic badrows 1
+	printf '%s\n' '{"k":"a","_cursor":"src:0:1"}' '{"k":{"x":1},"_cursor":"src:0:2"}' '{"k":"c","_cursor":"src:0:3"}' >in
+	run --separate-stderr stream-write --name r --on-error skip --key '.k | ascii_downcase' \
+		"kafka://$KAFKA_BOOTSTRAP/badrows" <in
+	assert_status 0
+	assert_equal "$(printf '%s\n' "$stderr" | head -n 1)" \
+		"stream-write: <stdin>:2: --key: jq: error: explode input must be a string"
+	assert_equal "$(kafka_consume badrows -f '%k\n' | tr '\n' ' ')" "a c "
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 3
 }
 
 @test "bad expressions exit 64 with jq's message, before anything is sent" {
@@ -203,4 +217,118 @@ read_back() {
 	run stream-write "kafka://$KAFKA_BOOTSTRAP/events?partition=1" </dev/null
 	assert_status 64
 	assert_output_contains "partition=, offset= and group= are for reading"
+}
+
+@test "--arg and --argjson reach --key, --value, --partition, --timestamp, --header and --headers" {
+	new_topic args 4
+	printf '%s\n' '{"id":"a","n":1}' '{"id":"b","n":2}' >in
+	run --separate-stderr stream-write --arg pre k- --argjson p 3 --argjson t 1700000000000 --arg run r7 \
+		--key '$pre + .id' --value '{n, run: $run}' --partition '$p' --timestamp '$t + .n' \
+		--header 'run=$run' --headers '{src: $pre}' "kafka://$KAFKA_BOOTSTRAP/args" <in
+	assert_status 0
+	read_back args >got
+	printf '%s\n' \
+		'{"headers":["src","k-","run","r7"],"key":"k-a","partition":3,"payload":"{\"n\":1,\"run\":\"r7\"}","ts":1700000000001}' \
+		'{"headers":["src","k-","run","r7"],"key":"k-b","partition":3,"payload":"{\"n\":2,\"run\":\"r7\"}","ts":1700000000002}' >want
+	run diff want got
+	assert_status 0
+	run --separate-stderr stream-write --arg x 1 out.ndjson </dev/null
+	assert_status 64
+	assert_equal "$stderr" "$(printf '%s\n' "stream-write: --arg and --argjson need --map, --key, --value, --partition, --timestamp, --header or --headers" \
+		"usage: stream-write [options] ENDPOINT (see --help)")"
+}
+
+@test "--headers: an object of headers, a repeated name as the array of its values, null a null header" {
+	new_topic hdrs 1
+	printf '%s\n' '{"h":{"a":"1","dup":["x","y",null],"nul":null,"num":5},"_cursor":"f:0:1"}' \
+		'{"h":{}}' '{"h":null}' >in
+	run --separate-stderr stream-write --headers .h "kafka://$KAFKA_BOOTSTRAP/hdrs" <in
+	assert_status 0
+	run kafka_consume hdrs -J
+	printf '%s\n' "$output" | jq -c '.headers' >got
+	printf '%s\n' '["a","1","dup","x","dup","y","dup",null,"nul",null,"num","5"]' null null >want
+	run diff want got
+	assert_status 0
+	run --separate-stderr stream-write --headers .h "kafka://$KAFKA_BOOTSTRAP/hdrs" < <(echo '{"h":[1]}')
+	assert_status 65
+	assert_equal "$stderr" "stream-write: <stdin>:1: --headers: expected an object (NAME: value or [values]), got array"
+}
+
+@test "--binary=base64: key and value strings are sent decoded; bad base64 is a bad row" {
+	new_topic b64 1
+	# \xff\x00\x80 and "k\xfe"
+	printf '%s\n' '{"k":"a/4=","v":"/wCA","_cursor":"f:0:1"}' '{"k":null,"v":{"o":1},"_cursor":"f:0:2"}' >in
+	run --separate-stderr stream-write --name r --binary=base64 --key .k --value .v "kafka://$KAFKA_BOOTSTRAP/b64" <in
+	assert_status 0
+	kafka_consume b64 -f '%k|%s\n' | od -An -c | tr -s ' ' >got
+	printf 'k\376|\377\000\200\n|{"o":1}\n' | od -An -c | tr -s ' ' >want
+	run diff want got
+	assert_status 0
+	printf '%s\n' '{"k":"eA==","v":"not base64!","_cursor":"f:0:3"}' '{"k":"eA==","v":"QQ==","_cursor":"f:0:4"}' >bad
+	run --separate-stderr stream-write --name r --binary=base64 --key .k --value .v "kafka://$KAFKA_BOOTSTRAP/b64" <bad
+	assert_status 65
+	assert_equal "$stderr" "stream-write: <stdin>:1: --value: not base64 (--binary=base64)"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 2
+	run --separate-stderr stream-write --name r --on-error skip --binary=base64 --key .k --value .v \
+		"kafka://$KAFKA_BOOTSTRAP/b64" <bad
+	assert_status 0
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" 4
+	assert_equal "$(kafka_consume b64 -f '%s\n' | tail -n 1)" A
+	run stream-write --binary=hex "kafka://$KAFKA_BOOTSTRAP/b64" </dev/null
+	assert_status 64
+}
+
+# position_is POSITION: the position committed under the name r.
+position_is() {
+	[ "$(state_sql "SELECT position FROM positions WHERE name = 'r'" 2>/dev/null)" = "$1" ]
+}
+
+@test "a quiet stream's rows are committed once delivered, without more input" {
+	new_topic quiet 2
+	mkfifo in
+	exec 4<>in
+	stream-write --name r --checkpoint-rows 2 --checkpoint-interval 0 "kafka://$KAFKA_BOOTSTRAP/quiet" <in 2>err 3>&- 4>&- &
+	pid=$!
+	seq_ndjson 2 | jq -c '. + {_cursor: "src:0:\(.n)"}' >&4
+	wait_for 10 position_is 2
+	exec 4>&-
+	wait "$pid"
+	assert_equal "$(kafka_count quiet)" 2
+}
+
+# writer_waits PID: stream-write's input ended (its reading thread is gone)
+# and its main thread sleeps: it waits for delivery reports.
+writer_waits() {
+	local t n=0
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = stream-write ] && n=$((n + 1))
+	done
+	[ "$n" -eq 1 ] && [ "$(cut -d ' ' -f 3 "/proc/$1/stat")" = S ]
+}
+
+@test "a stop signal while waiting for delivery reports: 75 after a bound, at once at a second signal, nothing committed" {
+	new_topic stopped 1
+	kafka_cmd down all
+	seq_ndjson 3 | jq -c '. + {_cursor: "src:0:\(.n)"}' >in
+	stream-write --name r -X message.timeout.ms=60000 "kafka://$KAFKA_BOOTSTRAP/stopped" <in 2>err 3>&- &
+	pid=$!
+	wait_for 10 writer_waits "$pid"
+	kill -TERM "$pid"
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 75
+	assert_equal "$(cat err)" "stream-write: topic stopped: stopped with 3 messages not confirmed delivered; the cursors of their rows are not committed"
+	stream-write --name r -X message.timeout.ms=60000 "kafka://$KAFKA_BOOTSTRAP/stopped" <in 2>err 3>&- &
+	pid=$!
+	wait_for 10 writer_waits "$pid"
+	start=$SECONDS
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	kafka_cmd up all
+	assert_equal "$status" 75
+	# The bound is 5 s (stream-write(1)).
+	((SECONDS - start >= 4 && SECONDS - start <= 8))
+	assert_equal "$(state_sql "SELECT count(*) FROM positions WHERE name = 'r'")" 0
 }

@@ -386,9 +386,6 @@ field() { jq -r "$1" "$2"; }
 }
 
 @test "endpoint kinds without a source here say so (exit 69 or 64)" {
-	run --separate-stderr stream-read 'kafka://127.0.0.1:9092/events?group=g'
-	assert_status 69
-	assert_equal "$stderr" "stream-read: kafka://127.0.0.1:9092/events?group=g: kafka consumer groups are not available in this version"
 	run --separate-stderr stream-read sse+http://127.0.0.1:1/stream
 	assert_status 69
 	run --separate-stderr stream-read dataset:out

@@ -21,9 +21,11 @@
 #include "cursor.h"
 #include "err.h"
 #include "json.h"
+#include "kafka_lag.h"
 #include "commit.h"
 #include "lines.h"
 #include "state.h"
+#include "supervise.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -36,7 +38,8 @@ static const char usage_text[] =
 	"  set NAME --source S --partition P --position X\n"
 	"  reset NAME [--source S [--partition P]]\n"
 	"                               forget positions (and history, without --source)\n"
-	"  lag NAME                     how far each partition is behind its source\n"
+	"  lag NAME [--timeout T] [--endpoints FILE] [-X KEY=VALUE]... [-F FILE]\n"
+	"                               how far each partition is behind its source\n"
 	"  commit NAME [--checkpoint-rows N] [--checkpoint-interval T]\n"
 	"              [--on-error fail|skip] [--max-line SIZE]\n"
 	"                               copy stdin to stdout, commit the cursors written\n"
@@ -51,7 +54,7 @@ static const char usage_text[] =
 enum {
 	OPT_STATE = 256, OPT_NAME, OPT_JSON, OPT_LIMIT, OPT_SOURCE, OPT_PARTITION,
 	OPT_POSITION, OPT_ROWS, OPT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_ENDPOINTS, OPT_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +69,9 @@ static const struct option longopts[] = {
 	{ "checkpoint-interval", required_argument, NULL, OPT_INTERVAL },
 	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "endpoints", required_argument, NULL, OPT_ENDPOINTS },
+	{ "kafka-config", required_argument, NULL, 'F' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -77,6 +83,7 @@ static const struct option longopts[] = {
 enum {
 	F_LIMIT = 1 << 0, F_SOURCE = 1 << 1, F_PARTITION = 1 << 2, F_POSITION = 1 << 3,
 	F_ROWS = 1 << 4, F_INTERVAL = 1 << 5, F_ON_ERROR = 1 << 6, F_MAX_LINE = 1 << 7,
+	F_ENDPOINTS = 1 << 8, F_KAFKA_PROP = 1 << 9, F_KAFKA_CONFIG = 1 << 10, F_TIMEOUT = 1 << 11,
 };
 
 struct opts {
@@ -90,6 +97,11 @@ struct opts {
 	int64_t checkpoint_interval_ms;
 	int skip_bad;                /* --on-error=skip */
 	uint64_t max_line;
+	const char *endpoints;       /* lag: named endpoints file */
+	const char *kafka_config;    /* lag: -F */
+	const char **kafka_props;    /* lag: -X "KEY=VALUE", in order */
+	size_t nkafka_props;
+	int64_t lag_timeout_ms;
 };
 
 struct command {
@@ -364,13 +376,31 @@ static int show_one(void *arg, const char *name, const char *source, const char 
 	return l->t.failed;
 }
 
+/* The supervisor's state (stream-run), as stream-run --status prints it. */
+struct supervisor_out {
+	const struct opts *o;
+	sk_buf b;
+};
+
+static int supervisor_format(void *arg, const sk_run_info *r)
+{
+	struct supervisor_out *s = arg;
+
+	if ((s->o->json && sk_buf_adds(&s->b, "{\"supervisor\":") < 0) ||
+	    sk_run_status_format(&s->b, r, sk_wall_ms(), s->o->json) < 0 ||
+	    (s->o->json && sk_buf_adds(&s->b, "}\n") < 0))
+		return -1;
+	return 0;
+}
+
 static int cmd_show(struct opts *o, int argc, char **argv)
 {
 	struct listing l = { .o = o, .t = { .ncols = 5 } };
+	struct supervisor_out sup = { .o = o };
 	const char *name = name_arg(o, argc, argv, 0);
 	sk_state *st;
 	sk_err e = { 0 };
-	int status, rc;
+	int status, rc, cb_rc = 0;
 
 	if (argc > 1)
 		return usage_error("show: too many arguments");
@@ -378,10 +408,20 @@ static int cmd_show(struct opts *o, int argc, char **argv)
 		return status;
 	table_row(&l.t, "NAME", "SOURCE", "PARTITION", "POSITION", "UPDATED");
 	rc = sk_state_each_position(st, name, show_one, &l, &e);
+	if (rc == 0 && name && (rc = sk_state_get_run(st, name, supervisor_format, &sup, &cb_rc, &e)) > 0)
+		rc = cb_rc < 0 ? sk_err_set(&e, EX_OSERR, "out of memory") : 0;
 	if (rc == 0 && l.n == 0 && name)
 		sk_warn("%s: no positions stored", name);
 	sk_state_close(st);
-	return listing_finish(&l, rc, &e);
+	status = listing_finish(&l, rc, &e);
+	if (status == 0 && sup.b.len && !stdout_epipe &&
+	    ((!o->json && l.t.nrows > 1 && putchar('\n') == EOF) ||
+	     fwrite(sup.b.p, 1, sup.b.len, stdout) != sup.b.len) && errno != EPIPE) {
+		sk_error("stdout: %s", strerror(errno));
+		status = EX_IOERR;
+	}
+	sk_buf_free(&sup.b);
+	return status;
 }
 
 /* --- list --- */
@@ -590,8 +630,16 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 
 /* --- lag --- */
 
+struct lag {
+	struct listing l;
+	sk_state *st;
+	sk_kafka_lag_opts kafka;
+	char *kafka_done;        /* the Kafka source listed last: its rows are all out */
+	int status;              /* of the first source whose end could not be asked */
+};
+
 /* End and lag of a file source; 0 when they cannot be known here. */
-static int file_lag(const char *source, const char *position, uint64_t *end, int64_t *lag)
+static int file_lag(const char *source, const char *position, int64_t *end, int64_t *lag)
 {
 	struct stat sb;
 	uint64_t pos;
@@ -602,18 +650,15 @@ static int file_lag(const char *source, const char *position, uint64_t *end, int
 		sk_warn("%s: %s", source + 5, strerror(errno));
 		return 0;
 	}
-	*end = (uint64_t)sb.st_size;
-	*lag = (int64_t)(*end - pos);
+	*end = (int64_t)sb.st_size;
+	*lag = *end - (int64_t)pos;
 	return 1;
 }
 
-static int lag_one(void *arg, const char *name, const char *source, const char *partition,
-                   const char *position, int64_t updated_ms)
+/* One row; position NULL for a partition with none stored. */
+static int lag_row(struct listing *l, const char *name, const char *source, const char *partition,
+                   const char *position, int has_end, int64_t end, int has_lag, int64_t lag)
 {
-	struct listing *l = arg;
-	uint64_t end = 0;
-	int64_t lag = 0;
-	int known = file_lag(source, position, &end, &lag);
 	char send[32] = "-", slag[32] = "-";
 
 	l->n++;
@@ -623,28 +668,93 @@ static int lag_one(void *arg, const char *name, const char *source, const char *
 		json_str(l, "source", source);
 		json_str(l, "partition", partition);
 		json_str(l, "position", position);
-		if (known) {
-			json_int(l, "end", (int64_t)end);
-			json_int(l, "lag", lag);
-		} else {
+		if (has_end)
+			json_int(l, "end", end);
+		else
 			json_str(l, "end", NULL);
+		if (has_lag)
+			json_int(l, "lag", lag);
+		else
 			json_str(l, "lag", NULL);
-		}
 		return json_end(l);
 	}
-	if (known) {
-		snprintf(send, sizeof send, "%llu", (unsigned long long)end);
+	if (has_end)
+		snprintf(send, sizeof send, "%lld", (long long)end);
+	if (has_lag)
 		snprintf(slag, sizeof slag, "%lld", (long long)lag);
-	}
 	table_row(&l->t, source, partition, position, send, slag);
 	return l->t.failed;
 }
 
+struct kafka_rows {
+	struct lag *g;
+	const char *name, *source;
+};
+
+static int kafka_row(void *arg, const sk_kafka_lag_row *r)
+{
+	struct kafka_rows *k = arg;
+
+	return lag_row(&k->g->l, k->name, k->source, r->partition, r->position, r->has_end, r->end,
+	               r->has_lag, r->lag);
+}
+
+/* Every partition of a Kafka source at once: those stored and those of the
+ * topic. A source whose brokers cannot be asked is listed without its end,
+ * and makes the exit status. */
+static int kafka_lag(struct lag *g, const char *name, const char *source)
+{
+	struct kafka_rows k = { .g = g, .name = name, .source = source };
+	char *endpoint = NULL;
+	sk_err e = { 0 };
+	int rc;
+
+	free(g->kafka_done);
+	if ((g->kafka_done = strdup(source)) == NULL)
+		return g->l.nomem = 1;
+	if ((rc = sk_kafka_lag_endpoint(g->st, name, source, &endpoint, &e)) < 0) {
+		rc = sk_fail(&e);
+		g->status = g->status ? g->status : rc;
+		return 1;
+	}
+	if (rc == 0)
+		sk_info("%s: no endpoint recorded for %s (stream-read --name %s records it): its end is not known",
+		        source, name, name);
+	rc = sk_kafka_lag(g->st, name, source, endpoint, &g->kafka, kafka_row, &k, &e);
+	free(endpoint);
+	if (rc < 0) {
+		rc = sk_fail(&e);
+		g->status = g->status ? g->status : rc;
+		return 0;
+	}
+	return rc;
+}
+
+static int lag_one(void *arg, const char *name, const char *source, const char *partition,
+                   const char *position, int64_t updated_ms)
+{
+	struct lag *g = arg;
+	int64_t end = 0, lag = 0;
+	int known;
+
+	(void)updated_ms;
+	if (strncmp(source, "kafka:", 6) == 0) {
+		if (g->kafka_done && strcmp(g->kafka_done, source) == 0)
+			return 0;
+		return kafka_lag(g, name, source);
+	}
+	known = file_lag(source, position, &end, &lag);
+	return lag_row(&g->l, name, source, partition, position, known, end, known, lag);
+}
+
 static int cmd_lag(struct opts *o, int argc, char **argv)
 {
-	struct listing l = { .o = o, .t = { .ncols = 5 } };
+	struct lag g = {
+		.l = { .o = o, .t = { .ncols = 5 } },
+		.kafka = { .endpoints_file = o->endpoints, .config_file = o->kafka_config,
+		           .props = o->kafka_props, .nprops = o->nkafka_props, .timeout_ms = o->lag_timeout_ms },
+	};
 	const char *name = name_arg(o, argc, argv, 0);
-	sk_state *st;
 	sk_err e = { 0 };
 	int status, rc;
 
@@ -652,14 +762,16 @@ static int cmd_lag(struct opts *o, int argc, char **argv)
 		return usage_error("lag: missing NAME");
 	if (argc > 1)
 		return usage_error("lag: too many arguments");
-	if ((status = open_state(o, &st)) != 0)
+	if ((status = open_state(o, &g.st)) != 0)
 		return status;
-	table_row(&l.t, "SOURCE", "PARTITION", "POSITION", "END", "LAG");
-	rc = sk_state_each_position(st, name, lag_one, &l, &e);
-	if (rc == 0 && l.n == 0)
+	table_row(&g.l.t, "SOURCE", "PARTITION", "POSITION", "END", "LAG");
+	rc = sk_state_each_position(g.st, name, lag_one, &g, &e);
+	if (rc == 0 && g.l.n == 0)
 		sk_warn("%s: no positions stored", name);
-	sk_state_close(st);
-	return listing_finish(&l, rc, &e);
+	sk_state_close(g.st);
+	free(g.kafka_done);
+	status = listing_finish(&g.l, rc, &e);
+	return status ? status : g.status;
 }
 
 /* --- commit --- */
@@ -715,13 +827,14 @@ static const struct command commands[] = {
 	{ "history", cmd_history, F_LIMIT },
 	{ "set", cmd_set, F_SOURCE | F_PARTITION | F_POSITION },
 	{ "reset", cmd_reset, F_SOURCE | F_PARTITION },
-	{ "lag", cmd_lag, 0 },
+	{ "lag", cmd_lag, F_ENDPOINTS | F_KAFKA_PROP | F_KAFKA_CONFIG | F_TIMEOUT },
 	{ "commit", cmd_commit, F_ROWS | F_INTERVAL | F_ON_ERROR | F_MAX_LINE },
 };
 
 static const char *const flag_names[] = {
 	"--limit", "--source", "--partition", "--position", "--checkpoint-rows",
-	"--checkpoint-interval", "--on-error", "--max-line",
+	"--checkpoint-interval", "--on-error", "--max-line", "--endpoints", "-X", "--kafka-config",
+	"--timeout",
 };
 
 /* Parse the value of one option into o; 0 or a usage status. */
@@ -773,16 +886,42 @@ static int parse_value(struct opts *o, int opt, const char *arg)
 			return usage_error("--max-line: invalid size '%s'", arg);
 		o->given |= F_MAX_LINE;
 		break;
+	case OPT_ENDPOINTS:
+		o->endpoints = arg;
+		o->given |= F_ENDPOINTS;
+		break;
+	case 'X': {
+		const char **p = realloc(o->kafka_props, (o->nkafka_props + 1) * sizeof *p);
+		if (p == NULL) {
+			sk_error("out of memory");
+			return EX_OSERR;
+		}
+		p[o->nkafka_props++] = arg;
+		o->kafka_props = p;
+		o->given |= F_KAFKA_PROP;
+		break;
+	}
+	case 'F':
+		o->kafka_config = arg;
+		o->given |= F_KAFKA_CONFIG;
+		break;
+	case OPT_TIMEOUT:
+		if (sk_parse_duration(arg, &o->lag_timeout_ms, &e) < 0 || o->lag_timeout_ms <= 0)
+			return usage_error("--timeout: invalid duration '%s'", arg);
+		o->given |= F_TIMEOUT;
+		break;
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = {
+	/* Static: what parse_value allocates stays reachable on every return. */
+	static struct opts o = {
 		.checkpoint_rows = 1000,
 		.checkpoint_interval_ms = 1000,
 		.max_line = SK_LINES_DEFAULT_MAX,
+		.lag_timeout_ms = 10000,
 	};
 	const struct command *cmd = NULL;
 	size_t i;
@@ -791,7 +930,7 @@ int main(int argc, char **argv)
 	sk_log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	o.name = getenv("STREAMKIT_NAME");
-	while ((opt = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qvX:F:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_STATE:
 			o.state_path = optarg;
@@ -834,5 +973,6 @@ int main(int argc, char **argv)
 			return usage_error("%s: not an option of %s", flag_names[i], cmd->name);
 	optind++;
 	status = cmd->run(&o, argc - optind, argv + optind);
+	free(o.kafka_props);
 	return finish_stdout(status);
 }

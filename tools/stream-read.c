@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #define OUT_BATCH (64u << 10)   /* write stdout when this much is waiting */
 #define MAX_WAIT_MS 1000        /* bound on one wait, so a stop is never missed */
+#define DEFAULT_DRAIN_MS 10000  /* --drain-timeout */
 
 static const char usage_text[] =
 	"usage: stream-read [options] [ENDPOINT]\n"
@@ -43,6 +45,8 @@ static const char usage_text[] =
 	"  -X KEY=VALUE             kafka: a librdkafka setting (repeatable)\n"
 	"  -F, --kafka-config FILE  kafka: librdkafka settings, KEY=VALUE lines\n"
 	"      --group GROUP        kafka: consume as a member of GROUP\n"
+	"      --drain-timeout T    kafka groups: wait up to T for the checkpoint to\n"
+	"                           cover what was printed, at a stop (default 10s)\n"
 	"      --on-error ACTION    fail, skip or dead-letter:PATH for bad messages\n"
 	"      --filter PROGRAM     print the results of a jq program over each message\n"
 	"      --arg NAME VALUE     $NAME in the program is the string VALUE\n"
@@ -68,7 +72,7 @@ struct config {
 enum {
 	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_EXIT_AT_END, OPT_COUNT, OPT_IDLE,
 	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_FILTER, OPT_ARG, OPT_ARGJSON,
-	OPT_HELP, OPT_VERSION, OPT_GROUP,
+	OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_DRAIN,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +89,7 @@ static const struct option long_options[] = {
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 	{ "kafka-config", required_argument, NULL, 'F' },
 	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 	{ "on-error", required_argument, NULL, OPT_ON_ERROR },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "arg", required_argument, NULL, OPT_ARG },
@@ -145,6 +150,7 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 {
 	sk_err e;
 	uint64_t v;
+	int64_t ms;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "fF:qvX:", long_options, NULL)) != -1) {
@@ -164,6 +170,11 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 			break;
 		case 'F': c->src.kafka_config_file = optarg; break;
 		case OPT_GROUP: c->src.group = optarg; break;
+		case OPT_DRAIN:
+			if (sk_parse_duration(optarg, &ms, &e) < 0)
+				return *rc = usage_error("--drain-timeout: %s", e.msg), -1;
+			c->src.drain_ms = ms > INT_MAX ? INT_MAX : (int)ms;
+			break;
 		case 'f': c->src.follow = 1; break;
 		case OPT_EXIT_AT_END: c->exit_at_end = 1; break;
 		case OPT_COUNT:
@@ -238,11 +249,15 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 /* Standard output, batched. EPIPE means the reader went away: a clean stop. */
 static sk_buf out;
 static int out_closed;
+/* With --name: when messages last went out, for stream-run --stall-timeout. */
+static struct { sk_state *st; const char *name; sk_read_note note; } reads;
 
 static int out_flush(sk_err *e)
 {
 	size_t done = 0;
 
+	if (out.len && reads.st && sk_state_note_read(reads.st, reads.name, &reads.note, 0, e) < 0)
+		return -1;
 	while (done < out.len) {
 		ssize_t w = write(STDOUT_FILENO, out.p + done, out.len - done);
 		if (w < 0 && errno == EINTR)
@@ -351,6 +366,28 @@ static int out_filtered(void *arg, const sk_filtered *f, sk_err *e)
 static int drain(struct run *r, sk_err *e)
 {
 	return r->filter ? sk_filter_drain(r->filter, e) : 0;
+}
+
+/* The source gives messages up (a Kafka rebalance): everything printed
+ * so far goes out first, so that the pipeline can checkpoint it. */
+static int flush_output(void *arg, sk_err *e)
+{
+	return drain(arg, e) < 0 ? -1 : out_flush(e);
+}
+
+/* Standard output closed, so that the pipeline sees its end: the exit code. */
+static int close_output(int code)
+{
+	static int closed;
+
+	if (closed)
+		return code;
+	closed = 1;
+	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
+		sk_error("standard output: %s", strerror(errno));
+		code = EX_IOERR;
+	}
+	return code;
 }
 
 /* The next message, flushing stdout whenever none is ready: 1, 0 to
@@ -469,6 +506,8 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 			return -1;
 		c->src.name = c->name;
 		c->src.state = *st;
+		reads.st = *st;
+		reads.name = c->name;
 	}
 	if (c->on_error == ON_ERROR_DEAD_LETTER) {
 		r->dead_fd = open(c->dead_letter, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
@@ -477,6 +516,10 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	}
 	if (sk_source_open(*ep, &c->src, &r->src, e) < 0)
 		return sk_err_prefix(e, "%s", (*ep)->arg);
+	/* For `stream-checkpoint lag`: where the positions of this source are
+	 * read from (as written: never -X values, which may be secrets). */
+	if (c->name && sk_state_set_endpoint(*st, c->name, sk_source_id(r->src), (*ep)->arg, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -511,7 +554,8 @@ static int start_filter(const struct config *c, struct run *r, sk_err *e)
 
 int main(int argc, char **argv)
 {
-	struct config c = { .endpoint = "-", .idle_ms = -1, .src = { .max_line = SK_LINES_DEFAULT_MAX } };
+	struct config c = { .endpoint = "-", .idle_ms = -1,
+	                    .src = { .max_line = SK_LINES_DEFAULT_MAX, .drain_ms = DEFAULT_DRAIN_MS } };
 	struct run r = { .c = &c, .dead_fd = -1 };
 	sk_endpoint *ep = NULL;
 	sk_state *st = NULL;
@@ -530,7 +574,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	setup_signals();
+	c.src.flush = flush_output;
+	c.src.flush_arg = &r;
 	if (open_all(&c, &ep, &st, &r, &e) < 0 || run(&r, &e) < 0)
+		code = sk_fail(&e);
+	/* A clean stop: the output ends first, then the source waits for the
+	 * pipeline's checkpoint and acknowledges what it covers. */
+	code = close_output(code);
+	if (code == 0 && reads.st && sk_state_note_read(reads.st, reads.name, &reads.note, 1, &e) < 0)
+		code = sk_fail(&e);
+	if (code == 0 && r.src && sk_source_drain(r.src, &e) < 0)
 		code = sk_fail(&e);
 	if (ep)
 		code = report_and_close(&r, ep, st, code);
@@ -539,9 +592,5 @@ out:
 		sk_filter_free(r.filter);
 	sk_program_args_free(c.args);
 	free(c.kafka_props);
-	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
-		sk_error("standard output: %s", strerror(errno));
-		code = EX_IOERR;
-	}
-	return code;
+	return close_output(code);
 }

@@ -32,13 +32,16 @@ static const char usage_text[] =
 	"                           what to do with a bad row (default fail)\n"
 	"  --max-line SIZE          longest line accepted (default 16M)\n"
 	"  --map PROGRAM            run a jq program over each row: its results are the rows\n"
-	"  --arg NAME VALUE         $NAME in the program is the string VALUE\n"
-	"  --argjson NAME JSON      $NAME in the program is the JSON value\n"
+	"  --arg NAME VALUE         $NAME in the programs is the string VALUE\n"
+	"  --argjson NAME JSON      $NAME in the programs is the JSON value\n"
 	"  --key EXPR               kafka: the message key (jq expression over the row)\n"
 	"  --value EXPR             kafka: the message value (default: the row as JSON)\n"
 	"  --partition EXPR         kafka: the partition (default: librdkafka's partitioner)\n"
 	"  --timestamp EXPR         kafka: the timestamp, ms since 1970 (default: now)\n"
 	"  --header NAME=EXPR       kafka: a header (repeatable)\n"
+	"  --headers EXPR           kafka: headers from an object, NAME: value or [values]\n"
+	"  --binary MODE            kafka: escape (default) or base64: key and value\n"
+	"                           strings are base64, sent decoded\n"
 	"  --compression CODEC      kafka: none, gzip, snappy, lz4 or zstd\n"
 	"  --sync                   kafka: deliver each row before reading the next\n"
 	"  -X KEY=VALUE             kafka: a librdkafka setting (repeatable)\n"
@@ -50,8 +53,8 @@ static const char usage_text[] =
 enum {
 	OPT_NAME = 256, OPT_STATE, OPT_ENDPOINTS, OPT_SCHEMA, OPT_FORMAT, OPT_CHECKPOINT_ROWS,
 	OPT_CHECKPOINT_INTERVAL, OPT_ON_ERROR, OPT_MAX_LINE, OPT_MAP, OPT_ARG, OPT_ARGJSON,
-	OPT_KEY, OPT_VALUE, OPT_PARTITION, OPT_TIMESTAMP, OPT_HEADER, OPT_COMPRESSION, OPT_SYNC,
-	OPT_HELP, OPT_VERSION,
+	OPT_KEY, OPT_VALUE, OPT_PARTITION, OPT_TIMESTAMP, OPT_HEADER, OPT_HEADERS, OPT_BINARY,
+	OPT_COMPRESSION, OPT_SYNC, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -72,6 +75,8 @@ static const struct option options[] = {
 	{ "partition", required_argument, NULL, OPT_PARTITION },
 	{ "timestamp", required_argument, NULL, OPT_TIMESTAMP },
 	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "headers", required_argument, NULL, OPT_HEADERS },
+	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "sync", no_argument, NULL, OPT_SYNC },
 	{ "kafka-config", required_argument, NULL, 'F' },
@@ -95,12 +100,15 @@ struct config {
 static volatile sig_atomic_t stop_requested;
 static int wake_pipe[2] = { -1, -1 };
 
+/* Each signal counts: a second one ends the wait for Kafka's delivery
+ * reports at once. */
 static void on_stop_signal(int sig)
 {
 	int saved = errno;
 
 	(void)sig;
-	stop_requested = 1;
+	if (stop_requested < 2)
+		stop_requested++;
 	if (write(wake_pipe[1], "", 1) < 0) {
 		/* Full: a wake-up is pending already. */
 	}
@@ -166,6 +174,12 @@ static int add_str(const char ***list, size_t *n, const char *s)
 	return 0;
 }
 
+static int has_expressions(const sk_sink_opts *k)
+{
+	return k->kafka_key || k->kafka_value || k->kafka_partition || k->kafka_timestamp || k->nkafka_headers ||
+	       k->kafka_headers_expr;
+}
+
 /* 0 to go on, or the exit code (EX_OK after --help, --version). */
 static int parse_args(int argc, char **argv, struct config *c)
 {
@@ -180,6 +194,13 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case OPT_VALUE: c->kafka.kafka_value = optarg; c->kafka_given = 1; break;
 		case OPT_PARTITION: c->kafka.kafka_partition = optarg; c->kafka_given = 1; break;
 		case OPT_TIMESTAMP: c->kafka.kafka_timestamp = optarg; c->kafka_given = 1; break;
+		case OPT_HEADERS: c->kafka.kafka_headers_expr = optarg; c->kafka_given = 1; break;
+		case OPT_BINARY:
+			if (strcmp(optarg, "base64") != 0 && strcmp(optarg, "escape") != 0)
+				return usage_error("invalid --binary '%s' (expected escape or base64)", optarg);
+			c->kafka.kafka_base64 = strcmp(optarg, "base64") == 0;
+			c->kafka_given = 1;
+			break;
 		case OPT_COMPRESSION: c->kafka.kafka_compression = optarg; c->kafka_given = 1; break;
 		case OPT_SYNC: c->kafka.kafka_sync = 1; c->kafka_given = 1; break;
 		case 'F': c->kafka.kafka_config_file = optarg; c->kafka_given = 1; break;
@@ -247,8 +268,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 	}
 	if (optind != argc - 1)
 		return usage_error("%s", optind < argc ? "expected one ENDPOINT" : "missing ENDPOINT");
-	if (c->args && c->map == NULL)
-		return usage_error("--arg and --argjson need --map");
+	if (c->args && c->map == NULL && !has_expressions(&c->kafka))
+		return usage_error("--arg and --argjson need --map, --key, --value, --partition, --timestamp, "
+		                   "--header or --headers");
 	c->endpoint = argv[optind];
 	return 0;
 }
@@ -306,8 +328,8 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 	if (sk_endpoint_resolve(c->endpoint, ini, &ep, &e) < 0)
 		goto out;
 	if (c->kafka_given && ep->kind != SK_EP_KAFKA) {
-		sk_err_set(&e, EX_USAGE, "%s: --key, --value, --partition, --timestamp, --header, "
-		           "--compression, --sync, -X and -F are for kafka endpoints", ep->arg);
+		sk_err_set(&e, EX_USAGE, "%s: --key, --value, --partition, --timestamp, --header, --headers, "
+		           "--binary, --compression, --sync, -X and -F are for kafka endpoints", ep->arg);
 		goto out;
 	}
 	if (c->name && sk_state_open(c->state, &st, &e) < 0)
@@ -315,6 +337,8 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 	so.name = c->name;
 	so.state = st;
 	so.schema = schema;
+	so.kafka_args = c->args;
+	so.stop = &stop_requested;
 	if (sk_sink_open(ep, &so, &k, &e) < 0)
 		goto out;
 	rc = sk_writer_run(k, STDIN_FILENO, &c->w, stats, &e);
@@ -353,8 +377,8 @@ int main(int argc, char **argv)
 		sk_err_prefix(&e, "--map");
 		rc = sk_fail(&e);
 	}
-	sk_program_args_free(c.args);
 	if (rc != 0 || c.endpoint == NULL) {
+		sk_program_args_free(c.args);
 		free(c.headers);
 		free(c.props);
 		return rc;
@@ -364,6 +388,7 @@ int main(int argc, char **argv)
 	if (catch_signals() < 0) {
 		sk_error("signals: %s", strerror(errno));
 		sk_program_free(c.w.map);
+		sk_program_args_free(c.args);
 		free(c.headers);
 		free(c.props);
 		return EX_OSERR;
@@ -371,6 +396,7 @@ int main(int argc, char **argv)
 	c.w.wake_fd = wake_pipe[0];
 	c.kafka.format = c.format;
 	rc = write_rows(&c, &stats);
+	sk_program_args_free(c.args);
 	free(c.headers);
 	free(c.props);
 	sk_program_free(c.w.map);

@@ -1,6 +1,7 @@
 # pipeline.bash - run a shell pipeline as its own process group, kill the
 # whole group with SIGKILL, and reap every process of it: the kill -9 suites
-# (crash.bats, crash-sqlite.bats) load it after helpers/common.
+# (crash.bats, crash-sqlite.bats, kafka-crash.bats) load it after
+# helpers/common.
 #
 # A parent for the pipeline's process group: python3 makes itself a child
 # subreaper (PR_SET_CHILD_SUBREAPER), starts `sh -c PIPELINE` in a new
@@ -59,4 +60,53 @@ stop_pipeline() {
 
 pipeline_running() {
 	kill -0 "$reaper" 2>/dev/null
+}
+
+# committed_parts [DIR]: set $committed to the number of committed parts of
+# the dataset DIR (default out), without forking: it is polled often.
+committed_parts() {
+	local parts=("${1:-out}"/part-*)
+	if [ -e "${parts[0]}" ]; then committed=${#parts[@]}; else committed=0; fi
+}
+
+# kill_at_random_instants KILLS MEASURE CHECK: the kill -9 loop. KILLS
+# times, start $PIPELINE and kill its whole group: odd kills at a random
+# instant up to 20 ms after it has committed something in this run, even
+# ones at a random instant up to 40 ms from its start (during recovery,
+# before or during its first checkpoint). MEASURE (a function, such as
+# committed_parts) sets $committed to a count that grows with each
+# checkpoint; CHECK must succeed after each kill ($kill is its number).
+# Fails when the pipeline finishes before a kill: the input must be large
+# enough for KILLS kills.
+kill_at_random_instants() {
+	local kills=$1 measure=$2 check=$3 kill before delay when
+	for ((kill = 1; kill <= kills; kill++)); do
+		"$measure"
+		before=$committed
+		start_pipeline
+		if ((kill % 2)); then
+			when="after a checkpoint"
+			wait_for 60 _committed_more "$measure" "$before"
+			delay=$(printf '0.%03d' $((RANDOM % 20)))
+		else
+			when="after the start"
+			delay=$(printf '0.%03d' $((RANDOM % 40)))
+		fi
+		sleep "$delay"
+		if ! pipeline_running; then
+			echo "the pipeline finished after only $((kill - 1)) kills; see pipeline.log:" >&2
+			cat pipeline.log >&2
+			return 1
+		fi
+		stop_pipeline
+		"$check" || return 1
+		"$measure"
+		echo "# kill $kill, ${delay}s $when: $measure $committed" >&3
+	done
+}
+
+# MEASURE says more than $2 now, or the pipeline is no longer running.
+_committed_more() {
+	"$1"
+	[ "$committed" -gt "$2" ] || ! pipeline_running
 }

@@ -1,4 +1,4 @@
-/* test-json.c - strict parsing, string escaping, base64 and --json embedding. */
+/* test-json.c - strict parsing, flat objects, string escaping, base64 and --json embedding. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +159,72 @@ static void plain_members(void)
 	}
 }
 
+/* 1 when the strict parser takes s as an object. */
+static int parses_as_object(const char *s, size_t n)
+{
+	sk_err e;
+	json_object *o = sk_json_parse(p, s, n, &e);
+	int good = o && json_object_is_type(o, json_type_object);
+
+	json_object_put(o);
+	return good;
+}
+
+static void diag_text(const char *s, size_t n)
+{
+	printf("#   taken, but not JSON: %.*s\n", (int)n, s);
+}
+
+static void flat_objects(void)
+{
+	static const char *const yes[] = {
+		"{\"a\":1}", "{\"a\":-0.5e+3,\"b\":\"x,y:z}\",\"c\":true,\"d\":false,\"e\":null,\"f\":\"\"}",
+		"{\"\":0}", "{\"a\":1E2,\"a\":2}",
+	};
+	static const char *const no[] = {
+		"{}", "{\"a\":1,}", "{\"a\":}", "{\"a\"}", "{\"a\"::1}", "{\"a\":1:2}", "{\"a\":1\"b\":2}",
+		"{\"a\":tru}", "{\"a\":nul}", "{\"a\":sun}", "{\"a\":truex}", "{\"a\":-}", "{\"a\":1e}",
+		"{\"a\":1.}", "{\"a\":01}", "{\"a\":1-2}", "{\"a\":\"x\"\"y\"}", "{\"a\":\"x\"1}",
+		"{\"a\":1}}", "{\"a\":1}x", "{,\"a\":1}", "{\"a\",\"b\":1}", "{\"a\": 1}", "{\"a\":[1]}",
+		"[1]", "{\"a\":1,\"b\"}", "{\"a\":1,,\"b\":2}", "{1:2}",
+	};
+	const char *row = "{\"id\":12,\"title\":\"Page 12\",\"bot\":false,\"x\":null,\"ts\":1.5e3,\"pad\":\"ok\"}";
+	const char *bytes = "\"{}:,-+.eE0129aflnrstux ";
+	const sk_json_member *m;
+	char buf[128];
+	size_t i, j, n = strlen(row), wrong = 0, tried = 0;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ok(sk_json_flat_object(p, yes[i], strlen(yes[i]), &m) > 0 && parses_as_object(yes[i], strlen(yes[i])),
+		   "a flat object: %s", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		ok(sk_json_flat_object(p, no[i], strlen(no[i]), &m) == 0, "not a flat object: %s", no[i]);
+	is_int(sk_json_flat_object(p, row, n, &m), 6, "a row of six members");
+	/* Every text one byte away from a row (changed, dropped or doubled):
+	 * what is taken as a flat object, the parser takes too. */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j <= strlen(bytes) + 1; j++) {
+			size_t len = n;
+			memcpy(buf, row, n);
+			if (j < strlen(bytes))
+				buf[i] = bytes[j];
+			else if (j == strlen(bytes))
+				memmove(buf + i, buf + i + 1, --len - i);
+			else {
+				memmove(buf + i + 1, buf + i, n - i);
+				len++;
+			}
+			tried++;
+			if (sk_json_flat_object(p, buf, len, &m) > 0 && !parses_as_object(buf, len)) {
+				wrong++;
+				diag_text(buf, len);
+			}
+		}
+	}
+	ok(wrong == 0 && tried > 1000, "of %zu texts near a row, those taken as flat objects parse (%zu do not)",
+	   tried, wrong);
+}
+
 /* What sk_json_written_as says of the one value of {"v":TEXT}; *same is
  * set when sk_json_add_object writes the value as TEXT. */
 static int written_as(const char *text, int *same)
@@ -262,6 +328,7 @@ int main(void)
 	parsing();
 	exact_integers();
 	plain_members();
+	flat_objects();
 	written_back();
 	embedding();
 	base64();

@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# kafka-group.bats - stream-read kafka://… as a member of a consumer group:
+# offsets committed to the group only for what the recipe's checkpoint
+# covers, the drain at a clean stop and at a rebalance, resuming after the
+# later of the local position and the group's, topic patterns, and a group
+# of two members where one is killed and the other takes its partitions.
+#
+# The test broker delays a group's rebalance by about session.timeout.ms:
+# every member here uses 6 s. A member without --name commits nothing, so
+# `stream-read --group G` without a name shows where the group stands: it
+# starts at the group's committed offsets.
+
+load helpers/common
+load helpers/kafka
+load helpers/pipeline
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	kafka_start --topic events:4
+}
+
+teardown_file() {
+	kafka_stop
+}
+
+setup() {
+	setup_scratch
+	GROUP_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
+}
+
+# produce TOPIC FROM TO: messages {"n":FROM}..{"n":TO} keyed k-N, spread
+# over the partitions by key.
+produce() {
+	awk -v a="$2" -v b="$3" 'BEGIN { for (i = a; i <= b; i++) printf "k-%d:{\"n\":%d}\n", i, i }' |
+		kafka_produce "$1" -K:
+}
+
+# lines_are N FILE: FILE has N lines (for wait_for).
+lines_are() {
+	[ "$(wc -l <"$2")" -eq "$1" ]
+}
+
+# unread GROUP TOPIC: how many messages a nameless member of GROUP reads
+# from the group's committed offsets to the end (it commits nothing).
+unread() {
+	stream-read --group "$1" "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/$2" | wc -l
+}
+
+@test "a group member reads every partition, exits at the end, and commits what its checkpoint covers" {
+	kafka_cmd topic g1 4
+	produce g1 1 100
+	run stream-read --name r --group grp1 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g1"
+	assert_status 0
+	[ "${#lines[@]}" -eq 100 ]
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -c '.value | fromjson | .n' | sort -n | uniq | wc -l)" 100
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .partition | sort -u | tr '\n' ' ')" "0 1 2 3 "
+	# Nothing checkpointed it: nothing was committed to the group.
+	assert_equal "$(unread grp1 g1)" 100
+	# Checkpointed by the pipeline: committed at the stop.
+	stream-read --name r --group grp1 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g1" |
+		stream-checkpoint commit --name r >/dev/null
+	assert_equal "$(unread grp1 g1)" 0
+	assert_equal "$(stream-checkpoint show r | awk 'NR > 1 { n += $4 + 1 } END { print n }')" 100
+}
+
+@test "--count N through stream-checkpoint commit acknowledges exactly the N messages" {
+	kafka_cmd topic g2 4
+	produce g2 1 60
+	stream-read --name r --group grp2 "${GROUP_OPTS[@]}" --count 25 "kafka://$KAFKA_BOOTSTRAP/g2" |
+		stream-checkpoint commit --name r >out.ndjson
+	[ "$(wc -l <out.ndjson)" -eq 25 ]
+	assert_equal "$(unread grp2 g2)" 35
+}
+
+@test "only what the checkpoint covers is committed: the drain waits --drain-timeout, then commits that" {
+	kafka_cmd topic g3 1
+	produce g3 1 50
+	# The pipeline checkpoints the first 20 messages only.
+	start=$SECONDS
+	stream-read --name r --group grp3 "${GROUP_OPTS[@]}" --exit-at-end --drain-timeout 1s \
+		"kafka://$KAFKA_BOOTSTRAP/g3" | head -n 20 | stream-checkpoint commit --name r >/dev/null
+	assert_equal "$(unread grp3 g3)" 30
+	# A drain that is never covered stops waiting after its timeout.
+	start=$SECONDS
+	run stream-read --name other --group grp3b "${GROUP_OPTS[@]}" --exit-at-end --drain-timeout 2s \
+		"kafka://$KAFKA_BOOTSTRAP/g3"
+	assert_status 0
+	[ "${#lines[@]}" -eq 50 ]
+	[ $((SECONDS - start)) -lt 25 ]
+	assert_equal "$(unread grp3b g3)" 50
+}
+
+@test "SIGTERM: the member closes its output, waits for the checkpoint, commits it and leaves the group" {
+	kafka_cmd topic g4 2
+	produce g4 1 40
+	PIPELINE="stream-read --name r --group grp4 ${GROUP_OPTS[*]} kafka://$KAFKA_BOOTSTRAP/g4 2>reader.err |
+		stream-checkpoint commit --name r >out.ndjson"
+	start_pipeline
+	wait_for 60 lines_are 40 out.ndjson
+	pkill -TERM -g "$pgid" -x stream-read
+	wait_for 30 eval '! pipeline_running'
+	wait "$reaper"
+	reaper= pgid=
+	assert_equal "$(cat reader.err)" ""
+	assert_equal "$(unread grp4 g4)" 0
+}
+
+@test "a member starts after the later of its stored position and the group's committed offset" {
+	kafka_cmd topic g5 1
+	produce g5 1 30
+	# The group is at 10 (committed by a checkpoint of 10 messages).
+	stream-read --name a --group grp5 "${GROUP_OPTS[@]}" --count 10 "kafka://$KAFKA_BOOTSTRAP/g5" |
+		stream-checkpoint commit --name a >/dev/null
+	assert_equal "$(unread grp5 g5)" 20
+	# This host checkpointed up to offset 19 and crashed before committing:
+	# it starts at 20, and commits its checkpoint to the group.
+	stream-checkpoint set b kafka:g5:0:19
+	run stream-read --name b --group grp5 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g5"
+	assert_status 0
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .offset | head -n 1)" 20
+	[ "${#lines[@]}" -eq 10 ]
+	assert_equal "$(unread grp5 g5)" 10
+	# This host is behind the group (another host read on): the group wins.
+	stream-checkpoint set c kafka:g5:0:3
+	run stream-read --name c --group grp5 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g5"
+	assert_status 0
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .offset | head -n 1)" 20
+}
+
+@test "a ^regex topic pattern reads every matching topic, each message under its own topic" {
+	kafka_cmd topic pat.a 2
+	kafka_cmd topic pat.b 3
+	kafka_cmd topic other.c 1
+	produce pat.a 1 10
+	produce pat.b 11 30
+	produce other.c 31 35
+	stream-read --name p --group grp6 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/^pat\\..*" |
+		stream-checkpoint commit --name p >/dev/null
+	run stream-read --name p2 --group grp6b "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/^pat\\..*"
+	assert_status 0
+	[ "${#lines[@]}" -eq 30 ]
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '.topic' | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')" \
+		"pat.a=10 pat.b=20 "
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r 'select(._cursor != "kafka:\(.topic):\(.partition):\(.offset)")')" ""
+	assert_equal "$(stream-checkpoint show p | awk 'NR > 1 { print $2 }' | sort -u | tr '\n' ' ')" "kafka:pat.a kafka:pat.b "
+}
+
+@test "group usage errors: a pattern without a group, partition= with a group, auto commit" {
+	run --separate-stderr stream-read --exit-at-end "kafka://$KAFKA_BOOTSTRAP/^events"
+	assert_status 64
+	assert_equal "$stderr" "stream-read: kafka://$KAFKA_BOOTSTRAP/^events: a topic pattern (^events) needs a consumer group (--group G)"
+	run --separate-stderr stream-read --exit-at-end "kafka://$KAFKA_BOOTSTRAP/events?group=g&partition=1"
+	assert_status 64
+	[[ $stderr == *"partition= and a group exclude each other"* ]]
+	run --separate-stderr stream-read --group g -X enable.auto.commit=true "kafka://$KAFKA_BOOTSTRAP/events"
+	assert_status 78
+	[[ $stderr == *"enable.auto.commit=true: stream-read commits a group's offsets itself"* ]]
+	run --separate-stderr stream-read --group '' "kafka://$KAFKA_BOOTSTRAP/events"
+	assert_status 64
+}
+
+# distinct_rows: the distinct partition:offset pairs in both members' datasets.
+distinct_rows() {
+	cat a/ds/part-* b/ds/part-* 2>/dev/null | jq -r '"\(.partition):\(.offset)"' | sort -u | wc -l
+}
+all_rows() {
+	cat a/ds/part-* b/ds/part-* 2>/dev/null | wc -l
+}
+# distinct_are N, a_has N: for wait_for.
+distinct_are() {
+	[ "$(distinct_rows)" -eq "$1" ]
+}
+a_has() {
+	[ "$(cat a/ds/part-* 2>/dev/null | wc -l)" -eq "$1" ]
+}
+
+@test "two members split the partitions; one is killed; the other takes its partitions over; none lost" {
+	kafka_cmd topic duo 4
+	produce duo 1 200
+	mkdir a b
+	# Two hosts: each its own state store and dataset, one group.
+	member="stream-read --name m --group duo ${GROUP_OPTS[*]} kafka://$KAFKA_BOOTSTRAP/duo |
+		stream-write --name m --checkpoint-interval 100ms dataset:ds"
+	cd a
+	STREAMKIT_STATE=$PWD/state.db start_pipeline "$member"
+	pgid_a=$pgid reaper_a=$reaper
+	cd ../b
+	(cd .. && wait_for 60 a_has 200)
+	STREAMKIT_STATE=$PWD/state.db start_pipeline "$member"
+	pgid_b=$pgid reaper_b=$reaper
+	cd ..
+	# Messages keep coming until the group has given b its share; a drains
+	# the partitions it gives up before they move.
+	n=200 deadline=$((SECONDS + 60))
+	until [ "$(cat b/ds/part-* 2>/dev/null | wc -l)" -gt 0 ]; do
+		((SECONDS < deadline))
+		produce duo $((n + 1)) $((n + 20))
+		n=$((n + 20))
+		wait_for 60 distinct_are "$n"
+	done
+	produce duo $((n + 1)) $((n + 100))
+	n=$((n + 100))
+	wait_for 60 distinct_are "$n"
+	# Each has a share. (A handover re-delivers what a read since its last
+	# commit: the test broker refuses commits while a rebalance is in
+	# progress, so a cannot commit its drained partitions there.)
+	[ "$(cat a/ds/part-* | jq -r 'select(.offset > 60) | .partition' | sort -u | wc -l)" -ge 1 ]
+	# a is killed: b takes every partition once the group notices.
+	pgid=$pgid_a reaper=$reaper_a
+	stop_pipeline
+	produce duo $((n + 1)) $((n + 200))
+	n=$((n + 200))
+	wait_for 60 distinct_are "$n"
+	assert_equal "$(cat b/ds/part-* | jq -r .partition | sort -u | tr '\n' ' ')" "0 1 2 3 "
+	# b stops cleanly.
+	pkill -TERM -g "$pgid_b" -x stream-read
+	pgid=$pgid_b reaper=$reaper_b
+	wait_for 30 eval '! pipeline_running'
+	wait "$reaper"
+	reaper= pgid=
+	assert_equal "$(distinct_rows)" "$n"
+}
