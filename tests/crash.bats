@@ -6,7 +6,7 @@
 load helpers/common
 load helpers/pipeline
 
-ROWS=200000
+ROWS=400000
 KILLS=20
 
 setup() {

@@ -160,6 +160,17 @@ unread() {
 	assert_status 64
 }
 
+@test "a topic the member may not read exits 69 saying so, with or without a group" {
+	kafka_cmd topic-error secret TOPIC_AUTHORIZATION_FAILED
+	run --separate-stderr timeout 30 stream-read --exit-at-end "kafka://$KAFKA_BOOTSTRAP/secret"
+	assert_status 69
+	assert_equal "$stderr" "stream-read: kafka://$KAFKA_BOOTSTRAP/secret: topic secret: Broker: Topic authorization failed"
+	run --separate-stderr timeout 30 stream-read --group gs "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/secret"
+	assert_status 69
+	assert_equal "$stderr" "stream-read: kafka://$KAFKA_BOOTSTRAP/secret: topic secret: Broker: Topic authorization failed"
+	kafka_cmd topic-error secret none
+}
+
 # distinct_rows: the distinct partition:offset pairs in both members' datasets.
 distinct_rows() {
 	cat a/ds/part-* b/ds/part-* 2>/dev/null | jq -r '"\(.partition):\(.offset)"' | sort -u | wc -l
