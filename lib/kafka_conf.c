@@ -83,6 +83,24 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 	(void)rk, (void)level, (void)fac, (void)buf;
 }
 
+int sk_kafka_conf_new(const sk_endpoint *ep, const char *client_id, void *opaque, sk_kafka_error_cb *on_error,
+                      rd_kafka_conf_t **out, sk_err *e)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	if (conf == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	rd_kafka_conf_set_opaque(conf, opaque);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (sk_kafka_conf_set(conf, "bootstrap.servers", ep->hosts, "bootstrap.servers", e) < 0 ||
+	    sk_kafka_conf_set(conf, "client.id", client_id, "client.id", e) < 0) {
+		rd_kafka_conf_destroy(conf);
+		return -1;
+	}
+	*out = conf;
+	return 0;
+}
+
 int sk_kafka_conf_apply(rd_kafka_conf_t *conf, const sk_endpoint *ep, const char *config_file,
                         const char *const *props, size_t n, sk_err *e)
 {

@@ -13,6 +13,11 @@
 /* Set one setting; EX_CONFIG with librdkafka's message after "where: ". */
 int sk_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *where,
                       sk_err *e);
+typedef void sk_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque);
+/* A new configuration for ep's brokers (bootstrap.servers) naming the
+ * client client_id, with opaque and the error callback on_error. */
+int sk_kafka_conf_new(const sk_endpoint *ep, const char *client_id, void *opaque, sk_kafka_error_cb *on_error,
+                      rd_kafka_conf_t **out, sk_err *e);
 /* Apply, in order, ep's kafka.* settings, the properties file config_file
  * (may be NULL) and the n -X "KEY=VALUE" props; then, unless the settings
  * ask for librdkafka's debug log, silence librdkafka's log (a library

@@ -209,15 +209,11 @@ static int resolve(const char *endpoint, const sk_kafka_lag_opts *o, sk_endpoint
 static int open_client(struct client *c, const sk_endpoint *ep, const char *topic,
                        const sk_kafka_lag_opts *o, sk_err *e)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf;
 
-	if (conf == NULL)
-		return oom(e);
-	rd_kafka_conf_set_opaque(conf, c);
-	rd_kafka_conf_set_error_cb(conf, on_error);
-	if (sk_kafka_conf_set(conf, "bootstrap.servers", ep->hosts, "bootstrap.servers", e) < 0 ||
-	    sk_kafka_conf_set(conf, "client.id", "stream-checkpoint", "client.id", e) < 0 ||
-	    sk_kafka_conf_apply(conf, ep, o->config_file, o->props, o->nprops, e) < 0) {
+	if (sk_kafka_conf_new(ep, "stream-checkpoint", c, on_error, &conf, e) < 0)
+		return -1;
+	if (sk_kafka_conf_apply(conf, ep, o->config_file, o->props, o->nprops, e) < 0) {
 		rd_kafka_conf_destroy(conf);
 		return -1;
 	}

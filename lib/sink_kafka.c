@@ -319,23 +319,19 @@ static int keyless_random(rd_kafka_conf_t *conf)
 static int build_conf(struct ksink *ks, const sk_endpoint *ep, const sk_sink_opts *o,
                       rd_kafka_conf_t **out, sk_err *e)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf;
 	char v[64];
 	size_t vn = sizeof v;
 
-	if (conf == NULL)
-		return oom(e);
-	rd_kafka_conf_set_opaque(conf, ks);
-	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (sk_kafka_conf_new(ep, "stream-write", ks, on_error, &conf, e) < 0)
+		return -1;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	/* Ours first, so that every one can be overridden. Messages waiting
 	 * in librdkafka: 4 MB keep the brokers busy (1 MB halves the rate),
 	 * where librdkafka's default of 1 GB holds whatever the input
 	 * brings faster than the brokers take it. */
-	if (sk_kafka_conf_set(conf, "bootstrap.servers", ep->hosts, "bootstrap.servers", e) < 0 ||
-	    sk_kafka_conf_set(conf, "enable.idempotence", "true", "enable.idempotence", e) < 0 ||
+	if (sk_kafka_conf_set(conf, "enable.idempotence", "true", "enable.idempotence", e) < 0 ||
 	    sk_kafka_conf_set(conf, "queue.buffering.max.kbytes", "4096", "queue.buffering.max.kbytes", e) < 0 ||
-	    sk_kafka_conf_set(conf, "client.id", "stream-write", "client.id", e) < 0 ||
 	    (o->kafka_compression &&
 	     sk_kafka_conf_set(conf, "compression.codec", o->kafka_compression, "--compression", e) < 0) ||
 	    sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)

@@ -159,21 +159,17 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static int build_conf(struct kafka_src *ks, const sk_endpoint *ep, const sk_source_opts *o,
                       rd_kafka_conf_t **out, sk_err *e)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf;
 	char v[16];
 	size_t vn = sizeof v;
 
-	if (conf == NULL)
-		return oom(e);
-	rd_kafka_conf_set_opaque(conf, ks);
-	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (sk_kafka_conf_new(ep, "stream-read", ks, on_error, &conf, e) < 0)
+		return -1;
 	/* Ours first, so that every one can be overridden. A stored position
 	 * that is no longer in the log: read what is there, lose nothing. */
-	if (sk_kafka_conf_set(conf, "bootstrap.servers", ep->hosts, "bootstrap.servers", e) < 0 ||
-	    sk_kafka_conf_consumer(conf, e) < 0 ||
+	if (sk_kafka_conf_consumer(conf, e) < 0 ||
 	    sk_kafka_conf_set(conf, "enable.partition.eof", "true", "enable.partition.eof", e) < 0 ||
-	    sk_kafka_conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", e) < 0 ||
-	    sk_kafka_conf_set(conf, "client.id", "stream-read", "client.id", e) < 0)
+	    sk_kafka_conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", e) < 0)
 		goto fail;
 	/* A group member commits offsets itself, after the checkpoint; a
 	 * cooperative assignment moves only the partitions that must move. */
