@@ -21,11 +21,15 @@
  * the run, and nothing is committed from then on. With sync, each row is
  * delivered before the next is taken.
  *
- * Rows given as text have no key: they go out in batches of BATCH_ROWS,
- * each to a partition picked at random among those with a leader, as
- * librdkafka's sticky partitioner spreads keyless messages over time, at
- * a fifth of the cost (no partitioner, clock or lock per message); unless
- * the settings ask for another partitioner or for no stickiness.
+ * Rows given as text have no key: they go out in batches of BATCH_ROWS
+ * to a partition picked at random among those with a leader, as
+ * librdkafka's sticky partitioner spreads keyless messages, at a fifth of
+ * the cost (no partitioner, clock or lock per message); unless the
+ * settings ask for another partitioner or for no stickiness. Where
+ * librdkafka sticks to a partition for a time, we stick to it for what
+ * fills one of its produce batches (batch.num.messages, batch.size): a
+ * request goes out as soon as it is full, where a partition with less
+ * waits linger.ms, and fewer, fuller requests cost the brokers less.
  *
  * A stop signal bounds the waits for reports to STOP_WAIT_MS, a second
  * one ends them at once: the cursors of the rows not confirmed are not
@@ -96,6 +100,9 @@ struct ksink {
 	int spread;
 	int32_t *live;
 	int nlive;
+	int32_t part;               /* the partition stuck to, and what it was given */
+	int64_t part_rows, part_bytes;
+	int64_t stick_rows, stick_bytes;    /* batch.num.messages, batch.size */
 	int64_t next_look_ms;
 	uint32_t seed;
 	rd_kafka_resp_err_t failed; /* the first failed delivery report */
@@ -316,32 +323,44 @@ static int keyless_random(rd_kafka_conf_t *conf)
 	       strtol(v, NULL, 10) > 0;
 }
 
+/* The number librdkafka's setting key holds, or def. */
+static int64_t conf_number(rd_kafka_conf_t *conf, const char *key, int64_t def)
+{
+	char v[64];
+	size_t vn = sizeof v;
+	int64_t x;
+
+	if (rd_kafka_conf_get(conf, key, v, &vn) != RD_KAFKA_CONF_OK || (x = strtoll(v, NULL, 10)) <= 0)
+		return def;
+	return x;
+}
+
 static int build_conf(struct ksink *ks, const sk_endpoint *ep, const sk_sink_opts *o,
                       rd_kafka_conf_t **out, sk_err *e)
 {
 	rd_kafka_conf_t *conf;
-	char v[64];
-	size_t vn = sizeof v;
 
 	if (sk_kafka_conf_new(ep, "stream-write", ks, on_error, &conf, e) < 0)
 		return -1;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	/* Ours first, so that every one can be overridden. Messages waiting
-	 * in librdkafka: 4 MB keep the brokers busy (1 MB halves the rate),
-	 * where librdkafka's default of 1 GB holds whatever the input
-	 * brings faster than the brokers take it. */
+	 * in librdkafka: 1 MB, where librdkafka's default of 1 GB holds
+	 * whatever the input brings faster than the brokers take it. A
+	 * produce request goes out when a partition's batch is full or after
+	 * linger.ms: batches of 2048 messages (not 10,000) fill that queue
+	 * three times over, so that requests are always in flight. */
 	if (sk_kafka_conf_set(conf, "enable.idempotence", "true", "enable.idempotence", e) < 0 ||
-	    sk_kafka_conf_set(conf, "queue.buffering.max.kbytes", "4096", "queue.buffering.max.kbytes", e) < 0 ||
+	    sk_kafka_conf_set(conf, "queue.buffering.max.kbytes", "1024", "queue.buffering.max.kbytes", e) < 0 ||
+	    sk_kafka_conf_set(conf, "batch.num.messages", "2048", "batch.num.messages", e) < 0 ||
 	    (o->kafka_compression &&
 	     sk_kafka_conf_set(conf, "compression.codec", o->kafka_compression, "--compression", e) < 0) ||
 	    sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
 		goto fail;
 	ks->spread = keyless_random(conf);
-	if (rd_kafka_conf_get(conf, "message.timeout.ms", v, &vn) != RD_KAFKA_CONF_OK)
-		snprintf(v, sizeof v, "300000");
-	ks->timeout_ms = strtoll(v, NULL, 10);
-	if (ks->timeout_ms <= 0)
-		ks->timeout_ms = 300000;    /* 0: librdkafka waits forever; so do we, in steps */
+	ks->stick_rows = conf_number(conf, "batch.num.messages", 10000);
+	ks->stick_bytes = conf_number(conf, "batch.size", 1000000);
+	/* 0: librdkafka waits forever; so do we, in steps */
+	ks->timeout_ms = conf_number(conf, "message.timeout.ms", 300000);
 	*out = conf;
 	return 0;
 fail:
@@ -541,19 +560,26 @@ static void look_at_partitions(struct ksink *ks)
 	rd_kafka_metadata_destroy(md);
 }
 
-/* The partition of the next batch, or RD_KAFKA_PARTITION_UA. */
-static int32_t batch_partition(struct ksink *ks)
+/* The partition of the next batch, of rows rows and bytes bytes, or
+ * RD_KAFKA_PARTITION_UA. */
+static int32_t batch_partition(struct ksink *ks, size_t rows, size_t bytes)
 {
 	if (!ks->spread)
 		return RD_KAFKA_PARTITION_UA;
-	look_at_partitions(ks);
-	if (ks->nlive == 0)
-		return RD_KAFKA_PARTITION_UA;
-	/* xorshift32: a different partition per batch, no locks */
-	ks->seed ^= ks->seed << 13;
-	ks->seed ^= ks->seed >> 17;
-	ks->seed ^= ks->seed << 5;
-	return ks->live[ks->seed % (uint32_t)ks->nlive];
+	if (ks->part_rows == 0 || ks->part_rows >= ks->stick_rows || ks->part_bytes >= ks->stick_bytes) {
+		look_at_partitions(ks);
+		if (ks->nlive == 0)
+			return RD_KAFKA_PARTITION_UA;
+		/* xorshift32: no locks */
+		ks->seed ^= ks->seed << 13;
+		ks->seed ^= ks->seed >> 17;
+		ks->seed ^= ks->seed << 5;
+		ks->part = ks->live[ks->seed % (uint32_t)ks->nlive];
+		ks->part_rows = ks->part_bytes = 0;
+	}
+	ks->part_rows += (int64_t)rows;
+	ks->part_bytes += (int64_t)bytes;
+	return ks->part;
 }
 
 /* Hand the rows given as text to librdkafka, in one call, in order: a
@@ -563,7 +589,7 @@ static int produce_batch(struct ksink *ks, sk_err *e)
 	rd_kafka_message_t *m = ks->batch;
 	size_t i, n = ks->nbatch, done;
 	void *epoch = (void *)(uintptr_t)(ks->first + ks->nep - 1);
-	int32_t part = batch_partition(ks);
+	int32_t part = batch_partition(ks, n, ks->batch_bytes.len);
 
 	for (i = 0; i < n; i++) {
 		m[i].payload = ks->batch_bytes.p + ks->batch_at[i];
@@ -584,6 +610,7 @@ static int produce_batch(struct ksink *ks, sk_err *e)
 			if (m[i].err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION && part != RD_KAFKA_PARTITION_UA) {
 				/* Gone since the last look: librdkafka picks. */
 				ks->next_look_ms = 0;
+				ks->part_rows = 0;
 				part = RD_KAFKA_PARTITION_UA;
 			} else if (m[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 				refused(ks, m[i].err, part, m[i].len, e);

@@ -10,7 +10,11 @@
  * this member starts after the later of the recipe's stored position and
  * the group's committed offset (else --from). Offsets are committed to the
  * group only for what the recipe's checkpoint covers: the positions the
- * pipeline's sink stored under --name, polled about once a second. A
+ * pipeline's sink stored under --name, polled about once a second and
+ * handed to librdkafka's offset store, which its auto commit sends. That
+ * commit waits while the group rebalances: librdkafka 2.0.2 drops the
+ * assignment when a commit sent then comes back ILLEGAL_GENERATION
+ * (librdkafka #4059), and the partitions' drained commit with it. A
  * partition revoked in a rebalance, and every partition at a clean stop,
  * is drained first: the tool's output is flushed (or closed), the store is
  * polled until its checkpoint covers what was emitted (at most
@@ -40,7 +44,7 @@
 #define METADATA_BOUND_MS 30000     /* unreachable brokers: give up after this */
 #define OFFSETS_TIMEOUT_MS 10000    /* offsets for times */
 
-#define COMMIT_EVERY_MS 1000     /* group mode: look for a newer checkpoint */
+#define STORE_EVERY_MS 1000      /* group mode: look for a newer checkpoint */
 #define DRAIN_POLL_MS 50          /* group mode: looking at the store while draining */
 
 /* A partition read now or before. */
@@ -51,6 +55,7 @@ struct part {
 	unsigned char at_end;       /* EOF seen, nothing since */
 	int64_t emitted;            /* offset of the last message returned, -1: none */
 	int64_t committed;          /* group mode: next offset the group has, -1: unknown */
+	int64_t stored;             /* group mode: next offset in librdkafka's offset store */
 };
 
 struct kafka_src {
@@ -117,7 +122,7 @@ static int add_part(struct kafka_src *ks, const char *topic, int32_t p)
 	if ((np->topic = strdup(topic)) == NULL)
 		return -1;
 	np->partition = p;
-	np->emitted = np->committed = -1;
+	np->emitted = np->committed = np->stored = -1;
 	return ks->nparts++;
 }
 
@@ -171,11 +176,13 @@ static int build_conf(struct kafka_src *ks, const sk_endpoint *ep, const sk_sour
 	    sk_kafka_conf_set(conf, "enable.partition.eof", "true", "enable.partition.eof", e) < 0 ||
 	    sk_kafka_conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", e) < 0)
 		goto fail;
-	/* A group member commits offsets itself, after the checkpoint; a
-	 * cooperative assignment moves only the partitions that must move. */
+	/* A group member stores the offsets the checkpoint covers, which
+	 * librdkafka commits; a cooperative assignment moves only the
+	 * partitions that must move. */
 	if (ks->group &&
 	    (sk_kafka_conf_set(conf, "group.id", ks->group, "group", e) < 0 ||
-	     sk_kafka_conf_set(conf, "enable.auto.commit", "false", "enable.auto.commit", e) < 0 ||
+	     sk_kafka_conf_set(conf, "enable.auto.commit", "true", "enable.auto.commit", e) < 0 ||
+	     sk_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", "auto.commit.interval.ms", e) < 0 ||
 	     sk_kafka_conf_set(conf, "enable.auto.offset.store", "false", "enable.auto.offset.store", e) < 0 ||
 	     sk_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky",
 	                       "partition.assignment.strategy", e) < 0))
@@ -183,9 +190,9 @@ static int build_conf(struct kafka_src *ks, const sk_endpoint *ep, const sk_sour
 	if (sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
 		goto fail;
 	if (ks->group) {
-		if (rd_kafka_conf_get(conf, "enable.auto.commit", v, &vn) == RD_KAFKA_CONF_OK &&
+		if (rd_kafka_conf_get(conf, "enable.auto.offset.store", v, &vn) == RD_KAFKA_CONF_OK &&
 		    strcmp(v, "true") == 0) {
-			sk_err_set(e, EX_CONFIG, "enable.auto.commit=true: stream-read commits a group's offsets "
+			sk_err_set(e, EX_CONFIG, "enable.auto.offset.store=true: stream-read stores a group's offsets "
 			           "itself, once the checkpoint covers them");
 			goto fail;
 		}
@@ -302,7 +309,7 @@ static int start_offsets(struct kafka_src *ks, rd_kafka_topic_partition_list_t *
 
 		if ((k = add_part(ks, tp->topic, tp->partition)) < 0)
 			goto nomem;
-		ks->parts[k].committed = group;
+		ks->parts[k].committed = ks->parts[k].stored = group;
 		ks->parts[k].emitted = -1;
 		ks->parts[k].at_end = 0;
 		if (stored_next(ks, tp->topic, tp->partition, &local, e) < 0)
@@ -353,10 +360,10 @@ static void set_assigned(struct kafka_src *ks, const rd_kafka_topic_partition_li
 		}
 }
 
-/* Group mode: commit, for the partitions of l (NULL: every assigned one),
- * what the checkpoint covers and the group does not have yet; async or
- * waiting for the answer. */
-static int commit_covered(struct kafka_src *ks, const rd_kafka_topic_partition_list_t *l, int async, sk_err *e)
+/* Group mode: for the partitions of l (NULL: every assigned one), what the
+ * checkpoint covers and the group does not have yet: committed, waiting for
+ * the answer, or (store) handed to librdkafka's offset store. */
+static int commit_covered(struct kafka_src *ks, const rd_kafka_topic_partition_list_t *l, int store, sk_err *e)
 {
 	rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(ks->nparts);
 	rd_kafka_resp_err_t err;
@@ -374,21 +381,32 @@ static int commit_covered(struct kafka_src *ks, const rd_kafka_topic_partition_l
 			rd_kafka_topic_partition_list_destroy(c);
 			return -1;
 		}
-		if (next > ks->parts[k].committed)
+		if (next > (store ? ks->parts[k].stored : ks->parts[k].committed))
 			rd_kafka_topic_partition_list_add(c, ks->parts[k].topic, ks->parts[k].partition)->offset = next;
 	}
-	err = c->cnt ? rd_kafka_commit(ks->rk, c, async) : 0;
-	for (i = 0; err == 0 && i < c->cnt; i++)
-		if ((k = find_part(ks, c->elems[i].topic, c->elems[i].partition)) >= 0)
-			ks->parts[k].committed = c->elems[i].offset;
+	/* Stored too when committed: librdkafka commits the offset store as
+	 * partitions are revoked, which must not take the group back. A
+	 * partition no longer assigned is not stored. */
+	err = c->cnt ? rd_kafka_offsets_store(ks->rk, c) : 0;
+	if (c->cnt && !store)
+		err = rd_kafka_commit(ks->rk, c, 0);
+	for (i = 0; i < c->cnt; i++)
+		if ((err == 0 || c->elems[i].err == 0) &&
+		    (k = find_part(ks, c->elems[i].topic, c->elems[i].partition)) >= 0) {
+			if (c->elems[i].offset > ks->parts[k].stored)
+				ks->parts[k].stored = c->elems[i].offset;
+			if (!store && err == 0)
+				ks->parts[k].committed = c->elems[i].offset;
+		}
 	rd_kafka_topic_partition_list_destroy(c);
-	if (err)
+	if (err && !store)
 		return sk_err_set(e, EX_TEMPFAIL, "committing offsets to group %s: %s", ks->group,
 		                  rd_kafka_err2str(err));
 	return 0;
 }
 
-/* An async commit failed: forget what it claimed, so it is committed again. */
+/* A commit (librdkafka's, of the offset store) came back: what the group
+ * has. A failed one is sent again by librdkafka. */
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
                       void *opaque)
 {
@@ -397,9 +415,9 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 
 	(void)rk;
 	for (i = 0; l && i < l->cnt; i++)
-		if ((err || l->elems[i].err) &&
-		    (k = find_part(ks, l->elems[i].topic, l->elems[i].partition)) >= 0)
-			ks->parts[k].committed = -1;
+		if (!err && !l->elems[i].err && (k = find_part(ks, l->elems[i].topic, l->elems[i].partition)) >= 0 &&
+		    l->elems[i].offset > ks->parts[k].committed)
+			ks->parts[k].committed = l->elems[i].offset;
 }
 
 /* Does the checkpoint cover what was emitted from every partition of l? */
@@ -489,8 +507,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 		 * refuses now (some brokers refuse them during a rebalance) only
 		 * means the next owner reads again what it did not get. */
 		if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk) &&
-		    release(ks, l, !ks->closing, &e) < 0 && e.code != EX_TEMPFAIL)
-			cb_fail(ks, &e);
+		    release(ks, l, !ks->closing, &e) < 0) {
+			if (e.code != EX_TEMPFAIL)
+				cb_fail(ks, &e);
+			else
+				sk_warn("%s (partitions revoked: their next owner reads from the group's last commit)",
+				        e.msg);
+		}
 		set_assigned(ks, l, 0);
 		if (coop)
 			ke = rd_kafka_incremental_unassign(rk, l);
@@ -746,7 +769,7 @@ static int kafka_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 		if (!ks->group)
 			rd_kafka_poll(ks->rk, 0);
 		else if (ks->o->name && now >= ks->next_commit_ms) {
-			ks->next_commit_ms = now + COMMIT_EVERY_MS;
+			ks->next_commit_ms = now + STORE_EVERY_MS;
 			if (commit_covered(ks, NULL, 1, e) < 0)
 				return -1;
 		}

@@ -408,7 +408,8 @@ struct reader {
 	struct batch ring[NBATCH];
 	size_t head, count;         /* under mu: the oldest full batch, how many are full */
 	int quit;                   /* under mu: the main thread is done */
-	int ready[2];               /* a pipe: the reader wrote a byte after filling a batch */
+	int waiting;                /* under mu: the main thread waits for a batch */
+	int ready[2];               /* a pipe: a byte wakes the waiting main thread */
 	int stop[2];                /* a pipe: the main thread wrote a byte on quitting */
 };
 
@@ -556,9 +557,11 @@ static int publish(struct reader *r, struct batch **b, int last)
 
 	pthread_mutex_lock(&r->mu);
 	r->count++;
-	/* A full pipe holds wake-ups enough. */
-	if (write(r->ready[1], &c, 1) < 0 && errno != EAGAIN)
+	/* A system call only when the main thread waits: a full pipe holds
+	 * wake-ups enough. */
+	if (r->waiting && write(r->ready[1], &c, 1) < 0 && errno != EAGAIN)
 		r->quit = 1;
+	r->waiting = 0;
 	while (r->count == NBATCH && !r->quit && !last)
 		pthread_cond_wait(&r->not_full, &r->mu);
 	*b = &r->ring[(r->head + r->count) % NBATCH];
@@ -1000,7 +1003,15 @@ static int wait_input(struct writer *w, sk_err *e)
 	int sink_fd = sk_sink_event_fd(w->k);
 	nfds_t n = 1;
 	char drain[64];
+	int ready;
 
+	/* A batch published from now on writes to the pipe. */
+	pthread_mutex_lock(&w->r->mu);
+	ready = w->r->count > 0;
+	w->r->waiting = !ready;
+	pthread_mutex_unlock(&w->r->mu);
+	if (ready)
+		return 0;
 	/* A signal that came just before poll() is in the wake pipe. */
 	if (w->o->wake_fd >= 0)
 		p[n++] = (struct pollfd){ .fd = w->o->wake_fd, .events = POLLIN };
@@ -1009,8 +1020,10 @@ static int wait_input(struct writer *w, sk_err *e)
 		p[n++] = (struct pollfd){ .fd = sink_fd, .events = POLLIN };
 	if (poll(p, n, timeout) < 0 && errno != EINTR)
 		return sk_err_set(e, EX_IOERR, "%s: poll: %s", w->o->input, strerror(errno));
-	/* Each byte stands for a batch filled before it was read: the
-	 * batches are seen by full_batch() after this. */
+	pthread_mutex_lock(&w->r->mu);
+	w->r->waiting = 0;
+	pthread_mutex_unlock(&w->r->mu);
+	/* The bytes stand for batches full_batch() sees after this. */
 	while (read(w->r->ready[0], drain, sizeof drain) > 0)
 		;
 	while (sink_fd >= 0 && read(sink_fd, drain, sizeof drain) > 0)
@@ -1108,14 +1121,16 @@ static int handle_item(struct writer *w, const struct batch *b, const struct ite
 static int run(struct writer *w, sk_err *e)
 {
 	const sk_writer_opts *o = w->o;
-	struct batch *b;
+	struct batch *b = NULL;
 	int rc;
 
 	schedule_checkpoint(w);
 	for (;;) {
 		if (o->stop && *o->stop)
 			break;
-		if ((b = full_batch(w->r)) == NULL) {
+		/* The head batch is the main thread's until it releases it: the
+		 * lock is taken once a batch, not once a line. */
+		if (b == NULL && (b = full_batch(w->r)) == NULL) {
 			/* Nothing ready: let what is buffered out, then wait. */
 			if ((rc = sk_sink_flush(w->k, e)) != 0)
 				return rc;
@@ -1131,6 +1146,7 @@ static int run(struct writer *w, sk_err *e)
 			if (b->final == FINAL_FAILED)
 				return sk_err_set(e, b->err.code, "%s: %s", o->input, b->err.msg);
 			release_batch(w->r);
+			b = NULL;
 			continue;
 		}
 		if ((rc = handle_item(w, b, &b->items[b->next++], e)) != 0)

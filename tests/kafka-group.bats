@@ -2,8 +2,9 @@
 # kafka-group.bats - stream-read kafka://… as a member of a consumer group:
 # offsets committed to the group only for what the recipe's checkpoint
 # covers, the drain at a clean stop and at a rebalance, resuming after the
-# later of the local position and the group's, topic patterns, and a group
-# of two members where one is killed and the other takes its partitions.
+# later of the local position and the group's, topic patterns, and groups
+# of two members: one where a member is killed and the other takes its
+# partitions, one where a partition moves with not one message twice.
 #
 # The test broker delays a group's rebalance by about session.timeout.ms:
 # every member here uses 6 s. A member without --name commits nothing, so
@@ -146,16 +147,16 @@ unread() {
 	assert_equal "$(stream-checkpoint show p | awk 'NR > 1 { print $2 }' | sort -u | tr '\n' ' ')" "kafka:pat.a kafka:pat.b "
 }
 
-@test "group usage errors: a pattern without a group, partition= with a group, auto commit" {
+@test "group usage errors: a pattern without a group, partition= with a group, an automatic offset store" {
 	run --separate-stderr stream-read --exit-at-end "kafka://$KAFKA_BOOTSTRAP/^events"
 	assert_status 64
 	assert_equal "$stderr" "stream-read: kafka://$KAFKA_BOOTSTRAP/^events: a topic pattern (^events) needs a consumer group (--group G)"
 	run --separate-stderr stream-read --exit-at-end "kafka://$KAFKA_BOOTSTRAP/events?group=g&partition=1"
 	assert_status 64
 	[[ $stderr == *"partition= and a group exclude each other"* ]]
-	run --separate-stderr stream-read --group g -X enable.auto.commit=true "kafka://$KAFKA_BOOTSTRAP/events"
+	run --separate-stderr stream-read --group g -X enable.auto.offset.store=true "kafka://$KAFKA_BOOTSTRAP/events"
 	assert_status 78
-	[[ $stderr == *"enable.auto.commit=true: stream-read commits a group's offsets itself"* ]]
+	[[ $stderr == *"enable.auto.offset.store=true: stream-read stores a group's offsets itself"* ]]
 	run --separate-stderr stream-read --group '' "kafka://$KAFKA_BOOTSTRAP/events"
 	assert_status 64
 }
@@ -185,44 +186,50 @@ distinct_are() {
 a_has() {
 	[ "$(cat a/ds/part-* 2>/dev/null | wc -l)" -eq "$1" ]
 }
+# start_member GROUP DIR: a member of GROUP, reading the topic of that
+# name into DIR/ds, on a host of its own (DIR: its state store, dataset
+# and pipeline files); its pgid and reaper in pgid_DIR and reaper_DIR.
+start_member() {
+	cd "$2"
+	STREAMKIT_STATE=$PWD/state.db start_pipeline "stream-read --name m --group $1 ${GROUP_OPTS[*]} \
+		kafka://$KAFKA_BOOTSTRAP/$1 | stream-write --name m --checkpoint-interval 100ms dataset:ds"
+	cd ..
+	printf -v "pgid_$2" %s "$pgid"
+	printf -v "reaper_$2" %s "$reaper"
+}
+# more TOPIC K: K messages after the $n so far, waited for in the datasets.
+more() {
+	produce "$1" $((n + 1)) $((n + $2))
+	n=$((n + $2))
+	wait_for 60 distinct_are "$n"
+}
+# more_until_b_writes TOPIC K: K more at a time until b has written a row.
+more_until_b_writes() {
+	local deadline=$((SECONDS + 60))
+	until [ "$(cat b/ds/part-* 2>/dev/null | wc -l)" -gt 0 ]; do
+		((SECONDS < deadline)) || return 1
+		more "$1" "$2"
+	done
+}
 
 @test "two members split the partitions; one is killed; the other takes its partitions over; none lost" {
 	kafka_cmd topic duo 4
 	produce duo 1 200
 	mkdir a b
-	# Two hosts: each its own state store and dataset, one group.
-	member="stream-read --name m --group duo ${GROUP_OPTS[*]} kafka://$KAFKA_BOOTSTRAP/duo |
-		stream-write --name m --checkpoint-interval 100ms dataset:ds"
-	cd a
-	STREAMKIT_STATE=$PWD/state.db start_pipeline "$member"
-	pgid_a=$pgid reaper_a=$reaper
-	cd ../b
-	(cd .. && wait_for 60 a_has 200)
-	STREAMKIT_STATE=$PWD/state.db start_pipeline "$member"
-	pgid_b=$pgid reaper_b=$reaper
-	cd ..
+	start_member duo a
+	wait_for 60 a_has 200
+	start_member duo b
 	# Messages keep coming until the group has given b its share; a drains
 	# the partitions it gives up before they move.
-	n=200 deadline=$((SECONDS + 60))
-	until [ "$(cat b/ds/part-* 2>/dev/null | wc -l)" -gt 0 ]; do
-		((SECONDS < deadline))
-		produce duo $((n + 1)) $((n + 20))
-		n=$((n + 20))
-		wait_for 60 distinct_are "$n"
-	done
-	produce duo $((n + 1)) $((n + 100))
-	n=$((n + 100))
-	wait_for 60 distinct_are "$n"
-	# Each has a share. (A handover re-delivers what a read since its last
-	# commit: the test broker refuses commits while a rebalance is in
-	# progress, so a cannot commit its drained partitions there.)
+	n=200
+	more_until_b_writes duo 20
+	more duo 100
+	# Each has a share.
 	[ "$(cat a/ds/part-* | jq -r 'select(.offset > 60) | .partition' | sort -u | wc -l)" -ge 1 ]
 	# a is killed: b takes every partition once the group notices.
 	pgid=$pgid_a reaper=$reaper_a
 	stop_pipeline
-	produce duo $((n + 1)) $((n + 200))
-	n=$((n + 200))
-	wait_for 60 distinct_are "$n"
+	more duo 200
 	assert_equal "$(cat b/ds/part-* | jq -r .partition | sort -u | tr '\n' ' ')" "0 1 2 3 "
 	# b stops cleanly.
 	pkill -TERM -g "$pgid_b" -x stream-read
@@ -231,4 +238,36 @@ a_has() {
 	wait "$reaper"
 	reaper= pgid=
 	assert_equal "$(distinct_rows)" "$n"
+}
+
+# overlap_rows: partition:offset pairs that both members wrote.
+overlap_rows() {
+	cat a/ds/part-* b/ds/part-* 2>/dev/null | jq -r '"\(.partition):\(.offset)"' | sort | uniq -d | wc -l
+}
+
+@test "a partition moved in a rebalance is drained and committed: the new owner starts right after the old one's last row" {
+	kafka_cmd topic hand 4
+	mkdir a b
+	start_member hand a
+	n=0
+	more hand 40
+	start_member hand b
+	# Messages keep coming, each batch written before the next, until the
+	# group has given b its share: a's last commit before the rebalance
+	# lags what it wrote, and only the drain of the partitions it gives up
+	# commits the rest.
+	more_until_b_writes hand 8
+	more hand 40
+	# Both stop cleanly.
+	pkill -TERM -g "$pgid_a" -x stream-read
+	pkill -TERM -g "$pgid_b" -x stream-read
+	wait_for 30 eval '! kill -0 "$reaper_a" 2>/dev/null && ! kill -0 "$reaper_b" 2>/dev/null'
+	wait "$reaper_a" "$reaper_b"
+	reaper= pgid=
+	# Not one message twice, not one lost: b started each partition it took
+	# at the offset after a's last row there.
+	assert_equal "$(overlap_rows)" 0
+	assert_equal "$(all_rows)" "$n"
+	[ "$(cat b/ds/part-* | jq -r .partition | sort -u | wc -l)" -ge 1 ]
+	[ "$(cat a/ds/part-* | jq -r .partition | sort -u | wc -l)" -eq 4 ]
 }

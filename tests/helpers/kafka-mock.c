@@ -18,7 +18,13 @@
  * transactions, answers offsets-for-times with -1, delays a group's
  * rebalance by the members' session.timeout.ms (use about 6000), and keeps
  * a bounded log per partition (a few MB: spread big loads over many
- * partitions). */
+ * partitions).
+ *
+ * Kafka brokers turn Nagle's algorithm off on their connections; the mock
+ * does not, so that a small response sent right after another waits for
+ * the client's delayed acknowledgement (40 ms on Linux). Accepted sockets
+ * take TCP_NODELAY from their listener, so the helper sets it on the
+ * mock's listening sockets. */
 #include "config.h"
 
 #include <errno.h>
@@ -32,8 +38,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -500,6 +509,25 @@ static void log_line(const rd_kafka_t *rk, int level, const char *fac, const cha
 	fprintf(stderr, "kafka-mock: librdkafka: %s: %s\n", fac, buf);
 }
 
+/* TCP_NODELAY on each listening socket of the process (the mock's
+ * brokers', listening from their creation on): the brokers' count. */
+static void no_delay_listeners(int brokers)
+{
+	int fd, listening, on = 1, found = 0;
+	socklen_t len;
+
+	for (fd = 0; fd < 1024; fd++) {
+		len = sizeof listening;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) < 0)
+			die(69, "TCP_NODELAY: %s", strerror(errno));
+		found++;
+	}
+	if (found != brokers)
+		die(69, "found %d listening sockets for %d brokers", found, brokers);
+}
+
 static void start_cluster(struct mock *m)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -520,6 +548,7 @@ static void start_cluster(struct mock *m)
 	m->cluster = rd_kafka_mock_cluster_new(m->rk, m->brokers);
 	if (!m->cluster)
 		die(69, "cannot create a mock cluster of %d brokers", m->brokers);
+	no_delay_listeners(m->brokers);
 }
 
 static void stop_cluster(struct mock *m)
