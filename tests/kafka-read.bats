@@ -6,6 +6,8 @@
 load helpers/common
 load helpers/kafka
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
 	kafka_start --topic events:4
 }
@@ -324,4 +326,15 @@ values() {
 	run --separate-stderr timeout 20 stream-read --name r --exit-at-end "$url"
 	assert_status 0
 	assert_equal "$(values <<<"$output")" "1:more"
+}
+
+@test "an offset past a partition's end reads it from its start; with -X auto.offset.reset=latest, from its end" {
+	topic_of_tens frompast
+	url="kafka://$KAFKA_BOOTSTRAP/frompast"
+	run --separate-stderr stream-read --exit-at-end --from 50 "$url"
+	assert_status 0
+	assert_equal "$(values <<<"$output" | wc -w)" 20
+	run --separate-stderr stream-read --exit-at-end --from 50 -X auto.offset.reset=latest "$url"
+	assert_status 0
+	assert_equal "$output" ""
 }
