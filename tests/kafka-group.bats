@@ -17,14 +17,6 @@ load helpers/pipeline
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	kafka_start --topic events:4
-}
-
-teardown_file() {
-	kafka_stop
-}
-
 setup() {
 	setup_scratch
 	GROUP_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)

@@ -9,18 +9,6 @@
 load helpers/common
 load helpers/kafka
 
-setup_file() {
-	kafka_start --topic events:4
-}
-
-teardown_file() {
-	kafka_stop
-}
-
-setup() {
-	setup_scratch
-}
-
 # Our envelope in the shape of kcat -J's: headers {"n":"v","d":["a","b"]}
 # become ["n","v","d","a","d","b"] (absent when there are none), timestamp
 # and value take kcat's names; kcat's broker id is dropped from its own.

@@ -9,18 +9,6 @@ bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/kafka
 
-setup_file() {
-	kafka_start --topic events:4
-}
-
-teardown_file() {
-	kafka_stop
-}
-
-setup() {
-	setup_scratch
-}
-
 teardown() {
 	# A test that took the brokers down gives them back to the next one.
 	kafka_cmd up all

@@ -8,18 +8,6 @@ load helpers/kafka
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	kafka_start --topic events:4
-}
-
-teardown_file() {
-	kafka_stop
-}
-
-setup() {
-	setup_scratch
-}
-
 # keyed_lines FROM TO: KEY:VALUE lines for kcat -K:, values with spaces,
 # quotes, UTF-8 and JSON text.
 keyed_lines() {

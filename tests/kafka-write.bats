@@ -7,18 +7,6 @@
 load helpers/common
 load helpers/kafka
 
-setup_file() {
-	kafka_start --topic events:4
-}
-
-teardown_file() {
-	kafka_stop
-}
-
-setup() {
-	setup_scratch
-}
-
 # new_topic NAME PARTITIONS: a topic of its own for one test.
 new_topic() {
 	kafka_cmd topic "$1" "$2"

@@ -6,6 +6,11 @@
 #	setup_file() { kafka_start --brokers 3 --topic events:4; }
 #	teardown_file() { kafka_stop; }
 #
+# A suite that defines none of setup_file, teardown_file and setup gets
+# those below: one cluster for the file with a topic "events" of 4
+# partitions, and a scratch directory per test. A suite's own definitions,
+# after the load, replace them.
+#
 # The cluster is tests/helpers/kafka-mock (librdkafka's mock cluster on
 # 127.0.0.1). kafka_start exports KAFKA_BOOTSTRAP, KAFKA_PID and KAFKA_DIR,
 # which the tests of the file inherit. Start and stop it from the same shell
@@ -128,4 +133,16 @@ kafka_leader() {
 # their logs.
 kafka_broker_address() {
 	kcat -L -b "$KAFKA_BOOTSTRAP" -J | jq -r --argjson id "$1" '.brokers[] | select(.id == $id) | .name'
+}
+
+setup_file() {
+	kafka_start --topic events:4
+}
+
+teardown_file() {
+	kafka_stop
+}
+
+setup() {
+	setup_scratch
 }
