@@ -103,13 +103,7 @@ table_is_prefix() {
 			when="after the start"
 			delay=$(printf '0.%03d' $((RANDOM % 40)))
 		fi
-		sleep "$delay"
-		if ! pipeline_running; then
-			echo "the pipeline finished after only $((kill - 1)) kills; see pipeline.log:" >&2
-			cat pipeline.log >&2
-			return 1
-		fi
-		stop_pipeline
+		kill_pipeline_after "$delay" "$kill"
 		table_is_prefix
 		rows=$(committed_rows)
 		if between_commits; then

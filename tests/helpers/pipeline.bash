@@ -92,17 +92,24 @@ kill_at_random_instants() {
 			when="after the start"
 			delay=$(printf '0.%03d' $((RANDOM % 40)))
 		fi
-		sleep "$delay"
-		if ! pipeline_running; then
-			echo "the pipeline finished after only $((kill - 1)) kills; see pipeline.log:" >&2
-			cat pipeline.log >&2
-			return 1
-		fi
-		stop_pipeline
+		kill_pipeline_after "$delay" "$kill"
 		"$check" || return 1
 		"$measure"
 		echo "# kill $kill, ${delay}s $when: $measure $committed" >&3
 	done
+}
+
+# kill_pipeline_after DELAY KILL: SIGKILL the running pipeline DELAY
+# seconds from now (a random instant, not a wait for something); fails,
+# showing pipeline.log, when it finished before (after KILL - 1 kills).
+kill_pipeline_after() {
+	sleep "$1"
+	if ! pipeline_running; then
+		echo "the pipeline finished after only $(($2 - 1)) kills; see pipeline.log:" >&2
+		cat pipeline.log >&2
+		return 1
+	fi
+	stop_pipeline
 }
 
 # MEASURE says more than $2 now, or the pipeline is no longer running.
