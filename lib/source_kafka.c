@@ -73,7 +73,7 @@ struct kafka_src {
 	int assigned_once;          /* a first assignment came */
 	int closing;                /* the output is closed: drain without flushing */
 	sk_source_opts from;        /* --from, or the URL's offset= */
-	int64_t next_commit_ms;
+	int64_t next_store_ms;
 	sk_err cb_err;              /* a failure inside a rebalance callback */
 	int cb_failed;
 	rd_kafka_message_t *batch[BATCH];
@@ -768,8 +768,8 @@ static int kafka_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 		now = sk_now_ms();
 		if (!ks->group)
 			rd_kafka_poll(ks->rk, 0);
-		else if (ks->o->name && now >= ks->next_commit_ms) {
-			ks->next_commit_ms = now + STORE_EVERY_MS;
+		else if (ks->o->name && now >= ks->next_store_ms) {
+			ks->next_store_ms = now + STORE_EVERY_MS;
 			if (commit_covered(ks, NULL, 1, e) < 0)
 				return -1;
 		}
