@@ -261,9 +261,16 @@ overlap_rows() {
 	more hand 40
 	stop_members
 	# Not one message twice, not one lost: b started each partition it took
-	# at the offset after a's last row there.
-	assert_equal "$(overlap_rows)" 0
-	assert_equal "$(all_rows)" "$n"
+	# at the offset after a's last row there. On a loaded machine the test
+	# broker sometimes refuses a's commit (it is rejoining by then): a says
+	# so, and b reads again from the last commit (at least once).
+	if grep -F "(partitions revoked: their next owner reads from the group's last commit)" a/pipeline.log; then
+		echo "# the test broker refused the drained commit: at least once" >&3
+	else
+		assert_equal "$(overlap_rows)" 0
+		assert_equal "$(all_rows)" "$n"
+	fi
+	assert_equal "$(distinct_rows)" "$n"
 	[ "$(cat b/ds/part-* | jq -r .partition | sort -u | wc -l)" -ge 1 ]
 	[ "$(cat a/ds/part-* | jq -r .partition | sort -u | wc -l)" -eq 4 ]
 }
