@@ -71,6 +71,8 @@ static int commit_written(struct committer *c)
 	if (sk_state_checkpoint(c->o->state, c->o->name, c->written, c->written_rows, &c->e) < 0)
 		return -1;
 	c->stats->checkpoints++;
+	if (c->o->on_checkpoint)
+		c->o->on_checkpoint(c->o->arg, c->written, c->written_rows);
 	sk_cursorset_clear(c->written);
 	c->written_rows = 0;
 	return 0;
@@ -129,6 +131,10 @@ static int take_cursor(struct committer *c, const char *line, size_t len, uint64
 	char what[sizeof e.msg + 16];
 	int rc = 0;
 
+	/* A blank line between JSON texts (jq skips them) has no cursor; it
+	 * is copied like any other line. */
+	if (sk_json_blank(line, len))
+		return 0;
 	row = sk_json_parse(c->json, line, len, &e);
 	if (row == NULL)
 		return e.code == 0 ? 0 : bad_line(c, lineno, e.msg);     /* null has no cursor */

@@ -18,7 +18,10 @@ typedef struct sk_commit_opts {
 	size_t max_line;
 	const char *input, *output;    /* names in messages: "stdin", "stdout" */
 	void (*on_bad)(void *arg, const char *msg);   /* each bad line passed on; may be NULL */
-	void *arg;
+	/* After each checkpoint: the cursors it committed and how many lines
+	 * it covers. May be NULL. */
+	void (*on_checkpoint)(void *arg, const sk_cursorset *cs, int64_t lines);
+	void *arg;                     /* of on_bad and on_checkpoint */
 	volatile sig_atomic_t *stop;   /* set by a signal handler: commit and return */
 } sk_commit_opts;
 
@@ -28,7 +31,8 @@ typedef struct sk_commit_stats {
 
 /* Copy lines from in_fd to out_fd until end of input or *stop, committing
  * the `_cursor` of each line once it has been written (and fsynced when
- * out_fd is a regular file). Returns 0 when done, SK_EOF when out_fd's
+ * out_fd is a regular file). Blank lines (white space alone) are copied
+ * and carry no cursor: jq skips them between JSON texts. Returns 0 when done, SK_EOF when out_fd's
  * reader went away (what was written is committed), -1 on error: a bad
  * line ("INPUT:LINE: what", EX_DATAERR, after the lines before it were
  * written and committed), or an I/O or state store error. */

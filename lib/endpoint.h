@@ -17,12 +17,17 @@ enum sk_ep_kind {
 
 typedef struct sk_kv {
 	char *key, *value;
+	unsigned line;    /* settings: its line in the endpoints file */
 } sk_kv;
 
 typedef struct sk_endpoint {
 	enum sk_ep_kind kind;
-	char *arg;        /* what the user wrote (name or URL), for messages */
+	char *arg;        /* what the user wrote (name or URL), for messages and
+	                   * the state store: a URL with the values of its
+	                   * secret-looking and unknown parameters replaced by
+	                   * [redacted] (sk_secret_name) */
 	char *name;       /* the named endpoint's name, or NULL */
+	char *file;       /* a named endpoint's endpoints file, or NULL */
 	char *url;        /* the URL it stands for */
 	char *path;       /* STDIO: "-"; FILE, DATASET, SQLITE: the path */
 	char *hosts;      /* KAFKA: "h1:p1,h2:p2" */
@@ -41,15 +46,29 @@ char *sk_endpoints_file(const char *option);
 
 /* Resolve an endpoint argument. A URL is parsed; anything else that is not
  * a path of an existing file is looked up as a name in ini_path. Errors:
- * EX_USAGE for a malformed URL or unknown scheme, EX_CONFIG for an unknown
- * name or a bad endpoints file. A plain argument that is neither a name nor
- * a URL is taken as a file path (as `cat` would). */
+ * EX_USAGE for a malformed URL, an unknown scheme, a query parameter the
+ * kind does not take (sse+ and sqs+ URLs excepted: their query is the
+ * server's), a bad boolean or a user name or password in the URL;
+ * EX_CONFIG for an unknown name or a bad endpoints file ("FILE:LINE: ...";
+ * the whole file's syntax is checked, the named section's keys and url
+ * against its kind). A plain argument that is neither a name nor a URL is
+ * taken as a file path (as `cat` would). No message quotes a value that
+ * may be secret. */
 int sk_endpoint_resolve(const char *arg, const char *ini_path, sk_endpoint **out, sk_err *e);
 /* The query parameter, or the INI setting of that key, or NULL. */
 const char *sk_endpoint_param(const sk_endpoint *ep, const char *key);
-/* A boolean setting: "1", "true", "yes", "on" -> 1; absent -> def. */
+/* A boolean setting: "1", "true", "yes", "on" -> 1; "0", "false", "no",
+ * "off" -> 0 (resolve refuses anything else); absent -> def. */
 int sk_endpoint_flag(const sk_endpoint *ep, const char *key, int def);
 void sk_endpoint_free(sk_endpoint *ep);
 const char *sk_ep_kind_name(enum sk_ep_kind k);
+
+/* 1 when a setting or query parameter of this name may hold a secret, so
+ * that its value is never printed or stored: names (case aside, a leading
+ * "kafka." aside) starting with "sasl." or "x-amz-", or containing
+ * "password", "passwd", "secret", "token", "key", "credential",
+ * "signature" or "auth" (ssl.key.*, ssl.keystore.*, api_key, ...); except
+ * the sasl.* settings that name a mechanism or a service. */
+int sk_secret_name(const char *name);
 
 #endif

@@ -524,6 +524,15 @@ size_t sk_json_flat_object(sk_json *p, const char *s, size_t n, const sk_json_me
 	return i + 1 == n ? p->nmembers : 0;
 }
 
+int sk_json_blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && is_space(s[i]); i++)
+		;
+	return i == n;
+}
+
 json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 {
 	const char *why;

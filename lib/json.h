@@ -17,6 +17,9 @@ void sk_json_free(sk_json *p);
  * The caller owns the result (json_object_put). The literal null gives
  * NULL with e->code 0: check e->code to tell it from a failure. */
 json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e);
+/* 1 when s[0..n) is empty or JSON white space alone (space, tab, CR,
+ * LF): a blank line between the texts of a JSON stream, which jq skips. */
+int sk_json_blank(const char *s, size_t n);
 /* 1 when s[0..n) is one strict JSON value (used by --json embedding).
  * It parses with cJSON, whose parser writes a global: call it on one
  * thread of a process only (the reading one). */

@@ -1,29 +1,46 @@
 /* kafka_conf.h - librdkafka settings, as the Kafka source and sink take
  * them: later ones winning, the endpoint's kafka.KEY settings in the
  * endpoints file, the properties file (KEY=VALUE lines) and -X KEY=VALUE.
- * Values are never quoted in messages: they may be secrets. */
+ * Values are never quoted in messages: they may be secrets. The values of
+ * settings whose names may hold secrets (sk_secret_name) are also removed
+ * from what librdkafka says (sk_kafka_redact), and from its debug log. */
 #ifndef SK_KAFKA_CONF_H
 #define SK_KAFKA_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <librdkafka/rdkafka.h>
 #include "err.h"
 #include "endpoint.h"
 
-/* Set one setting; EX_CONFIG with librdkafka's message after "where: ". */
+/* Set one setting; EX_CONFIG naming where (may be NULL: the key alone
+ * then) and the key, and why: an unknown property, or an invalid value
+ * with the values or range librdkafka accepts. */
 int sk_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *where,
                       sk_err *e);
+/* What librdkafka's table of properties says key accepts ("plaintext,
+ * ssl, sasl_plaintext, sasl_ssl", "1 .. 1000000"), into out: 0, or -1
+ * when it says nothing. */
+int sk_kafka_property_range(const char *key, char *out, size_t size);
+/* in, with every value set so far of a setting that may hold a secret
+ * replaced by "[redacted]", into out (truncated to size): its length.
+ * For any text of librdkafka's that is to be printed or kept. */
+size_t sk_kafka_redact(const char *in, char *out, size_t size);
 typedef void sk_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque);
 /* A new configuration for ep's brokers (bootstrap.servers) naming the
  * client client_id, with opaque and the error callback on_error. */
 int sk_kafka_conf_new(const sk_endpoint *ep, const char *client_id, void *opaque, sk_kafka_error_cb *on_error,
                       rd_kafka_conf_t **out, sk_err *e);
 /* Apply, in order, ep's kafka.* settings, the properties file config_file
- * (may be NULL) and the n -X "KEY=VALUE" props; then, unless the settings
- * ask for librdkafka's debug log, silence librdkafka's log (a library
- * prints nothing). */
+ * (may be NULL) and the n -X "KEY=VALUE" props; then, when the settings
+ * ask for librdkafka's debug log, let it print that on stderr, cleaned of
+ * secrets (otherwise a library prints nothing). Errors name the place:
+ * "FILE:LINE: [NAME] kafka.KEY", "FILE:LINE: KEY", "-X KEY". */
 int sk_kafka_conf_apply(rd_kafka_conf_t *conf, const sk_endpoint *ep, const char *config_file,
                         const char *const *props, size_t n, sk_err *e);
+/* Say once, on stderr (a warning), that brokers did not answer at once and
+ * are being waited for, and how long at most (bound_ms; 0: no end). */
+void sk_kafka_waiting(const char *brokers, const char *topic, int64_t bound_ms);
 
 /* The consumer's own settings, set before the user's so that each can be
  * overridden: a prefetch bounded at SK_KAFKA_PREFETCH_KB kilobytes

@@ -178,9 +178,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	struct client *c = opaque;
 
 	(void)rk;
-	snprintf(c->last, sizeof c->last, "%s", reason);
+	sk_kafka_redact(reason, c->last, sizeof c->last);
 	if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
-		snprintf(c->fatal, sizeof c->fatal, "%s", reason);
+		sk_kafka_redact(reason, c->fatal, sizeof c->fatal);
 }
 
 /* The endpoint as recorded, resolved now: a Kafka endpoint. */

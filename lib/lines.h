@@ -19,8 +19,10 @@ typedef struct sk_lines sk_lines;
 sk_lines *sk_lines_new(int fd, size_t max_line, uint64_t start_offset);
 void sk_lines_free(sk_lines *r);
 
-/* Hold back a final line that has no '\n' at end of file (for files being
- * written: --follow) instead of returning it. Default: return it. */
+/* Hold back a final line that has no '\n' at end of file (a file still
+ * being written, read resumably or followed) instead of returning it: it
+ * stays pending (sk_lines_pending) and is returned whole once its newline
+ * arrives. Default: return it. */
 void sk_lines_hold_partial(sk_lines *r, int hold);
 
 /* Next line, without its '\n' (and without a '\r' before it). *line stays

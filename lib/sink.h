@@ -13,13 +13,15 @@
 #include "schema.h"
 #include "program.h"
 
-enum sk_format { SK_FORMAT_NDJSON, SK_FORMAT_CSV };
+/* A dataset's part format. SK_FORMAT_DEFAULT (no --format): the one the
+ * dataset has, ndjson for a new dataset. */
+enum sk_format { SK_FORMAT_DEFAULT, SK_FORMAT_NDJSON, SK_FORMAT_CSV };
 
 typedef struct sk_sink_opts {
 	const char *name;          /* recipe name; cursors are committed under it */
 	sk_state *state;           /* open when name is set */
 	const sk_schema *schema;   /* --schema, or NULL (copied by open) */
-	enum sk_format format;     /* dataset part format */
+	enum sk_format format;     /* dataset part format: --format */
 	/* kafka: jq expressions over each row (NULL: none), --header
 	 * "NAME=EXPR" in order, --compression, --sync, librdkafka settings. */
 	const char *kafka_key, *kafka_value, *kafka_partition, *kafka_timestamp;

@@ -1,6 +1,7 @@
 /* sink_dataset.c - dataset:DIR, a directory of committed part files.
  *
  *   DIR/schema.json              the schema
+ *   DIR/dataset.json             {"format":"ndjson"} or "csv": the parts' format
  *   DIR/part-NNNNNNNN.ndjson     committed parts (or .csv), numbered in order
  *   DIR/.staging/part-N...       the part being written, until its checkpoint
  *   DIR/.lock                    held (fcntl) by the one process writing DIR
@@ -32,14 +33,15 @@
 #include "sink_impl.h"
 
 #define FLUSH_AT (256u << 10)
+#define FORMAT_RECORD_MAX 4096  /* dataset.json is a line; more is not ours */
 #define LOCK_WAIT_MS 10000      /* a writer killed a moment ago may still hold it */
 
 struct dataset {
 	char *dir;              /* realpath of DIR: the dataset's name in the state store */
 	char *staging;          /* DIR/.staging */
 	char *schema_path;      /* DIR/schema.json */
-	enum sk_format format;
-	const char *ext;        /* "ndjson" or "csv" */
+	char *format_path;      /* DIR/dataset.json */
+	enum sk_format format;  /* the dataset's: never SK_FORMAT_DEFAULT once open */
 	int lock_fd;
 	uint64_t next_part;
 	int fd;                 /* the staged part, -1 when none is open */
@@ -60,10 +62,27 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
-/* part-NNNNNNNN.EXT: 1 and *num, *ext; 0 for any other name. */
-static int part_name(const char *name, uint64_t *num, const char **ext)
+static const char *format_name(enum sk_format f)
 {
-	const char *p;
+	return f == SK_FORMAT_CSV ? "csv" : "ndjson";
+}
+
+static int format_from_name(const char *name, enum sk_format *f)
+{
+	if (strcmp(name, "ndjson") == 0)
+		*f = SK_FORMAT_NDJSON;
+	else if (strcmp(name, "csv") == 0)
+		*f = SK_FORMAT_CSV;
+	else
+		return -1;
+	return 0;
+}
+
+#define FORMAT_BIT(f) (1u << (f))
+
+/* part-NNNNNNNN.EXT: 1 and *num, *f; 0 for any other name. */
+static int part_name(const char *name, uint64_t *num, enum sk_format *f)
+{
 	char *end;
 
 	if (strncmp(name, "part-", 5) != 0 || !(name[5] >= '0' && name[5] <= '9'))
@@ -72,34 +91,162 @@ static int part_name(const char *name, uint64_t *num, const char **ext)
 	*num = strtoull(name + 5, &end, 10);
 	if (errno || *end != '.')
 		return 0;
-	p = end + 1;
-	if (strcmp(p, "ndjson") != 0 && strcmp(p, "csv") != 0)
-		return 0;
-	*ext = p;
-	return 1;
+	return format_from_name(end + 1, f) == 0;
 }
 
-/* The highest part number in dir (0 when none); *other_ext is set when a
- * part has the other format's extension. */
-static int scan_parts(const char *dir, const char *ext, uint64_t *max, const char **other_ext, sk_err *e)
+/* The highest part number in dir (0 when none), and the FORMAT_BITs of
+ * the formats of its parts. */
+static int scan_parts(const char *dir, uint64_t *max, unsigned *formats, sk_err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	const char *x;
+	enum sk_format f;
 	uint64_t n;
 
 	if (d == NULL)
 		return sk_err_set(e, EX_IOERR, "%s: %s", dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
-		if (!part_name(de->d_name, &n, &x))
+		if (!part_name(de->d_name, &n, &f))
 			continue;
 		if (n > *max)
 			*max = n;
-		if (other_ext && strcmp(x, ext) != 0)
-			*other_ext = strcmp(x, "csv") == 0 ? "csv" : "ndjson";
+		*formats |= FORMAT_BIT(f);
 	}
 	closedir(d);
 	return 0;
+}
+
+/* Read at most FORMAT_RECORD_MAX + 1 bytes of fd into text: how many. */
+static ssize_t read_small(int fd, char *text)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n <= FORMAT_RECORD_MAX) {
+		r = read(fd, text + n, FORMAT_RECORD_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/* The format dataset.json records: 1 and *f, 0 when there is no record
+ * (a new dataset, or one written before formats were recorded), -1. */
+static int read_format_record(const struct dataset *d, enum sk_format *f, sk_err *e)
+{
+	char text[FORMAT_RECORD_MAX + 1];
+	json_object *root = NULL, *v;
+	sk_json *p;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(d->format_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return sk_err_set(e, sk_err_code_for_errno(errno), "%s: %s", d->format_path, strerror(errno));
+	}
+	n = read_small(fd, text);
+	if (n < 0) {
+		sk_err_set(e, EX_IOERR, "%s: %s", d->format_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if ((p = sk_json_new()) == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	if (n <= FORMAT_RECORD_MAX)
+		root = sk_json_parse(p, text, (size_t)n, e);
+	sk_json_free(p);
+	if (root == NULL || !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "format", &v) || !json_object_is_type(v, json_type_string) ||
+	    format_from_name(json_object_get_string(v), f) < 0) {
+		json_object_put(root);
+		return sk_err_set(e, EX_CONFIG, "%s: expected {\"format\":\"ndjson\"} or {\"format\":\"csv\"}",
+		                  d->format_path);
+	}
+	json_object_put(root);
+	return 1;
+}
+
+/* Record f in dataset.json: a temporary file, fsync, rename, fsync DIR, so
+ * that a crash leaves the old record or the new one. */
+static int write_format_record(const struct dataset *d, enum sk_format f, sk_err *e)
+{
+	char text[32];
+	char *tmp = sk_strprintf("%s.tmp", d->format_path);
+	int n = snprintf(text, sizeof text, "{\"format\":\"%s\"}\n", format_name(f));
+	int fd = -1, rc = -1;
+
+	if (tmp == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+		sk_err_set(e, sk_err_code_for_errno(errno), "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (sk_write_all(fd, text, (size_t)n, e, tmp) < 0)
+		goto out;
+	if (fsync(fd) < 0) {
+		sk_err_set(e, EX_IOERR, "%s: fsync: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0 || rename(tmp, d->format_path) < 0) {
+		rc = sk_err_set(e, EX_IOERR, "%s: %s", d->format_path, strerror(errno));
+		goto out;
+	}
+	rc = sk_fsync_dir(d->dir, e);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* The format of the parts in DIR, for a dataset that has no record: 1 and
+ * *f, 0 when it has no parts, -1 (parts of both formats are an error). */
+static int format_of_parts(sk_sink *k, const struct dataset *d, enum sk_format *f, sk_err *e)
+{
+	unsigned formats = 0;
+	uint64_t max = 0;
+
+	if (scan_parts(d->dir, &max, &formats, e) < 0)
+		return -1;
+	if (formats == 0)
+		return 0;
+	if (formats == (FORMAT_BIT(SK_FORMAT_NDJSON) | FORMAT_BIT(SK_FORMAT_CSV)))
+		return sk_err_set(e, EX_CONFIG, "%s: the dataset has both csv and ndjson parts", k->label);
+	*f = formats == FORMAT_BIT(SK_FORMAT_CSV) ? SK_FORMAT_CSV : SK_FORMAT_NDJSON;
+	return 1;
+}
+
+/* The parts' format is the dataset's, kept in dataset.json (inferred from
+ * the parts of a dataset written before it was kept); --format may only
+ * repeat it. A new dataset takes --format, ndjson by default, and keeps it
+ * at once, so that a run without --format goes on in it. */
+static int settle_format(sk_sink *k, struct dataset *d, enum sk_format want, sk_err *e)
+{
+	enum sk_format have;
+	int recorded, rc;
+
+	if ((rc = recorded = read_format_record(d, &have, e)) == 0)
+		rc = format_of_parts(k, d, &have, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		have = want == SK_FORMAT_DEFAULT ? SK_FORMAT_NDJSON : want;
+	else if (want != SK_FORMAT_DEFAULT && want != have)
+		return sk_err_set(e, EX_CONFIG, "%s: --format %s does not match the dataset's format, %s", k->label,
+		                  format_name(want), format_name(have));
+	d->format = have;
+	return recorded == 1 ? 0 : write_format_record(d, have, e);
 }
 
 static int lock_dataset(sk_sink *k, struct dataset *d, sk_err *e)
@@ -297,15 +444,17 @@ static int remove_leftovers(sk_sink *k, struct dataset *d, sk_err *e)
  * kept, and its number is not reused. */
 static int number_parts(sk_sink *k, struct dataset *d, sk_err *e)
 {
-	const char *other = NULL;
+	unsigned formats = 0;
 	uint64_t max = 0;
 
-	if (scan_parts(d->dir, d->ext, &max, &other, e) < 0)
+	if (scan_parts(d->dir, &max, &formats, e) < 0)
 		return -1;
-	if (other)
-		return sk_err_set(e, EX_CONFIG, "%s: the dataset has %s parts; writing %s parts would mix formats",
-		                  k->label, other, d->ext);
-	if (scan_parts(d->staging, d->ext, &max, NULL, e) < 0)
+	/* The record and the parts disagree: dataset.json was edited. */
+	if (formats & ~FORMAT_BIT(d->format))
+		return sk_err_set(e, EX_CONFIG, "%s: %s says the parts are %s, but there are %s parts", k->label,
+		                  d->format_path, format_name(d->format),
+		                  format_name(d->format == SK_FORMAT_CSV ? SK_FORMAT_NDJSON : SK_FORMAT_CSV));
+	if (scan_parts(d->staging, &max, &formats, e) < 0)
 		return -1;
 	d->next_part = max + 1;
 	return 0;
@@ -326,6 +475,7 @@ static void dataset_free(struct dataset *d)
 	free(d->dir);
 	free(d->staging);
 	free(d->schema_path);
+	free(d->format_path);
 	sk_buf_free(&d->buf);
 	free(d);
 }
@@ -338,8 +488,6 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 	if (d == NULL)
 		return sk_err_set(e, EX_OSERR, "out of memory");
 	d->fd = d->lock_fd = -1;
-	d->format = o->format;
-	d->ext = o->format == SK_FORMAT_CSV ? "csv" : "ndjson";
 	if (sk_mkdir_p(ep->path, 0777, e) < 0) {
 		if (e)
 			e->code = EX_IOERR;
@@ -353,7 +501,8 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 	d->dir = real;
 	d->staging = path_join(real, ".staging");
 	d->schema_path = path_join(real, "schema.json");
-	if (d->staging == NULL || d->schema_path == NULL) {
+	d->format_path = path_join(real, "dataset.json");
+	if (d->staging == NULL || d->schema_path == NULL || d->format_path == NULL) {
 		sk_err_set(e, EX_OSERR, "out of memory");
 		goto fail;
 	}
@@ -362,11 +511,14 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 		goto fail;
 	}
 	k->impl = d;
-	if (lock_dataset(k, d, e) < 0 || settle_schema(k, d, e) < 0)
+	if (lock_dataset(k, d, e) < 0)
 		goto fail;
+	/* A part a killed writer recorded is the dataset's already: it is
+	 * published before the parts tell the format of a dataset that has
+	 * no record of it. */
 	if (k->state && (publish_recorded(k, d, e) < 0 || remove_leftovers(k, d, e) < 0))
 		goto fail;
-	if (number_parts(k, d, e) < 0)
+	if (settle_format(k, d, o->format, e) < 0 || settle_schema(k, d, e) < 0 || number_parts(k, d, e) < 0)
 		goto fail;
 	k->takes_json = d->format == SK_FORMAT_NDJSON;
 	return 0;
@@ -434,7 +586,7 @@ static int open_part(sk_sink *k, struct dataset *d, sk_err *e)
 {
 	char name[64];
 
-	snprintf(name, sizeof name, "part-%08" PRIu64 ".%s", d->next_part, d->ext);
+	snprintf(name, sizeof name, "part-%08" PRIu64 ".%s", d->next_part, format_name(d->format));
 	free(d->tmp_path);
 	free(d->final_path);
 	d->tmp_path = path_join(d->staging, name);

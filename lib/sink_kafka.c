@@ -60,6 +60,7 @@
 #define BATCH_ROWS 1024         /* rows given as text, handed to librdkafka at once */
 #define PARTITIONS_LOOK_MS 10000    /* how often to look at the topic's partitions */
 #define METADATA_WAIT_MS 500        /* for one look */
+#define METADATA_NOTICE_MS 1000     /* at open: say that brokers are waited for after it */
 
 struct header {
 	char *name;
@@ -134,20 +135,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct ksink *ks = opaque;
+	char why[200];
 
-	(void)rk;
 	/* Transport errors are retried by librdkafka; only fatal ones stop us. */
 	if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
 	    err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-		if (err == RD_KAFKA_RESP_ERR__FATAL) {
-			char why[200];
-
-			if (rd_kafka_fatal_error(rk, why, sizeof why) != RD_KAFKA_RESP_ERR_NO_ERROR)
-				reason = why;
-			snprintf(ks->fatal, sizeof ks->fatal, "%s", reason);
-			return;
-		}
-		snprintf(ks->fatal, sizeof ks->fatal, "%s", reason);
+		if (err == RD_KAFKA_RESP_ERR__FATAL &&
+		    rd_kafka_fatal_error(rk, why, sizeof why) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			reason = why;
+		sk_kafka_redact(reason, ks->fatal, sizeof ks->fatal);
 	}
 }
 
@@ -324,7 +320,7 @@ static int keyless_random(rd_kafka_conf_t *conf)
 }
 
 /* The number librdkafka's setting key holds, or def. */
-static int64_t conf_number(rd_kafka_conf_t *conf, const char *key, int64_t def)
+static int64_t conf_number(const rd_kafka_conf_t *conf, const char *key, int64_t def)
 {
 	char v[64];
 	size_t vn = sizeof v;
@@ -349,9 +345,9 @@ static int build_conf(struct ksink *ks, const sk_endpoint *ep, const sk_sink_opt
 	 * produce request goes out when a partition's batch is full or after
 	 * linger.ms: batches of 2048 messages (not 10,000) fill that queue
 	 * three times over, so that requests are always in flight. */
-	if (sk_kafka_conf_set(conf, "enable.idempotence", "true", "enable.idempotence", e) < 0 ||
-	    sk_kafka_conf_set(conf, "queue.buffering.max.kbytes", "1024", "queue.buffering.max.kbytes", e) < 0 ||
-	    sk_kafka_conf_set(conf, "batch.num.messages", "2048", "batch.num.messages", e) < 0 ||
+	if (sk_kafka_conf_set(conf, "enable.idempotence", "true", NULL, e) < 0 ||
+	    sk_kafka_conf_set(conf, "queue.buffering.max.kbytes", "1024", NULL, e) < 0 ||
+	    sk_kafka_conf_set(conf, "batch.num.messages", "2048", NULL, e) < 0 ||
 	    (o->kafka_compression &&
 	     sk_kafka_conf_set(conf, "compression.codec", o->kafka_compression, "--compression", e) < 0) ||
 	    sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
@@ -410,6 +406,22 @@ static void ksink_free(struct ksink *ks)
 	free(ks);
 }
 
+/* Rows are taken while no broker answers, and wait in librdkafka for one
+ * until message.timeout.ms: say so at once, when the brokers do not answer
+ * a first look at the topic, so that a dead broker does not look like a
+ * hang. */
+static void look_for_brokers(struct ksink *ks, const char *brokers)
+{
+	const struct rd_kafka_metadata *md;
+
+	if (rd_kafka_metadata(ks->rk, 0, ks->rkt, &md, METADATA_NOTICE_MS) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_metadata_destroy(md);
+		return;
+	}
+	/* ks->timeout_ms stands for 0 (no end) with librdkafka's default. */
+	sk_kafka_waiting(brokers, ks->topic, conf_number(rd_kafka_conf(ks->rk), "message.timeout.ms", 0));
+}
+
 /* librdkafka writes a byte to the pipe when a report comes to its queue
  * of events, empty before; served by rd_kafka_poll. */
 static int report_events(struct ksink *ks, sk_err *e)
@@ -461,6 +473,7 @@ static int kafka_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, 
 	if (sk_kafka_client(RD_KAFKA_PRODUCER, conf, ks->topic, &ks->rk, &ks->rkt, e) < 0 ||
 	    report_events(ks, e) < 0)
 		goto fail;
+	look_for_brokers(ks, ep->hosts);
 	/* Rows the writer has as text go out as that text, with nothing to
 	 * compute from them. */
 	k->takes_json = !ks->key && !ks->value && !ks->partition && !ks->timestamp && !ks->nheaders &&

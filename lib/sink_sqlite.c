@@ -10,9 +10,11 @@
  * table holds already. On open the sink loads the destination's positions
  * (and puts them in the state store where it is behind); a re-delivered
  * row, one whose position is after the state store's and at or before the
- * destination's, is dropped. Positions compare as unsigned integers when
- * both are decimal digits; other positions are recognised only when equal
- * (at least once). Rows at or before the state store's position are kept,
+ * destination's, is dropped. Positions compare as their source's kind says
+ * (sk_position_compare: numbers, a file's offsets within one file); those
+ * it cannot order, such as positions of two files around a rotation, are
+ * recognised only when equal (at least once). Rows at or before the state
+ * store's position are kept,
  * and a partition is no longer checked after its first row kept, so that a
  * file read again from its start (truncated, replaced) is written again.
  *
@@ -24,6 +26,7 @@
 
 #include "json.h"
 #include "sink_impl.h"
+#include "source.h"
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -463,44 +466,21 @@ out:
 	return rc;
 }
 
-/* 1 when s is a non-empty run of decimal digits. */
-static int decimal(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return n > 0;
-}
-
-/* Compare two runs of decimal digits as unsigned integers of any size. */
-static int compare_decimal(const char *a, size_t na, const char *b, size_t nb)
-{
-	int c;
-
-	while (na > 1 && *a == '0')
-		a++, na--;
-	while (nb > 1 && *b == '0')
-		b++, nb--;
-	if (na != nb)
-		return na < nb ? -1 : 1;
-	c = memcmp(a, b, na);
-	return c < 0 ? -1 : c > 0;
-}
-
 /* Whether a row at position p (n bytes) of h's partition is one the
  * destination holds: after the state store's position, at or before the
- * destination's. Positions that are not numbers match only when equal. */
+ * destination's. Positions that cannot be ordered match only when equal. */
 static int held_row(const struct held *h, const char *p, size_t n)
 {
 	size_t nd = strlen(h->dest);
+	int c = sk_position_compare(h->source, p, n, h->dest, nd);
 
-	if (decimal(p, n) && decimal(h->dest, nd)) {
-		if (compare_decimal(p, n, h->dest, nd) > 0)
+	if (c != SK_POSITION_INCOMPARABLE) {
+		if (c > 0)
 			return 0;
-		return h->state == NULL || !decimal(h->state, strlen(h->state)) ||
-		       compare_decimal(p, n, h->state, strlen(h->state)) > 0;
+		if (h->state == NULL)
+			return 1;
+		c = sk_position_compare(h->source, p, n, h->state, strlen(h->state));
+		return c == SK_POSITION_INCOMPARABLE || c > 0;
 	}
 	return n == nd && memcmp(p, h->dest, n) == 0 &&
 	       !(h->state && strlen(h->state) == n && memcmp(p, h->state, n) == 0);
@@ -556,13 +536,14 @@ static int load_held(struct table *t, const char *source, const char *partition,
 }
 
 /* Whether the state store's position s is behind the destination's d. */
-static int state_behind(const char *s, const char *d)
+static int state_behind(const char *source, const char *s, const char *d)
 {
+	int c;
+
 	if (s == NULL)
 		return 1;
-	if (decimal(s, strlen(s)) && decimal(d, strlen(d)))
-		return compare_decimal(s, strlen(s), d, strlen(d)) < 0;
-	return strcmp(s, d) != 0;
+	c = sk_position_compare(source, s, strlen(s), d, strlen(d));
+	return c == SK_POSITION_INCOMPARABLE ? strcmp(s, d) != 0 : c < 0;
 }
 
 /* The destination's positions for this name and table, with the state
@@ -594,7 +575,7 @@ static int load_positions(sk_sink *k, sk_err *e)
 		struct held *h = &t->held[i];
 		if (sk_state_get_position(k->state, k->name, h->source, h->partition, &h->state, e) < 0)
 			return -1;
-		behind |= state_behind(h->state, h->dest);
+		behind |= state_behind(h->source, h->state, h->dest);
 	}
 	if (!behind)
 		return 0;
@@ -602,7 +583,7 @@ static int load_positions(sk_sink *k, sk_err *e)
 		return -1;
 	for (i = 0; i < t->nheld; i++) {
 		struct held *h = &t->held[i];
-		if (state_behind(h->state, h->dest) &&
+		if (state_behind(h->source, h->state, h->dest) &&
 		    sk_state_set_position(k->state, k->name, h->source, h->partition, h->dest, e) < 0) {
 			sk_state_rollback(k->state);
 			return -1;

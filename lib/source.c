@@ -92,20 +92,135 @@ int sk_from_parse(const char *s, sk_source_opts *o, sk_err *e)
 {
 	int64_t v = 0;
 
-	if (strcmp(s, "earliest") == 0)
+	if (strcmp(s, "earliest") == 0 || strcmp(s, "beginning") == 0)
 		o->from = SK_FROM_EARLIEST;
-	else if (strcmp(s, "latest") == 0)
+	else if (strcmp(s, "latest") == 0 || strcmp(s, "end") == 0)
 		o->from = SK_FROM_LATEST;
 	else if (s[0] == '-' && parse_i64(s + 1, &v) == 0)
 		o->from = SK_FROM_TAIL;
 	else if (s[0] == '@' && parse_i64(s + 1, &v) == 0)
 		o->from = SK_FROM_TIME;
+	else if (s[0] == 's' && s[1] == '@' && parse_i64(s + 2, &v) == 0)
+		o->from = SK_FROM_TIME;
 	else if (parse_i64(s, &v) == 0)
 		o->from = SK_FROM_OFFSET;
 	else
-		return sk_err_set(e, EX_USAGE, "invalid --from '%s' (expected earliest, latest, "
-		                  "an offset, -N or @MS)", s);
+		return sk_err_set(e, EX_USAGE, "invalid --from '%s' (expected earliest or beginning, "
+		                  "latest or end, an offset, -N, @MS or s@MS)", s);
 	o->from_value = v;
 	o->from_given = 1;
 	return 0;
+}
+
+/* --- positions --- */
+
+/* 1 when s is a non-empty run of decimal digits. */
+static int decimal(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return n > 0;
+}
+
+int sk_position_compare_decimal(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c;
+
+	if (na == nb && memcmp(a, b, na) == 0)
+		return 0;
+	if (!decimal(a, na) || !decimal(b, nb))
+		return SK_POSITION_INCOMPARABLE;
+	/* Numbers of any size: leading zeros do not count. */
+	while (na > 1 && *a == '0')
+		a++, na--;
+	while (nb > 1 && *b == '0')
+		b++, nb--;
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	c = memcmp(a, b, na);
+	return c < 0 ? -1 : c > 0;
+}
+
+/* Kafka offsets are numbers; its lag is asked of the brokers, a topic at
+ * a time (kafka_lag.c). */
+static const struct sk_position_ops kafka_position_ops = {
+	.prefix = "kafka:",
+	.compare = sk_position_compare_decimal,
+	.lag_by_source = 1,
+};
+
+/* Sources of no kind listed here (stdin, ids written by hand). */
+static const struct sk_position_ops default_position_ops = {
+	.prefix = "",
+	.compare = sk_position_compare_decimal,
+};
+
+static const struct sk_position_ops *const position_kinds[] = {
+	&sk_position_file_ops,
+	&kafka_position_ops,
+};
+
+static const struct sk_position_ops *position_ops(const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof position_kinds / sizeof position_kinds[0]; i++)
+		if (strncmp(source, position_kinds[i]->prefix, strlen(position_kinds[i]->prefix)) == 0)
+			return position_kinds[i];
+	return &default_position_ops;
+}
+
+int sk_position_compare(const char *source, const char *a, size_t na, const char *b, size_t nb)
+{
+	return position_ops(source)->compare(a, na, b, nb);
+}
+
+int sk_position_source(const char *source, char **out, sk_err *e)
+{
+	const struct sk_position_ops *k = position_ops(source);
+
+	if (k->source)
+		return k->source(source, out, e);
+	if ((*out = strdup(source)) == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+int sk_position_check(const char *source, const char *partition, const char *position, sk_err *e)
+{
+	const struct sk_position_ops *k = position_ops(source);
+
+	if (*partition == '\0' || strchr(partition, ':'))
+		return sk_err_set(e, EX_USAGE, "invalid partition '%s' (not empty, no ':')", partition);
+	if (*position == '\0' || strchr(position, ':'))
+		return sk_err_set(e, EX_USAGE, "invalid position '%s' (not empty, no ':')", position);
+	return k->check ? k->check(source, partition, position, e) : 0;
+}
+
+int sk_position_describe(const char *source, const char *position, sk_buf *text, sk_buf *json)
+{
+	const struct sk_position_ops *k = position_ops(source);
+
+	sk_buf_reset(text);
+	sk_buf_reset(json);
+	if (k->describe)
+		return k->describe(position, text, json);
+	return sk_buf_adds(text, position);
+}
+
+int sk_position_lag_of(const char *source, const char *partition, const char *position,
+                       sk_position_lag *out)
+{
+	const struct sk_position_ops *k = position_ops(source);
+
+	(void)partition;
+	memset(out, 0, sizeof *out);
+	if (k->lag_by_source)
+		return 0;
+	if (k->lag)
+		k->lag(source, position, out);
+	return 1;
 }

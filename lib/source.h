@@ -7,10 +7,16 @@
 #include "err.h"
 #include "endpoint.h"
 #include "state.h"
+#include "util.h"
 
 /* --from: earliest, latest, OFFSET, -N (N before the end), @MS (the first
  * message at or after a time). Files take earliest and latest only. */
 enum sk_from { SK_FROM_EARLIEST, SK_FROM_LATEST, SK_FROM_OFFSET, SK_FROM_TAIL, SK_FROM_TIME };
+
+/* --partial-line: what a file reader does with a last line that has no
+ * newline yet. DEFAULT holds it when the read is resumable (a name) or
+ * follows the file, and emits it otherwise, as cat does. */
+enum sk_partial_line { SK_PARTIAL_DEFAULT, SK_PARTIAL_HOLD, SK_PARTIAL_EMIT };
 
 typedef struct sk_source_opts {
 	const char *name;      /* recipe name: resume from its positions; NULL: none */
@@ -19,6 +25,7 @@ typedef struct sk_source_opts {
 	int64_t from_value;    /* SK_FROM_OFFSET, _TAIL, _TIME: the offset, N, ms */
 	int from_given;        /* --from was given (else a URL's offset= may say) */
 	int follow;            /* files: keep reading as they grow (tail -F) */
+	enum sk_partial_line partial_line;   /* files: an unterminated last line */
 	int json;              /* embed values that are JSON text */
 	int base64;            /* --binary=base64: values as base64 */
 	size_t max_line;       /* longest message accepted, bytes */
@@ -35,7 +42,8 @@ typedef struct sk_source_opts {
 } sk_source_opts;
 
 /* Parse a --from argument into o->from and o->from_value: -1 with
- * EX_USAGE and a message saying what is expected. */
+ * EX_USAGE and a message saying what is expected. kcat's words are
+ * taken too: beginning, end, s@MS. */
 int sk_from_parse(const char *s, sk_source_opts *o, sk_err *e);
 
 typedef struct sk_msg {
@@ -59,10 +67,45 @@ int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
 /* A clean stop, after the tool closed its output: wait up to
  * o->drain_ms for the downstream checkpoint (the positions stored under
  * o->name) to cover every message returned, and acknowledge upstream what
- * it covers (a Kafka group commit). 0 when nothing is left to do. */
+ * it covers (a Kafka group commit), or record what the next start needs
+ * (the size of the file being read). 0 when nothing is left to do. */
 int sk_source_drain(sk_source *s, sk_err *e);
 void sk_source_close(sk_source *s);
 /* Source name as it appears in cursors and in the state store. */
 const char *sk_source_id(const sk_source *s);
+
+/* What a position means, by the kind of its source: the id's prefix
+ * ("file:", "kafka:"). Positions of a source of no known kind compare as
+ * numbers when both are decimal digits and are otherwise equal or not. */
+
+/* sk_position_compare: the two positions cannot be ordered (two different
+ * files; text that is not equal). */
+#define SK_POSITION_INCOMPARABLE 2
+
+/* -1, 0 or 1 as a is before, at or after b in one partition of source,
+ * or SK_POSITION_INCOMPARABLE. */
+int sk_position_compare(const char *source, const char *a, size_t na, const char *b, size_t nb);
+/* The source id as readers name it (a file's relative path made absolute,
+ * symbolic links resolved), malloc'd in *out. */
+int sk_position_source(const char *source, char **out, sk_err *e);
+/* Whether partition and position can belong to source, for a position
+ * given by hand: -1 with EX_USAGE and a message saying what is expected. */
+int sk_position_check(const char *source, const char *partition, const char *position, sk_err *e);
+/* position for people in *text ("4096 (inode 131077)"), and what more it
+ * says as JSON members in *json (,"file":{...}: nothing when there is
+ * nothing more). -1 when out of memory. */
+int sk_position_describe(const char *source, const char *position, sk_buf *text, sk_buf *json);
+
+/* How far a partition is behind its source's end. */
+typedef struct sk_position_lag {
+	int has_end, has_lag;
+	int64_t end, lag;
+	char note[512];        /* a warning to print about it, or "" */
+} sk_position_lag;
+/* 1 and *out (end and lag where they can be known from here), or 0 when
+ * the kind answers for every partition of a source at once, over the
+ * network (a Kafka topic: see kafka_lag.h). */
+int sk_position_lag_of(const char *source, const char *partition, const char *position,
+                       sk_position_lag *out);
 
 #endif

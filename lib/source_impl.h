@@ -18,7 +18,25 @@ struct sk_source {
 	void *impl;        /* the module's own state */
 };
 
+/* What positions of one kind of source mean (see source.h). A NULL
+ * operation means the default: decimal positions, ids as they are,
+ * no lag known here. */
+struct sk_position_ops {
+	const char *prefix;    /* of the source ids of the kind: "file:" */
+	int (*compare)(const char *a, size_t na, const char *b, size_t nb);
+	int (*source)(const char *source, char **out, sk_err *e);
+	int (*check)(const char *source, const char *partition, const char *position, sk_err *e);
+	int (*describe)(const char *position, sk_buf *text, sk_buf *json);
+	int (*lag)(const char *source, const char *position, sk_position_lag *out);
+	int lag_by_source;     /* the kind's lag is asked for a whole source */
+};
+
+/* The default comparison: decimal positions as numbers of any size, other
+ * positions only when equal. */
+int sk_position_compare_decimal(const char *a, size_t na, const char *b, size_t nb);
+
 extern const struct sk_source_ops sk_source_file_ops;
+extern const struct sk_position_ops sk_position_file_ops;
 extern const struct sk_source_ops sk_source_kafka_ops;
 
 #endif

@@ -42,6 +42,7 @@
 #define BATCH 1024                  /* messages taken from librdkafka at once */
 #define METADATA_TRY_MS 2000        /* one metadata request */
 #define METADATA_BOUND_MS 30000     /* unreachable brokers: give up after this */
+#define METADATA_NOTICE_MS 1000     /* the first look: say that brokers are waited for after it */
 #define OFFSETS_TIMEOUT_MS 10000    /* offsets for times */
 
 #define STORE_EVERY_MS 1000      /* group mode: look for a newer checkpoint */
@@ -153,7 +154,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	/* Transport errors are retried by librdkafka; only fatal ones stop us. */
 	if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
 	    err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
-		snprintf(ks->fatal, sizeof ks->fatal, "%s", reason);
+		sk_kafka_redact(reason, ks->fatal, sizeof ks->fatal);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -173,19 +174,19 @@ static int build_conf(struct kafka_src *ks, const sk_endpoint *ep, const sk_sour
 	/* Ours first, so that every one can be overridden. A stored position
 	 * that is no longer in the log: read what is there, lose nothing. */
 	if (sk_kafka_conf_consumer(conf, e) < 0 ||
-	    sk_kafka_conf_set(conf, "enable.partition.eof", "true", "enable.partition.eof", e) < 0 ||
-	    sk_kafka_conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", e) < 0)
+	    sk_kafka_conf_set(conf, "enable.partition.eof", "true", NULL, e) < 0 ||
+	    sk_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, e) < 0)
 		goto fail;
 	/* A group member stores the offsets the checkpoint covers, which
 	 * librdkafka commits; a cooperative assignment moves only the
 	 * partitions that must move. */
 	if (ks->group &&
 	    (sk_kafka_conf_set(conf, "group.id", ks->group, "group", e) < 0 ||
-	     sk_kafka_conf_set(conf, "enable.auto.commit", "true", "enable.auto.commit", e) < 0 ||
-	     sk_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", "auto.commit.interval.ms", e) < 0 ||
-	     sk_kafka_conf_set(conf, "enable.auto.offset.store", "false", "enable.auto.offset.store", e) < 0 ||
+	     sk_kafka_conf_set(conf, "enable.auto.commit", "true", NULL, e) < 0 ||
+	     sk_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", NULL, e) < 0 ||
+	     sk_kafka_conf_set(conf, "enable.auto.offset.store", "false", NULL, e) < 0 ||
 	     sk_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky",
-	                       "partition.assignment.strategy", e) < 0))
+	                       NULL, e) < 0))
 		goto fail;
 	if (sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
 		goto fail;
@@ -206,15 +207,18 @@ fail:
 	return -1;
 }
 
-/* The topic's partition count, retrying while no broker answers. */
+/* The topic's partition count, retrying while no broker answers: for
+ * METADATA_BOUND_MS, saying so once the first look went unanswered for
+ * METADATA_NOTICE_MS, so that a dead broker does not look like a hang. */
 static int topic_partitions(struct kafka_src *ks, int *n, sk_err *e)
 {
 	int64_t deadline = sk_now_ms() + METADATA_BOUND_MS;
 	const struct rd_kafka_metadata *md;
 	rd_kafka_resp_err_t err;
+	int tries = 0;
 
 	for (;;) {
-		err = rd_kafka_metadata(ks->rk, 0, ks->rkt, &md, METADATA_TRY_MS);
+		err = rd_kafka_metadata(ks->rk, 0, ks->rkt, &md, tries++ ? METADATA_TRY_MS : METADATA_NOTICE_MS);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
 			break;
 		if (ks->fatal[0])
@@ -222,6 +226,8 @@ static int topic_partitions(struct kafka_src *ks, int *n, sk_err *e)
 		if (sk_now_ms() >= deadline)
 			return sk_err_set(e, EX_UNAVAILABLE, "brokers %s not reachable for %d s: %s",
 			                  ks->arg, METADATA_BOUND_MS / 1000, rd_kafka_err2str(err));
+		if (tries == 1)
+			sk_kafka_waiting(ks->arg, ks->topic, METADATA_BOUND_MS);
 	}
 	if (md->topic_cnt != 1) {
 		rd_kafka_metadata_destroy(md);
@@ -685,6 +691,7 @@ static int all_at_end(const struct kafka_src *ks)
 static int event(struct kafka_src *ks, rd_kafka_message_t *km, sk_err *e)
 {
 	const char *topic = km->rkt ? rd_kafka_topic_name(km->rkt) : ks->topic;
+	char why[512];
 	int i;
 
 	if (km->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -702,7 +709,8 @@ static int event(struct kafka_src *ks, rd_kafka_message_t *km, sk_err *e)
 	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
 	case RD_KAFKA_RESP_ERR__AUTHENTICATION:
 	case RD_KAFKA_RESP_ERR__FATAL:
-		return sk_err_set(e, EX_UNAVAILABLE, "topic %s: %s", topic, rd_kafka_message_errstr(km));
+		sk_kafka_redact(rd_kafka_message_errstr(km), why, sizeof why);
+		return sk_err_set(e, EX_UNAVAILABLE, "topic %s: %s", topic, why);
 	default:
 		/* Transient (transport, leader moves): librdkafka retries. */
 		return 1;

@@ -1,6 +1,8 @@
 /* state.c - the state store: positions, checkpoint history, staged dataset
  * parts and supervisor attempts, in one SQLite file shared by every process
  * of a pipeline. */
+/* realpath is POSIX 2008 base, but glibc declares it only for X/Open. */
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #define BUSY_TIMEOUT_MS 10000
 #define HISTORY_KEEP 1000     /* checkpoint and attempt records kept per name */
+#define APPLICATION_ID 0x534b7374     /* "SKst", the PRAGMA application_id of a store */
 
 /* migrations[i] takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -48,6 +51,11 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY, read_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+/* Every table any version has made, and how many the first one made. */
+#define STORE_TABLES "'positions', 'checkpoints', 'staged_parts', 'attempts', 'settings'," \
+                     " 'supervisors', 'reads'"
+#define FIRST_SCHEMA_TABLES 5
+#define RUN_SCHEMA 2          /* the version that made stream-run's tables */
 
 enum stmt_id {
 	ST_GET_POS, ST_PUT_POS, ST_ADD_CHECKPOINT, ST_PRUNE_HISTORY, ST_STAGE, ST_UNSTAGE,
@@ -74,7 +82,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct sk_state {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *stmt[ST_COUNT];
+	int version;                 /* older than SCHEMA_VERSION only when read-only */
+	sqlite3_stmt *stmt[ST_COUNT];   /* prepared on first use */
 };
 
 char *sk_state_default_path(void)
@@ -122,49 +131,143 @@ static int exec(sk_state *st, const char *sql, sk_err *e)
 	return rc == SQLITE_OK ? 0 : db_err(st, rc, e, NULL);
 }
 
-static int int_query(sk_state *st, const char *sql, int *out, sk_err *e)
+/* The statement id, prepared on first use: a store opened read-only may be
+ * of an older schema, without the tables some of them name. */
+static sqlite3_stmt *stmt(sk_state *st, enum stmt_id id, sk_err *e)
 {
+	int rc;
+
+	if (st->stmt[id] == NULL &&
+	    (rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+	                             NULL)) != SQLITE_OK) {
+		db_err(st, rc, e, NULL);
+		return NULL;
+	}
+	return st->stmt[id];
+}
+
+/* The first statement reads the header: a file that is not SQLite fails here.
+ * Switching a new file to WAL answers SQLITE_BUSY at once, without the busy
+ * handler, while another process does the same: retry for the busy timeout. */
+static int set_wal(sk_state *st, char *mode, size_t size)
+{
+	int64_t deadline = sk_now_ms() + BUSY_TIMEOUT_MS;
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW)
+				snprintf(mode, size, "%s", (const char *)sqlite3_column_text(s, 0));
+			sqlite3_finalize(s);
+		}
+		if ((rc & 0xff) != SQLITE_BUSY || sk_now_ms() >= deadline)
+			return rc;
+		sqlite3_sleep(5);
+	}
+}
+
+/* A store holds positions, the endpoints read and the tails of commands'
+ * stderr: say so when it lets the group or others in. */
+static void warn_loose_mode(const char *path, const struct stat *sb)
+{
+	if (S_ISREG(sb->st_mode) && (sb->st_mode & 077))
+		sk_warn("%s: mode %04o lets users other than its owner open the state store (positions,"
+		        " endpoints, error output): chmod 600 it", path, (unsigned)(sb->st_mode & 07777));
+}
+
+static sk_state *state_new(const char *path, sk_err *e)
+{
+	sk_state *st = calloc(1, sizeof *st);
+
+	if (st && (st->path = path ? strdup(path) : sk_state_default_path()) != NULL)
+		return st;
+	free(st);
+	sk_err_set(e, EX_OSERR, "out of memory");
+	return NULL;
+}
+
+static int open_db(sk_state *st, const char *filename, int flags, sk_err *e)
+{
+	int rc = sqlite3_open_v2(filename, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK)
 		return db_err(st, rc, e, NULL);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, rc, e, NULL);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	return 0;
 }
 
-static int migrate(sk_state *st, sk_err *e)
-{
-	int version = 0;
-	char sql[64];
+/* What an SQLite file holds, as far as telling a store from another
+ * application's database goes. */
+struct header {
+	int app_id, version;
+	int tables;          /* tables that are not SQLite's own */
+	int ours;            /* of them, those named as the store's tables */
+};
 
-	if (int_query(st, "PRAGMA user_version", &version, e) < 0)
-		return -1;
-	if (version == SCHEMA_VERSION)
-		return 0;
-	if (sk_state_begin(st, e) < 0)
-		return -1;
-	/* Another process may have migrated while we waited for the lock. */
-	if (int_query(st, "PRAGMA user_version", &version, e) < 0)
-		goto fail;
-	if (version > SCHEMA_VERSION) {
-		sk_err_set(e, EX_CONFIG, "%s: state schema version %d is newer than this program knows (%d)",
-		           st->path, version, SCHEMA_VERSION);
-		goto fail;
+enum kind { KIND_EMPTY, KIND_OURS, KIND_FOREIGN };
+
+/* Read the header and the table names; nothing is written. */
+static int read_header(sk_state *st, struct header *h, sk_err *e)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db,
+	                            "SELECT (SELECT application_id FROM pragma_application_id),"
+	                            " (SELECT user_version FROM pragma_user_version),"
+	                            " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	                            "  AND name NOT LIKE 'sqlite!_%' ESCAPE '!'),"
+	                            " (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	                            "  AND name IN (" STORE_TABLES "))", -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		h->app_id = sqlite3_column_int(s, 0);
+		h->version = sqlite3_column_int(s, 1);
+		h->tables = sqlite3_column_int(s, 2);
+		h->ours = sqlite3_column_int(s, 3);
 	}
-	for (; version < SCHEMA_VERSION; version++)
-		if (exec(st, migrations[version], e) < 0)
-			goto fail;
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
-	if (exec(st, sql, e) < 0)
-		goto fail;
-	return sk_state_commit(st, e);
-fail:
-	sk_state_rollback(st);
-	return -1;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_err(st, rc, e, NULL);
+}
+
+/* Ours: our application id, or (a store from before it was set) a schema
+ * version we wrote and our tables only. Empty: nothing at all, a store to
+ * be. Anything else is another application's database. */
+static enum kind classify(const struct header *h)
+{
+	if (h->app_id == APPLICATION_ID)
+		return KIND_OURS;
+	if (h->app_id != 0)
+		return KIND_FOREIGN;
+	if (h->tables == 0 && h->version == 0)
+		return KIND_EMPTY;
+	if (h->version >= 1 && h->version <= SCHEMA_VERSION && h->tables == h->ours &&
+	    h->ours >= FIRST_SCHEMA_TABLES)
+		return KIND_OURS;
+	return KIND_FOREIGN;
+}
+
+/* The header, checked: another application's database and a store of a
+ * newer schema are refused before anything is written to them. */
+static int check_header(sk_state *st, struct header *h, sk_err *e)
+{
+	enum kind kind;
+
+	if (read_header(st, h, e) < 0)
+		return -1;
+	kind = classify(h);
+	if (kind == KIND_FOREIGN && h->app_id != 0)
+		return sk_err_set(e, EX_CONFIG, "%s: not a streamkit state store (an SQLite database"
+		                  " of application id 0x%08x); left untouched", st->path, (unsigned)h->app_id);
+	if (kind == KIND_FOREIGN)
+		return sk_err_set(e, EX_CONFIG, "%s: not a streamkit state store (an SQLite database"
+		                  " with other tables); left untouched", st->path);
+	if (h->version > SCHEMA_VERSION)
+		return sk_err_set(e, EX_CONFIG, "%s: state schema version %d is newer than this program"
+		                  " knows (%d)", st->path, h->version, SCHEMA_VERSION);
+	return (int)kind;
 }
 
 /* Create the file ourselves so that it is 0600 from its first byte; SQLite
@@ -192,51 +295,52 @@ static int create_private(const char *path, sk_err *e)
 	return 0;
 }
 
-/* The first statement reads the header: a file that is not SQLite fails here.
- * Switching a new file to WAL answers SQLITE_BUSY at once, without the busy
- * handler, while another process does the same: retry for the busy timeout. */
-static int set_wal(sk_state *st, char *mode, size_t size)
+/* Bring the schema to SCHEMA_VERSION and mark the file as a store, in one
+ * transaction: a store from before the application id gets it here. */
+static int migrate(sk_state *st, const struct header *h, sk_err *e)
 {
-	int64_t deadline = sk_now_ms() + BUSY_TIMEOUT_MS;
-	sqlite3_stmt *s;
-	int rc;
+	struct header now;
+	char sql[96];
+	int version;
 
-	for (;;) {
-		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
-		if (rc == SQLITE_OK) {
-			rc = sqlite3_step(s);
-			if (rc == SQLITE_ROW)
-				snprintf(mode, size, "%s", (const char *)sqlite3_column_text(s, 0));
-			sqlite3_finalize(s);
-		}
-		if ((rc & 0xff) != SQLITE_BUSY || sk_now_ms() >= deadline)
-			return rc;
-		sqlite3_sleep(5);
-	}
+	if (h->version == SCHEMA_VERSION && h->app_id == APPLICATION_ID)
+		return 0;
+	if (sk_state_begin(st, e) < 0)
+		return -1;
+	/* Another process may have migrated while we waited for the lock. */
+	if (check_header(st, &now, e) < 0)
+		goto fail;
+	for (version = now.version; version < SCHEMA_VERSION; version++)
+		if (exec(st, migrations[version], e) < 0)
+			goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d",
+	         SCHEMA_VERSION, APPLICATION_ID);
+	if (exec(st, sql, e) < 0)
+		goto fail;
+	return sk_state_commit(st, e);
+fail:
+	sk_state_rollback(st);
+	return -1;
 }
 
 int sk_state_open(const char *path, sk_state **out, sk_err *e)
 {
-	sk_state *st = calloc(1, sizeof *st);
+	sk_state *st = state_new(path, e);
+	struct header h;
+	struct stat sb;
 	char mode[16] = "";
-	int rc, i;
+	int rc, existed;
 
 	if (st == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
-	st->path = path ? strdup(path) : sk_state_default_path();
-	if (st->path == NULL) {
-		free(st);
-		return sk_err_set(e, EX_OSERR, "out of memory");
-	}
-	if (create_private(st->path, e) < 0)
+		return -1;
+	existed = stat(st->path, &sb) == 0;
+	if (create_private(st->path, e) < 0 || open_db(st, st->path, SQLITE_OPEN_READWRITE, e) < 0 ||
+	    check_header(st, &h, e) < 0)
 		goto fail;
-	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		db_err(st, rc, e, NULL);
-		goto fail;
-	}
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(st->db, 1);
+	/* An empty file becomes a store here, as one we create: 0600 (the
+	 * sqlite3 shell run on a path before any writer leaves one behind). */
+	if (existed && !(S_ISREG(sb.st_mode) && sb.st_size == 0 && chmod(st->path, 0600) == 0))
+		warn_loose_mode(st->path, &sb);
 	if ((rc = set_wal(st, mode, sizeof mode)) != SQLITE_ROW) {
 		db_err(st, rc, e, NULL);
 		goto fail;
@@ -247,15 +351,139 @@ int sk_state_open(const char *path, sk_state **out, sk_err *e)
 	}
 	if (exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", e) < 0)
 		goto fail;
-	if (migrate(st, e) < 0)
+	if (migrate(st, &h, e) < 0)
 		goto fail;
-	for (i = 0; i < ST_COUNT; i++) {
-		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
-		if (rc != SQLITE_OK) {
-			db_err(st, rc, e, NULL);
-			goto fail;
-		}
+	st->version = SCHEMA_VERSION;
+	*out = st;
+	return 0;
+fail:
+	sk_state_close(st);
+	return -1;
+}
+
+/* The directory that will hold the -wal and -shm files of path (SQLite
+ * puts them beside the file a symbolic link points to). malloc'd. */
+static char *store_dir(const char *path)
+{
+	char *real = realpath(path, NULL), *slash;
+
+	if (real == NULL)
+		return NULL;
+	slash = strrchr(real, '/');
+	if (slash == real)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return real;
+}
+
+static int may_write(const char *path)
+{
+	char *dir = store_dir(path);
+	int yes = dir && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 &&
+	          faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0;
+
+	free(dir);
+	return yes;
+}
+
+static int wal_exists(const char *path)
+{
+	char *real = realpath(path, NULL), *wal = real ? sk_strprintf("%s-wal", real) : NULL;
+	struct stat sb;
+	int yes = wal == NULL || stat(wal, &sb) == 0;
+
+	free(real);
+	free(wal);
+	return yes;
+}
+
+/* "file:" and path as a URI path, with "?immutable=1": every byte that is
+ * not unreserved is percent-encoded, '?', '#' and '%' among them. */
+static char *immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *real = realpath(path, NULL);
+	sk_buf b = { 0 };
+	const unsigned char *p;
+	int rc = real ? sk_buf_adds(&b, "file:") : -1;
+
+	for (p = (const unsigned char *)real; rc == 0 && *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~", *p))
+			rc = sk_buf_addc(&b, (char)*p);
+		else
+			rc = sk_buf_addc(&b, '%') | sk_buf_addc(&b, hex[*p >> 4]) | sk_buf_addc(&b, hex[*p & 15]);
 	}
+	if (rc == 0)
+		rc = sk_buf_adds(&b, "?immutable=1");
+	free(real);
+	if (rc < 0) {
+		sk_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* A reader that could write the store opens it read-write, with writes
+ * refused (query_only): as the writers' connections do, it then removes the
+ * -wal and -shm files it made when it closes, which a read-only connection
+ * would leave behind. One that cannot write it opens it read-only: with the
+ * -wal file there, through it; without, as immutable, for SQLite refuses a
+ * WAL database it cannot make a -shm file for (a read-only directory), and
+ * would otherwise leave one behind. No -wal file means that no process has
+ * the store open: there is no log to read. */
+static int connect_reader(sk_state *st, sk_err *e)
+{
+	char *uri;
+	int rc;
+
+	if (may_write(st->path)) {
+		if (open_db(st, st->path, SQLITE_OPEN_READWRITE, e) < 0)
+			return -1;
+		return exec(st, "PRAGMA query_only = 1", e);
+	}
+	if (wal_exists(st->path))
+		return open_db(st, st->path, SQLITE_OPEN_READONLY, e);
+	if ((uri = immutable_uri(st->path)) == NULL)
+		return sk_err_set(e, EX_IOERR, "%s: %s", st->path, strerror(errno));
+	rc = open_db(st, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, e);
+	free(uri);
+	return rc;
+}
+
+/* Where no store exists there is nothing to read: say so rather than
+ * create one (a mistyped --state would look like an empty store). */
+static int stat_store(const char *path, struct stat *sb, sk_err *e)
+{
+	if (stat(path, sb) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return sk_err_set(e, EX_UNAVAILABLE, "%s: no state store here", path);
+		return sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(sb->st_mode))
+		return sk_err_set(e, EX_CONFIG, "%s: a directory, not a state store", path);
+	return 0;
+}
+
+int sk_state_open_readonly(const char *path, sk_state **out, sk_err *e)
+{
+	sk_state *st = state_new(path, e);
+	struct header h;
+	struct stat sb;
+	int kind;
+
+	if (st == NULL)
+		return -1;
+	if (stat_store(st->path, &sb, e) < 0 || connect_reader(st, e) < 0 ||
+	    (kind = check_header(st, &h, e)) < 0)
+		goto fail;
+	if (kind == KIND_EMPTY || h.version == 0) {
+		sk_err_set(e, EX_UNAVAILABLE, "%s: no state store here (an empty file)", st->path);
+		goto fail;
+	}
+	warn_loose_mode(st->path, &sb);
+	st->version = h.version;
 	*out = st;
 	return 0;
 fail:
@@ -319,9 +547,11 @@ static int run(sk_state *st, sqlite3_stmt *s, sk_err *e)
 int sk_state_get_position(sk_state *st, const char *name, const char *source,
                           const char *partition, char **pos, sk_err *e)
 {
-	sqlite3_stmt *s = st->stmt[ST_GET_POS];
+	sqlite3_stmt *s = stmt(st, ST_GET_POS, e);
 	int rc, found = 0;
 
+	if (s == NULL)
+		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, partition, -1, SQLITE_STATIC);
@@ -342,8 +572,10 @@ int sk_state_get_position(sk_state *st, const char *name, const char *source,
 int sk_state_set_position(sk_state *st, const char *name, const char *source,
                           const char *partition, const char *pos, sk_err *e)
 {
-	sqlite3_stmt *s = st->stmt[ST_PUT_POS];
+	sqlite3_stmt *s = stmt(st, ST_PUT_POS, e);
 
+	if (s == NULL)
+		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, partition, -1, SQLITE_STATIC);
@@ -438,7 +670,10 @@ int sk_state_put_cursors(sk_state *st, const char *name, const sk_cursorset *cs,
 		sk_buf_free(&c.summary);
 		return sk_err_set(e, EX_OSERR, "out of memory");
 	}
-	s = st->stmt[ST_ADD_CHECKPOINT];
+	if ((s = stmt(st, ST_ADD_CHECKPOINT, e)) == NULL) {
+		sk_buf_free(&c.summary);
+		return -1;
+	}
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, sk_wall_ms());
 	sqlite3_bind_int64(s, 3, rows);
@@ -449,7 +684,8 @@ int sk_state_put_cursors(sk_state *st, const char *name, const sk_cursorset *cs,
 		return -1;
 	id = sqlite3_last_insert_rowid(st->db);
 	if (id > HISTORY_KEEP && id % 64 == 0) {
-		s = st->stmt[ST_PRUNE_HISTORY];
+		if ((s = stmt(st, ST_PRUNE_HISTORY, e)) == NULL)
+			return -1;
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, HISTORY_KEEP);
 		return run(st, s, e);
@@ -495,8 +731,10 @@ int sk_state_each_checkpoint(sk_state *st, const char *name, int limit,
 int sk_state_stage_part(sk_state *st, const char *name, const char *dataset,
                         const char *tmp_path, const char *final_path, sk_err *e)
 {
-	sqlite3_stmt *s = st->stmt[ST_STAGE];
+	sqlite3_stmt *s = stmt(st, ST_STAGE, e);
 
+	if (s == NULL)
+		return -1;
 	if (name)
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, dataset, -1, SQLITE_STATIC);
@@ -528,8 +766,10 @@ int sk_state_each_staged_part(sk_state *st, const char *dataset, sk_part_cb cb,
 
 int sk_state_unstage_part(sk_state *st, int64_t id, sk_err *e)
 {
-	sqlite3_stmt *s = st->stmt[ST_UNSTAGE];
+	sqlite3_stmt *s = stmt(st, ST_UNSTAGE, e);
 
+	if (s == NULL)
+		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	return run(st, s, e);
 }
@@ -708,6 +948,8 @@ int sk_state_each_attempt(sk_state *st, const char *name, int limit, sk_attempt_
 	sk_attempt a;
 	int rc, stop = 0;
 
+	if (st->version < RUN_SCHEMA)       /* read as it is: from before stream-run */
+		return 0;
 	if (prepare_named(st, "SELECT " ATTEMPT_COLUMNS " FROM attempts WHERE name = ?1"
 	                  " ORDER BY id DESC LIMIT ?2", name, &s, e) < 0)
 		return -1;
@@ -747,6 +989,8 @@ int sk_state_get_run(sk_state *st, const char *name, sk_run_cb cb, void *arg, in
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
+	if (st->version < RUN_SCHEMA)       /* read as it is: no supervisor then */
+		return 0;
 	if (prepare_named(st, "SELECT desired, state, run_id, supervisor_pid, supervisor_start, pid,"
 	                  " attempt, last_status, message, started_ms, updated_ms,"
 	                  " (SELECT count(*) FROM attempts a WHERE a.name = ?1 AND a.run_id = v.run_id"
@@ -784,10 +1028,12 @@ int sk_state_get_run(sk_state *st, const char *name, sk_run_cb cb, void *arg, in
 
 int sk_state_note_read(sk_state *st, const char *name, sk_read_note *n, int final, sk_err *e)
 {
-	sqlite3_stmt *s = st->stmt[ST_DATA_VERSION];
+	sqlite3_stmt *s = stmt(st, ST_DATA_VERSION, e);
 	int64_t version = n->version, at;
 	int rc, full;
 
+	if (s == NULL)
+		return -1;
 	if (final) {
 		if (n->held_ms == 0)
 			return 0;
@@ -809,10 +1055,11 @@ int sk_state_note_read(sk_state *st, const char *name, sk_read_note *n, int fina
 	}
 	/* A record per checkpoint of the pipeline, at worst: without an fsync
 	 * each (a lost one is only a later stall). */
+	if ((s = stmt(st, ST_NOTE_READ, e)) == NULL)
+		return -1;
 	full = sqlite3_get_autocommit(st->db);
 	if (full && exec(st, "PRAGMA synchronous = NORMAL", e) < 0)
 		return -1;
-	s = st->stmt[ST_NOTE_READ];
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, at);
 	sqlite3_bind_int64(s, 3, sk_wall_ms());
@@ -909,13 +1156,14 @@ static char *endpoint_key(const char *name, const char *source)
 	return b.p;
 }
 
-int sk_state_get_endpoint(sk_state *st, const char *name, const char *source,
-                          char **endpoint, sk_err *e)
+/* The value of a settings key: 1 and *value (malloc'd), 0 none, -1 error.
+ * key is freed, whatever happens (NULL: out of memory). */
+static int get_setting(sk_state *st, char *key, char **value, sk_err *e)
 {
-	char *key = endpoint_key(name, source);
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
+	*value = NULL;
 	if (key == NULL)
 		return sk_err_set(e, EX_OSERR, "out of memory");
 	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM settings WHERE key = ?1", -1, &s, NULL);
@@ -926,7 +1174,7 @@ int sk_state_get_endpoint(sk_state *st, const char *name, const char *source,
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
 		found = 1;
-		if ((*endpoint = strdup((const char *)sqlite3_column_text(s, 0))) == NULL)
+		if ((*value = strdup((const char *)sqlite3_column_text(s, 0))) == NULL)
 			rc = SQLITE_NOMEM;
 	}
 	sqlite3_finalize(s);
@@ -936,11 +1184,38 @@ int sk_state_get_endpoint(sk_state *st, const char *name, const char *source,
 	return found;
 }
 
+/* Set a settings key (freed, as by get_setting) to value. */
+static int put_setting(sk_state *st, char *key, const char *value, sk_err *e)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (key == NULL)
+		return sk_err_set(e, EX_OSERR, "out of memory");
+	rc = sqlite3_prepare_v2(st->db, "INSERT INTO settings(key, value) VALUES (?1, ?2)"
+	                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		free(key);
+		return db_err(st, rc, e, NULL);
+	}
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(key);
+	return rc == SQLITE_DONE ? 0 : db_err(st, rc, e, NULL);
+}
+
+int sk_state_get_endpoint(sk_state *st, const char *name, const char *source,
+                          char **endpoint, sk_err *e)
+{
+	return get_setting(st, endpoint_key(name, source), endpoint, e);
+}
+
 int sk_state_set_endpoint(sk_state *st, const char *name, const char *source,
                           const char *endpoint, sk_err *e)
 {
-	char *key, *old = NULL;
-	sqlite3_stmt *s;
+	char *old = NULL;
 	int rc;
 
 	/* Readers start often and their endpoint rarely changes: no write then. */
@@ -951,20 +1226,7 @@ int sk_state_set_endpoint(sk_state *st, const char *name, const char *source,
 		return 0;
 	}
 	free(old);
-	if ((key = endpoint_key(name, source)) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
-	rc = sqlite3_prepare_v2(st->db, "INSERT INTO settings(key, value) VALUES (?1, ?2)"
-	                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		free(key);
-		return db_err(st, rc, e, NULL);
-	}
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, endpoint, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	free(key);
-	return rc == SQLITE_DONE ? 0 : db_err(st, rc, e, NULL);
+	return put_setting(st, endpoint_key(name, source), endpoint, e);
 }
 
 int sk_state_each_endpoint(sk_state *st, const char *name, sk_endpoint_cb cb, void *arg,
@@ -1009,4 +1271,34 @@ int sk_state_each_endpoint(sk_state *st, const char *name, sk_endpoint_cb cb, vo
 	if (stop)
 		return stop;
 	return rc == SQLITE_DONE ? 0 : db_err(st, rc, e, NULL);
+}
+
+/* --- notes: what a source remembers between runs besides positions --- */
+
+/* The settings key of (name, source, what): a JSON array of the three, as
+ * for endpoints, so that no two triples share a key. */
+static char *note_key(const char *name, const char *source, const char *what)
+{
+	sk_buf b = { 0 };
+
+	if (sk_buf_adds(&b, "note [") < 0 || sk_json_add_string(&b, name, strlen(name)) < 0 ||
+	    sk_buf_addc(&b, ',') < 0 || sk_json_add_string(&b, source, strlen(source)) < 0 ||
+	    sk_buf_addc(&b, ',') < 0 || sk_json_add_string(&b, what, strlen(what)) < 0 ||
+	    sk_buf_addc(&b, ']') < 0) {
+		sk_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+int sk_state_get_note(sk_state *st, const char *name, const char *source, const char *what,
+                      char **value, sk_err *e)
+{
+	return get_setting(st, note_key(name, source, what), value, e);
+}
+
+int sk_state_set_note(sk_state *st, const char *name, const char *source, const char *what,
+                      const char *value, sk_err *e)
+{
+	return put_setting(st, note_key(name, source, what), value, e);
 }

@@ -30,10 +30,19 @@ int sk_sqlite_code(int rc);
 /* The path used when none is given: $STREAMKIT_STATE, else
  * $XDG_STATE_HOME/streamkit/state.db (~/.local/state/...). malloc'd. */
 char *sk_state_default_path(void);
-/* Open (creating with mode 0600 and parent directories) and migrate.
- * path NULL means the default. Not SQLite, not writable -> EX_IOERR or
- * EX_CONFIG with a message naming the file. */
+/* For the programs that write: open (creating with mode 0600 and parent
+ * directories), migrate, and mark it (PRAGMA application_id). path NULL
+ * means the default. Not SQLite, another application's database, a newer
+ * schema -> EX_CONFIG, left untouched; not writable -> EX_IOERR; with a
+ * message naming the file. An existing file that the group or others may
+ * open gets a warning. */
 int sk_state_open(const char *path, sk_state **out, sk_err *e);
+/* For the programs that only read: open without writing anything, nor
+ * creating, nor migrating, so that a store this process cannot write (its
+ * mode, a read-only directory) is read. No store at path -> EX_UNAVAILABLE;
+ * the rest as sk_state_open. A store of an older schema is read as it is
+ * (a store from before stream-run has no supervisors or attempts). */
+int sk_state_open_readonly(const char *path, sk_state **out, sk_err *e);
 void sk_state_close(sk_state *st);
 const char *sk_state_path(const sk_state *st);
 sqlite3 *sk_state_db(sk_state *st);
@@ -182,5 +191,16 @@ typedef int (*sk_endpoint_cb)(void *arg, const char *source, const char *endpoin
  * return of cb and returns it. */
 int sk_state_each_endpoint(sk_state *st, const char *name, sk_endpoint_cb cb, void *arg,
                            sk_err *e);
+
+/* --- notes (kept in the settings table) --- */
+
+/* A short value a source module keeps for (name, source) under the label
+ * what, besides positions: the sizes of the files a reader left, so that
+ * the next start can say how much of a file that is gone was never read.
+ * get: 1 and *value (malloc'd), 0 when none, -1 on error. */
+int sk_state_get_note(sk_state *st, const char *name, const char *source, const char *what,
+                      char **value, sk_err *e);
+int sk_state_set_note(sk_state *st, const char *name, const char *source, const char *what,
+                      const char *value, sk_err *e);
 
 #endif

@@ -46,6 +46,11 @@ int sk_exit_failed(const sk_exit *x)
 	return x->stalled || x->signal != 0 || x->code != 0;
 }
 
+int sk_exit_is_failure(const sk_exit *x)
+{
+	return sk_exit_failed(x) && !x->requested;
+}
+
 void sk_exit_describe(const sk_exit *x, char *buf, size_t size)
 {
 	const char *name = sk_signal_name(x->signal);
@@ -262,7 +267,7 @@ sk_decision sk_restarts_decide(sk_restarts *r, const sk_exit *x, int64_t started
                                int64_t ended_ms)
 {
 	const sk_policy *p = r->p;
-	int failed = sk_exit_failed(x) && !x->requested;
+	int failed = sk_exit_is_failure(x);
 	sk_decision d = { .verdict = SK_VERDICT_EXIT };
 
 	if (!failed || (p->healthy_after_ms > 0 && ended_ms - started_ms >= p->healthy_after_ms)) {
@@ -680,6 +685,12 @@ int sk_attempt_format(sk_buf *b, const sk_attempt *a, int64_t now_ms, int json)
 	if (a->ended_ms <= 0)
 		return rc | sk_buf_adds(b, "  running") ? -1 : 0;
 	sk_duration_format(a->ended_ms - a->started_ms, t2, sizeof t2);
-	rc |= sk_buf_printf(b, "  ran %s  %s", t2, a->error ? a->error : "exited with status 0");
+	rc |= sk_buf_printf(b, "  ran %s  ", t2);
+	if (a->error)
+		rc |= sk_buf_adds(b, a->error);
+	else if (a->signal > 0)
+		rc |= sk_buf_adds(b, "ended by the SIGHUP passed on to it; restarted");
+	else
+		rc |= sk_buf_printf(b, "exited with status %lld", (long long)(a->exit_code > 0 ? a->exit_code : 0));
 	return rc ? -1 : 0;
 }

@@ -34,6 +34,10 @@ sk_exit sk_exit_from_exec(int errnum);
 int sk_exit_status(const sk_exit *x);
 /* Anything but exit 0 (a stall is a failure whatever the status). */
 int sk_exit_failed(const sk_exit *x);
+/* What counts as a failure (toward --max-failures, in the attempts'
+ * history and --status): anything failed but a command killed by the
+ * SIGHUP it was passed, which is restarted at once. */
+int sk_exit_is_failure(const sk_exit *x);
 /* "exited with status 75", "killed by signal 9 (KILL)", "stalled (...)",
  * "could not be executed: ...". */
 void sk_exit_describe(const sk_exit *x, char *buf, size_t size);
@@ -169,7 +173,9 @@ int sk_process_alive(int64_t pid, int64_t start);
  * newline) when json. */
 int sk_run_status_format(sk_buf *b, const sk_run_info *r, int64_t now_ms, int json);
 /* One attempt of the history: a line "  attempt 3  pid 42  started 5m ago
- * ran 1.2s  exited with status 75" (no newline), or a JSON object. */
+ * ran 1.2s  exited with status 75" (no newline), or a JSON object. An
+ * attempt that ended by a signal without a failure recorded ended by the
+ * SIGHUP passed on to it, and says so. */
 int sk_attempt_format(sk_buf *b, const sk_attempt *a, int64_t now_ms, int json);
 
 #endif

@@ -6,7 +6,8 @@
  * tuple matched to the schema by position (write_tuple). A row's
  * "_cursor" is taken out and committed with the checkpoint that holds it.
  * A line is the unit of rejection: when one row of a batch does not fit,
- * the whole line is bad. */
+ * the whole line is bad. A blank line (white space alone) is skipped, as
+ * jq skips it between JSON texts. */
 #ifndef SK_WRITER_H
 #define SK_WRITER_H
 
@@ -49,7 +50,7 @@ typedef struct sk_writer_opts {
 } sk_writer_opts;
 
 typedef struct sk_writer_stats {
-	uint64_t lines;            /* lines read */
+	uint64_t lines;            /* lines read, blank ones included */
 	uint64_t rows;             /* rows written to the sink */
 	uint64_t skipped;          /* bad rows skipped (an unparsable line counts one) */
 	uint64_t dead_lettered;    /* bad rows whose line went to the dead-letter file */

@@ -5,6 +5,7 @@
 # the table once, in order.
 
 load helpers/common
+load helpers/files
 load helpers/pipeline
 
 ROWS=400000
@@ -55,6 +56,8 @@ between_commits() {
 	local dest state
 	dest=$(sql "SELECT position FROM _streamkit_positions WHERE name = 'r'")
 	state=$(state_sql "SELECT position FROM positions WHERE name = 'r'" 2>/dev/null)
+	dest=$(offset_of "$dest")
+	state=$(offset_of "$state")
 	[ -n "$dest" ] && [ "$dest" -gt "${state:-0}" ]
 }
 
@@ -136,6 +139,6 @@ table_is_prefix() {
 
 	assert_equal "$(sql 'PRAGMA integrity_check')" ok
 	assert_equal "$(state_sql 'PRAGMA integrity_check')" ok
-	assert_equal "$(sql "SELECT position FROM _streamkit_positions WHERE name = 'r'")" "$(wc -c < in.ndjson)"
-	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(wc -c < in.ndjson)"
+	assert_equal "$(sql "SELECT position FROM _streamkit_positions WHERE name = 'r'")" "$(position_in in.ndjson "$(wc -c < in.ndjson)")"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(position_in in.ndjson "$(wc -c < in.ndjson)")"
 }

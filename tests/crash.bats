@@ -4,6 +4,7 @@
 # restarted each time, ends with every input row in the dataset once, in order.
 
 load helpers/common
+load helpers/files
 load helpers/pipeline
 
 ROWS=400000
@@ -53,6 +54,6 @@ dataset_is_prefix() {
 
 	assert_equal "$(state_sql 'PRAGMA integrity_check')" ok
 	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" \
-		"$(wc -c < in.ndjson)"
+		"$(position_in in.ndjson "$(wc -c < in.ndjson)")"
 	assert_equal "$(state_sql 'SELECT count(*) FROM staged_parts')" 0
 }

@@ -22,7 +22,7 @@ setup() {
 	printf '[myfile]\nurl = file:in.ndjson\n' > "$STREAMKIT_ENDPOINTS"
 	run sh -c 'stream-read --exit-at-end --count 1 myfile | jq -r ._cursor'
 	assert_status 0
-	assert_equal "$output" "file:$(realpath in.ndjson):0:8"
+	assert_equal "${output%%@*}" "file:$(realpath in.ndjson):0:8"
 }
 
 @test "--endpoints FILE is used, and wins over \$STREAMKIT_ENDPOINTS" {
@@ -104,18 +104,79 @@ setup() {
 
 @test "an endpoints file with a syntax error exits 78 naming the file and line" {
 	printf '[myfile]\nurl = file:in.ndjson\nthis is not a key\n' > "$STREAMKIT_ENDPOINTS"
-	run stream-read --exit-at-end myfile
+	run --separate-stderr stream-read --exit-at-end myfile
 	assert_status 78
-	assert_output_contains "$STREAMKIT_ENDPOINTS"
-	assert_output_contains "line 3"
+	assert_equal "$stderr" "stream-read: $STREAMKIT_ENDPOINTS:3: expected key = value"
 }
 
-@test "a named endpoint with a bad url exits 78" {
-	printf '[broken]\nurl = kafka://no-port/topic\n' > "$STREAMKIT_ENDPOINTS"
-	run stream-read --exit-at-end broken
+# endpoints_error FILE-TEXT ENDPOINT MESSAGE: stream-read and stream-write
+# given ENDPOINT from that endpoints file exit 78 with "PROG: FILE:MESSAGE".
+endpoints_error() {
+	printf "$1" > "$STREAMKIT_ENDPOINTS"
+	run --separate-stderr stream-read --exit-at-end "$2"
 	assert_status 78
-	assert_output_contains "broken"
-	assert_output_contains "no-port"
+	assert_equal "$stderr" "stream-read: $STREAMKIT_ENDPOINTS:$3"
+	assert_equal "$output" ""
+	run --separate-stderr stream-write "$2" < in.ndjson
+	assert_status 78
+	assert_equal "$stderr" "stream-write: $STREAMKIT_ENDPOINTS:$3"
+}
+
+@test "an unknown key in an endpoint's section exits 78 with FILE:LINE, naming the key and what the kind takes" {
+	endpoints_error '[out]\nurl = file:out.ndjson\nflush = always\n' out \
+		"3: [out] unknown key 'flush' (file endpoints take url and json)"
+	endpoints_error '[k]\nurl = kafka://127.0.0.1:9/t\ngroup = g\nkafka.client.id = x\nsasl.password = s3cret\n' k \
+		"5: [k] unknown key 'sasl.password' (kafka endpoints take url, json, group, partition, offset and kafka.SETTING)"
+	[[ $stderr != *s3cret* ]]
+	endpoints_error '[d]\nurl = dataset:out\nkafka.acks = all\n' d \
+		"3: [d] unknown key 'kafka.acks' (dataset endpoints take url and json)"
+}
+
+@test "a bad boolean in the endpoints file exits 78 with FILE:LINE, without echoing the value" {
+	endpoints_error '[ev]\nurl = file:in.ndjson\n\njson = maybe\n' ev \
+		"4: [ev] json: expected a boolean (1, true, yes or on; 0, false, no or off)"
+	[[ $stderr != *maybe* ]]
+	printf '[ev]\nurl = file:in.ndjson\njson = No\n' > "$STREAMKIT_ENDPOINTS"
+	run --separate-stderr sh -c 'stream-read --exit-at-end ev | jq -r .line'
+	assert_status 0
+	assert_equal "$output" "$(cat in.ndjson)"
+}
+
+@test "a duplicate section, a duplicate key and a key before any section exit 78 with FILE:LINE" {
+	endpoints_error '[a]\nurl = file:in.ndjson\n[b]\nurl = file:x\n[a]\nurl = file:other.txt\n' a \
+		"5: section [a] again (first at line 1)"
+	endpoints_error '[a]\nurl = file:in.ndjson\njson = true\n# json twice\njson = false\n' a \
+		"5: [a] json again (first at line 3)"
+	endpoints_error 'url = file:other.txt\n[a]\nurl = file:in.ndjson\n' a \
+		"1: a key before any [section]"
+	# Anywhere in the file, whichever endpoint is asked for.
+	endpoints_error '[a]\nurl = file:in.ndjson\n[b]\nurl = file:x\nurl = file:y\n' a \
+		"5: [b] url again (first at line 4)"
+}
+
+@test "a section without url exits 78 with FILE:LINE of the section" {
+	endpoints_error '# endpoints\n\n[a]\njson = true\n[b]\nurl = file:x\n' a "3: [a] has no url"
+	endpoints_error '[a]\n' a "1: [a] has no url"
+}
+
+@test "a bad url in the endpoints file exits 78 with FILE:LINE of the url" {
+	endpoints_error '[broken]\n\nurl = kafka://no-port/topic\n' broken \
+		"3: broken: bad broker 'no-port' (expected HOST:PORT)"
+	endpoints_error '[k]\nurl = kafka://127.0.0.1:9/t?sasl.password=s3cret\n' k \
+		"2: k: unknown parameter 'sasl.password' (kafka endpoints take group, partition, offset and json)"
+	[[ $stderr != *s3cret* ]]
+}
+
+@test "only a line that starts with # or ; is a comment: inside a value they are the value's" {
+	printf '[x]\n  ; a comment\n\t# another\nurl = file:%s/a#b;c.ndjson\n' "$PWD" > "$STREAMKIT_ENDPOINTS"
+	cp in.ndjson 'a#b;c.ndjson'
+	run --separate-stderr sh -c 'stream-read --exit-at-end x | jq -r .line'
+	assert_status 0
+	assert_equal "$output" "$(cat in.ndjson)"
+	printf '[x] # a comment\nurl = file:in.ndjson\n' > "$STREAMKIT_ENDPOINTS"
+	run --separate-stderr stream-read --exit-at-end x
+	assert_status 78
+	assert_equal "$stderr" "stream-read: $STREAMKIT_ENDPOINTS:1: expected [name]"
 }
 
 @test "a malformed URL exits 64" {
@@ -133,6 +194,19 @@ setup() {
 		assert_output_contains "stream-write: "
 		assert_output_contains "$url"
 	done
+}
+
+@test "a query parameter the endpoint's kind does not take exits 64, naming it but not its value" {
+	run --separate-stderr stream-read --exit-at-end 'file:in.ndjson?jsn=1'
+	assert_status 64
+	assert_equal "$stderr" "stream-read: file:in.ndjson?jsn=[redacted]: unknown parameter 'jsn' (file endpoints take json)"
+	run --separate-stderr stream-write 'sqlite:out.db?table=t&password=s3cret' < in.ndjson
+	assert_status 64
+	assert_equal "$stderr" "stream-write: sqlite:out.db?table=t&password=[redacted]: unknown parameter 'password' (sqlite endpoints take table and json)"
+	[ ! -e out.db ]
+	run --separate-stderr stream-read --exit-at-end 'file:in.ndjson?json=perhaps'
+	assert_status 64
+	assert_equal "$stderr" "stream-read: file:in.ndjson?json=perhaps: json: expected a boolean (1, true, yes or on; 0, false, no or off)"
 }
 
 @test "an endpoint kind that does not exist yet fails with a clear error" {

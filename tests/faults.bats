@@ -49,7 +49,7 @@ inject() {
 }
 
 @test "stream-checkpoint commit stops with 74 when the state store cannot be written, after passing the lines on" {
-	stream-checkpoint list     # create the store: opening it then writes nothing
+	stream-checkpoint reset r  # create the store: opening it then writes nothing
 	# SQLite syncs its log with fdatasync at each commit (synchronous=FULL);
 	# nothing else in commit calls it while the output is a pipe.
 	run --separate-stderr inject fdatasync EIO stream-checkpoint commit r < <(rows 1 3)

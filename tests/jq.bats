@@ -3,6 +3,7 @@
 # what the jq program gives, keep cursors, and handle errors by --on-error.
 
 load helpers/common
+load helpers/files
 
 setup() {
 	setup_scratch
@@ -17,7 +18,7 @@ EOF
 
 # The cursor of the message at line N of in.ndjson.
 cursor_of() {
-	echo "file:$PWD/in.ndjson:0:$(head -n "$1" in.ndjson | wc -c)"
+	cursor_in in.ndjson "$(head -n "$1" in.ndjson | wc -c)"
 }
 
 # same_as_jq [OPTIONS --] PROGRAM: stream-read --filter PROGRAM prints, less
@@ -249,14 +250,16 @@ EOF
 	assert_equal "$(wc -l < dead.ndjson)" 1
 	assert_equal "$(jq -r .error dead.ndjson)" \
 		"message $(cursor_of 2): --filter: jq: error: bots are not welcome"
-	assert_equal "$(jq -c '[.input, .line.id, ._cursor]' dead.ndjson)" "[\"in.ndjson\",2,\"$(cursor_of 2)\"]"
+	# The message read whole is in "message", as its envelope.
+	assert_equal "$(jq -c 'keys_unsorted' dead.ndjson)" '["input","error","message"]'
+	assert_equal "$(jq -c '[.input, .message.line.id, .message._cursor]' dead.ndjson)" "[\"in.ndjson\",2,\"$(cursor_of 2)\"]"
 }
 
 @test "--filter dropping messages loses nothing: the pipeline commits past them" {
 	stream-read --name r --exit-at-end --json --filter 'select(.line.bot) | .line' in.ndjson |
 		stream-write --name r dataset:out
 	assert_equal "$(dataset_rows out | jq -c '[.id, .user]')" '[2,"BOB"]'
-	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(head -n 2 in.ndjson | wc -c)"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(position_in in.ndjson "$(head -n 2 in.ndjson | wc -c)")"
 	run stream-read --name r --exit-at-end --json --filter '.line.id' in.ndjson
 	assert_equal "$output" "{\"value\":3,\"_cursor\":\"$(cursor_of 3)\"}"$'\n'"{\"value\":4,\"_cursor\":\"$(cursor_of 4)\"}"
 }
@@ -284,14 +287,14 @@ EOF
 		stream-write --name r --map '.line | {id, user}' dataset:out
 	assert_equal "$(dataset_rows out | jq -c .)" \
 		"$(printf '{"id":%s,"user":"%s"}\n' 1 Ada 2 BOB 3 Cy 4 dee)"
-	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(wc -c < in.ndjson)"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(position_in in.ndjson "$(wc -c < in.ndjson)")"
 }
 
 @test "--map commits the cursor of a row the program drops" {
 	stream-read --name r --exit-at-end --json in.ndjson |
 		stream-write --name r --map 'select(.line.id < 3) | .line | {id}' dataset:out
 	assert_equal "$(dataset_rows out | jq -c .)" "$(printf '{"id":%s}\n' 1 2)"
-	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(wc -c < in.ndjson)"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(position_in in.ndjson "$(wc -c < in.ndjson)")"
 	stream-read --name r --exit-at-end --json in.ndjson | stream-write --name r --map '{x: 1}' dataset:out
 	assert_equal "$(dataset_rows out | wc -l)" 2
 }

@@ -180,7 +180,7 @@ topic_of_tens() {
 	url="kafka://$KAFKA_BOOTSTRAP/events"
 	run --separate-stderr stream-read --exit-at-end -X no.such.setting=1 "$url"
 	assert_status 78
-	assert_equal "$stderr" "stream-read: $url: -X: No such configuration property: \"no.such.setting\""
+	assert_equal "$stderr" "stream-read: $url: -X no.such.setting: unknown property"
 	run --separate-stderr stream-read --exit-at-end -X fetch.wait.max.ms=abc "$url"
 	assert_status 78
 	run stream-read --exit-at-end -X noequals "$url"
@@ -194,7 +194,7 @@ topic_of_tens() {
 	printf '# librdkafka settings\n\nsasl.password = s3cret\nno.such.key=1\n' >client.properties
 	run stream-read --exit-at-end -F client.properties "$url"
 	assert_status 78
-	assert_output_contains "client.properties: line 4"
+	assert_output_contains "client.properties:4: no.such.key: unknown property"
 	[[ $output != *s3cret* ]]
 	run --separate-stderr stream-read --exit-at-end --kafka-config nosuch.properties "$url"
 	assert_status 78
@@ -256,7 +256,7 @@ values() {
 	assert_equal "$(values <<<"$output")" "0:8 0:9 1:8 1:9"
 	run --separate-stderr stream-read --exit-at-end "$url?offset=soon"
 	assert_status 64
-	assert_equal "$stderr" "stream-read: $url?offset=soon: offset=soon: invalid --from 'soon' (expected earliest, latest, an offset, -N or @MS)"
+	assert_equal "$stderr" "stream-read: $url?offset=soon: offset=soon: invalid --from 'soon' (expected earliest or beginning, latest or end, an offset, -N, @MS or s@MS)"
 }
 
 @test "--from -N with more than a partition holds starts at its beginning; with partition=P, that partition only" {
@@ -325,4 +325,26 @@ values() {
 	run --separate-stderr stream-read --exit-at-end --from 50 -X auto.offset.reset=latest "$url"
 	assert_status 0
 	assert_equal "$output" ""
+}
+
+@test "brokers that do not answer: stream-read says at once, once, which it waits for and how long, then fails as before" {
+	# Port 1 on loopback: nothing listens, every connection is refused.
+	stream-read --exit-at-end kafka://127.0.0.1:1/events >read.out 2>read.err 3>&- &
+	local reader=$! start=$SECONDS
+	wait_for 5 grep -q . read.err
+	assert_equal "$(cat read.err)" "stream-read: waiting for brokers 127.0.0.1:1 (topic events) to answer, for up to 30 s"
+	kill -0 "$reader"
+	status=0
+	wait "$reader" || status=$?
+	assert_status 69
+	((SECONDS - start >= 29))
+	assert_equal "$(cat read.err)" "stream-read: waiting for brokers 127.0.0.1:1 (topic events) to answer, for up to 30 s
+stream-read: kafka://127.0.0.1:1/events: brokers 127.0.0.1:1 not reachable for 30 s: Local: Broker transport failure"
+	assert_equal "$(cat read.out)" ""
+}
+
+@test "brokers that answer: no word of waiting, even with -v" {
+	run --separate-stderr stream-read -v --exit-at-end --count 1 "kafka://$KAFKA_BOOTSTRAP/events"
+	assert_status 0
+	[[ $stderr != *"waiting for brokers"* ]]
 }

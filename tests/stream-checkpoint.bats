@@ -4,6 +4,7 @@
 # commits the cursors of the lines it has written out.
 
 load helpers/common
+load helpers/files
 
 bats_require_minimum_version 1.5.0
 
@@ -115,6 +116,7 @@ position_is() {
 # --- show, list, history ---
 
 @test "show prints nothing for an empty store" {
+	stream-checkpoint reset r    # a store with nothing in it
 	run --separate-stderr stream-checkpoint show
 	assert_status 0
 	assert_equal "$output" ""
@@ -159,6 +161,7 @@ position_is() {
 }
 
 @test "show NAME of a name with nothing stored warns on stderr" {
+	stream-checkpoint reset r    # a store with nothing in it
 	run --separate-stderr stream-checkpoint show nobody
 	assert_status 0
 	assert_equal "$output" ""
@@ -207,7 +210,7 @@ position_is() {
 	run stream-checkpoint set r "$cursor"
 	assert_status 0
 	assert_equal "$output" ""
-	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" 8
+	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(position_in in.ndjson 8)"
 	run sh -c 'stream-read --name r --exit-at-end file:in.ndjson | jq -c .line'
 	assert_equal "$output" '"{\"n\":2}"
 "{\"n\":3}"'
@@ -216,7 +219,7 @@ position_is() {
 @test "set rewinds and skips a partition" {
 	printf '{"n":1}\n{"n":2}\n{"n":3}\n' > in.ndjson
 	stream-read --exit-at-end file:in.ndjson | stream-checkpoint commit r > /dev/null
-	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" 24
+	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(position_in in.ndjson 24)"
 	stream-checkpoint set r --source "file:$PWD/in.ndjson" --partition 0 --position 0
 	run sh -c 'stream-read --name r --exit-at-end file:in.ndjson | jq -r .line'
 	assert_equal "$output" "$(cat in.ndjson)"
@@ -281,16 +284,19 @@ position_is() {
 	seq_ndjson 10 > in.ndjson
 	stream-read --exit-at-end --count 4 file:in.ndjson | stream-checkpoint commit r > /dev/null
 	size=$(wc -c < in.ndjson)
-	pos=$(position r "file:$PWD/in.ndjson" 0)
+	off=$(offset_of "$(position r "file:$PWD/in.ndjson" 0)")
+	assert_equal "$off" "$(seq_ndjson 4 | wc -c)"
+	pos=$(position_in in.ndjson "$off")
+	ino=$(stat -c %i in.ndjson)
 	run stream-checkpoint lag r
 	assert_status 0
 	[[ "${lines[0]}" =~ ^SOURCE\ +PARTITION\ +POSITION\ +END\ +LAG$ ]]
-	[[ "${lines[1]}" =~ ^file:$PWD/in.ndjson\ +0\ +$pos\ +$size\ +$((size - pos))$ ]]
+	[[ "${lines[1]}" =~ ^file:$PWD/in.ndjson\ +0\ +$off\ \(inode\ $ino\)\ +$size\ +$((size - off))$ ]]
 	run stream-checkpoint lag r --json
-	assert_equal "$output" "{\"name\":\"r\",\"source\":\"file:$PWD/in.ndjson\",\"partition\":\"0\",\"position\":\"$pos\",\"end\":$size,\"lag\":$((size - pos))}"
+	assert_equal "$output" "{\"name\":\"r\",\"source\":\"file:$PWD/in.ndjson\",\"partition\":\"0\",\"position\":\"$pos\",\"file\":{\"device\":$(stat -c %d in.ndjson),\"inode\":$ino,\"fingerprint\":\"$(fingerprint in.ndjson "$off")\"},\"end\":$size,\"lag\":$((size - off))}"
 	seq_ndjson 5 11 >> in.ndjson
 	run stream-checkpoint lag r --json
-	jq -e --argjson size "$(wc -c < in.ndjson)" '.end == $size and .lag == $size - (.position | tonumber)' <<<"$output"
+	jq -e --argjson size "$(wc -c < in.ndjson)" '.end == $size and .lag == $size - (.position | split("@")[0] | tonumber)' <<<"$output"
 }
 
 @test "lag of a source whose end is not known here prints -" {
@@ -434,6 +440,61 @@ position_is() {
 	assert_equal "$(position r t 0)" 20
 }
 
+@test "commit copies blank and white-space-only lines through, as jq skips them, and commits the cursors around them" {
+	{
+		printf '\n \t\n'
+		envelopes 1
+		printf '\r\n\n\n\n  \r\n\t\t\n'
+		envelopes 2 | tail -n 1 | tr '\n' '\r'
+		printf '\n\n'
+		envelopes 3 | tail -n 1
+		printf '\n \n\r'
+	} > in
+	# Lines are copied as they came, but for the CR before each LF (and the
+	# LF a last line without one gets).
+	{
+		printf '\n \t\n'
+		envelopes 1
+		printf '\n\n\n\n  \n\t\t\n'
+		envelopes 2 | tail -n 1
+		printf '\n'
+		envelopes 3 | tail -n 1
+		printf '\n \n\n'
+	} > expected
+	run --separate-stderr stream-checkpoint commit r < in
+	assert_status 0
+	assert_equal "$stderr" ""
+	assert_equal "$(position r t 0)" 30
+	stream-checkpoint commit r2 --checkpoint-rows 2 < in > out
+	cmp expected out
+	assert_equal "$(position r2 t 0)" 30
+}
+
+@test "commit names a bad line after blank lines by its true line number" {
+	{ printf '\n\n'; envelopes 1; printf ' \t\n\r\n\n'; echo 'not json'; envelopes 2 | tail -n 1; } > in
+	run --separate-stderr stream-checkpoint commit r < in
+	assert_status 65
+	[[ "$stderr" == "stream-checkpoint: stdin:7: invalid JSON"* ]] || { echo "$stderr" >&2; return 1; }
+	assert_equal "$(position r t 0)" 10
+}
+
+@test "-v commit prints a line for each checkpoint: the lines it covers and the cursors it committed" {
+	envelopes 5 > in
+	run --separate-stderr stream-checkpoint -v commit r --checkpoint-rows 2 --checkpoint-interval 1h < in
+	assert_status 0
+	assert_equal "$stderr" "stream-checkpoint: r: checkpoint: 2 lines, 1 cursor: t:0:20
+stream-checkpoint: r: checkpoint: 2 lines, 1 cursor: t:0:40
+stream-checkpoint: r: checkpoint: 1 line, 1 cursor: t:0:50"
+	# Many partitions: the first four cursors, and how many more.
+	for p in 0 1 2 3 4 5; do printf '{"_cursor":"k:%d:%d"}\n' "$p" $((p + 7)); done > in
+	run --separate-stderr stream-checkpoint commit r -v < in
+	assert_status 0
+	assert_equal "$stderr" "stream-checkpoint: r: checkpoint: 6 lines, 6 cursors: k:0:7 k:1:8 k:2:9 k:3:10 and 2 more"
+	# Without -v, a checkpoint says nothing.
+	run --separate-stderr stream-checkpoint commit r < in
+	assert_equal "$stderr" ""
+}
+
 @test "commit --on-error=skip passes a bad line through and goes on" {
 	{ envelopes 2; echo 'not json'; echo '{"_cursor":17}'; envelopes 4 | tail -n 1; } > in
 	run --separate-stderr stream-checkpoint commit r --on-error=skip < in
@@ -506,7 +567,7 @@ position_is() {
 	assert_status 0
 	[ -e died ]
 	assert_equal "$(jq -r .line out)" "$(seq_ndjson 49)"
-	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(seq_ndjson 49 | wc -c)"
+	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(position_in in.ndjson "$(seq_ndjson 49 | wc -c)")"
 
 	run sh -c "$pipeline"
 	assert_status 0
@@ -514,7 +575,7 @@ position_is() {
 	assert_equal "$(jq -r .line out | sed -n 50p)" '{"n":50}'
 	assert_equal "$(jq -r .line out | sort -u | wc -l)" 100
 	assert_equal "$(jq -r .line out)" "$(cat in.ndjson)"
-	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(wc -c < in.ndjson)"
+	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(position_in in.ndjson "$(wc -c < in.ndjson)")"
 }
 
 # --- at least once under kill -9 ---
@@ -529,7 +590,7 @@ delivered() {
 # The first rows of the input, up to the committed position, are all in out.
 committed_were_delivered() {
 	local pos rows
-	pos=$(position r "file:$PWD/in.ndjson" 0)
+	pos=$(offset_of "$(position r "file:$PWD/in.ndjson" 0)")
 	rows=$(head -c "${pos:-0}" in.ndjson | wc -l)
 	if [ -n "$(comm -23 <(seq "$rows" | sort) <(delivered | sort))" ]; then
 		echo "after kill $1: rows up to $rows are committed but not all in out" >&2
@@ -538,7 +599,7 @@ committed_were_delivered() {
 }
 
 moved_or_finished() {
-	[ -e finished ] || [ "$(position r "file:$PWD/in.ndjson" 0)" -gt "$1" ] 2>/dev/null
+	[ -e finished ] || [ "$(offset_of "$(position r "file:$PWD/in.ndjson" 0)")" -gt "$1" ] 2>/dev/null
 }
 
 @test "commit killed with SIGKILL at random instants delivers every line at least once" {
@@ -559,7 +620,7 @@ moved_or_finished() {
 		kill -KILL $(pgrep -P "$sh_pid") 2>/dev/null || true
 		wait "$sh_pid" || true
 		committed_were_delivered "$kill"
-		pos=$(position r "file:$PWD/in.ndjson" 0)
+		pos=$(offset_of "$(position r "file:$PWD/in.ndjson" 0)")
 		echo "# kill $kill after ${delay}s: committed up to byte $pos" >&3
 	done
 
@@ -567,6 +628,6 @@ moved_or_finished() {
 	assert_status 0
 	assert_equal "$(delivered | wc -l)" 200000
 	assert_equal "$(delivered | tail -n 1)" 200000
-	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(wc -c < in.ndjson)"
+	assert_equal "$(position r "file:$PWD/in.ndjson" 0)" "$(position_in in.ndjson "$(wc -c < in.ndjson)")"
 	assert_equal "$(state_sql 'PRAGMA integrity_check')" ok
 }

@@ -3,6 +3,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers/common
+load helpers/files
 
 setup() { setup_scratch; }
 
@@ -36,7 +37,7 @@ field() { jq -r "$1" "$2"; }
 	assert_equal "$(field .line out | paste -sd,)" "alpha,be,,gamma"
 	assert_equal "$(field .offset out | paste -sd,)" "0,6,9,10"
 	assert_equal "$(field ._cursor out | paste -sd,)" \
-		"file:$PWD/in.txt:0:6,file:$PWD/in.txt:0:9,file:$PWD/in.txt:0:10,file:$PWD/in.txt:0:16"
+		"$(cursor_in in.txt 6),$(cursor_in in.txt 9),$(cursor_in in.txt 10),$(cursor_in in.txt 16)"
 	assert_equal "$(jq -c 'keys_unsorted' out | sort -u)" '["line","offset","_cursor"]'
 }
 
@@ -46,17 +47,18 @@ field() { jq -r "$1" "$2"; }
 	a=$(stream-read in.txt | jq -r ._cursor)
 	b=$(stream-read "file:$PWD/in.txt" | jq -r ._cursor)
 	c=$(stream-read file:link.txt | jq -r ._cursor)
-	assert_equal "$a" "file:$PWD/in.txt:0:2"
+	assert_equal "$a" "$(cursor_in in.txt 2)"
 	assert_equal "$b" "$a"
 	assert_equal "$c" "$a"
 }
 
-@test "a final line without a newline is read at the end of the file" {
+@test "a final line without a newline is read at the end of the file, as cat does, without --name" {
 	printf 'one\ntwo' >in.txt
 	run --separate-stderr stream-read in.txt
 	assert_status 0
 	assert_equal "$(printf '%s\n' "$output" | jq -r '"\(.line) \(.offset) \(._cursor)"' | tail -n 1)" \
-		"two 4 file:$PWD/in.txt:0:7"
+		"two 4 $(cursor_in in.txt 7)"
+	assert_equal "$stderr" ""
 }
 
 @test "CRLF line endings are not part of the line" {
@@ -79,7 +81,7 @@ field() { jq -r "$1" "$2"; }
 	printf '%s\n' '{"a":1,"big":12345678901234567890}' 'not json' '[1,2]' '"s"' '{"a":' >in.txt
 	run --separate-stderr stream-read --json in.txt
 	assert_status 0
-	assert_equal "${lines[0]}" "{\"line\":{\"a\":1,\"big\":12345678901234567890},\"offset\":0,\"_cursor\":\"file:$PWD/in.txt:0:35\"}"
+	assert_equal "${lines[0]}" "{\"line\":{\"a\":1,\"big\":12345678901234567890},\"offset\":0,\"_cursor\":\"$(cursor_in in.txt 35)\"}"
 	printf '%s\n' "$output" >out
 	# (jq 1.6 rounds big numbers, so the first line is checked as text above.)
 	assert_equal "$(tail -n +2 out | jq -c .line | paste -sd' ')" '"not json" [1,2] "s" "{\"a\":"'
@@ -137,7 +139,7 @@ field() { jq -r "$1" "$2"; }
 	run --separate-stderr stream-read --name r in.txt
 	assert_status 0
 	assert_equal "$(printf '%s\n' "$output" | jq -r .line | paste -sd,)" "5,6,7,8,9,10"
-	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "8"
+	assert_equal "$(state_sql "SELECT position FROM positions WHERE name = 'r'")" "$(position_in in.txt 8)"
 }
 
 @test "a stored position beyond the end of a shorter file restarts it from 0 with a warning" {
@@ -257,7 +259,7 @@ field() { jq -r "$1" "$2"; }
 	printf '4\n' >log
 	wait_for 10 lines_in 5 out
 	assert_equal "$(field .line out | paste -sd,)" "1,2,3,last,4"
-	assert_equal "$(field ._cursor out | tail -n 1)" "file:$PWD/log:0:2"
+	assert_equal "$(field ._cursor out | tail -n 1)" "$(cursor_in log 2)"
 }
 
 @test "--follow waits for a removed file to come back" {
@@ -276,7 +278,7 @@ field() { jq -r "$1" "$2"; }
 	wait_for 10 grep -q 'later.txt: No such file or directory; waiting for it to appear' out.err
 	printf 'here\n' >later.txt
 	wait_for 10 lines_in 1 out
-	assert_equal "$(field ._cursor out)" "file:$PWD/later.txt:0:5"
+	assert_equal "$(field ._cursor out)" "$(cursor_in later.txt 5)"
 }
 
 @test "--follow starts over from 0 when the file is truncated" {
@@ -348,8 +350,8 @@ field() { jq -r "$1" "$2"; }
 	assert_status 0
 	assert_equal "$(printf '%s\n' "$output" | jq -r .line | paste -sd,)" "short,ok"
 	assert_equal "$(wc -l <bad.ndjson)" 2
-	jq -e -s '.[0] == {"input":"in.txt","error":"line 2: longer than 16 bytes","line":2,"offset":6}' bad.ndjson
-	jq -e -s '.[1].line == 4 and .[1].offset == 110' bad.ndjson
+	jq -e -s '.[0] == {"input":"in.txt","error":"line 2: longer than 16 bytes","line_number":2,"offset":6}' bad.ndjson
+	jq -e -s '.[1].line_number == 4 and .[1].offset == 110' bad.ndjson
 	[[ "$stderr" == *"in.txt: 2 bad messages written to bad.ndjson"* ]]
 }
 
@@ -395,12 +397,13 @@ field() { jq -r "$1" "$2"; }
 
 @test "bad option values are usage errors (exit 64)" {
 	for args in "--from yesterday" "--count x" "--idle-timeout 5y" "--binary=hex" \
-		"--max-line 0" "--on-error=retry" "--on-error=dead-letter:" "--nosuch" "a b"; do
+		"--max-line 0" "--on-error=retry" "--on-error=dead-letter:" "--nosuch" "a b" \
+		"-o yesterday" "-c x" "--partial-line=sometimes"; do
 		run --separate-stderr stream-read $args
 		assert_status 64
 	done
 	run --separate-stderr stream-read --from yesterday
-	[[ "$stderr" == *"invalid --from 'yesterday' (expected earliest, latest, an offset, -N or @MS)"* ]]
+	[[ "$stderr" == *"invalid --from 'yesterday' (expected earliest or beginning, latest or end, an offset, -N, @MS or s@MS)"* ]]
 }
 
 @test "--help prints the usage and --version the version" {

@@ -57,7 +57,9 @@ in_state() {
 }
 
 position_is() {
-	[ "$(state_sql "SELECT position FROM positions WHERE name = '$1'")" = "$2" ]
+	local p
+	p=$(state_sql "SELECT position FROM positions WHERE name = '$1'")
+	[ "${p%%@*}" = "$2" ]   # a file's offset, without the file it belongs to
 }
 
 # The group has N processes.
@@ -352,7 +354,30 @@ group_empty() {
 	kill -HUP "$sr"
 	wait_for 10 grep -q 2 attempts
 	wait_for 10 in_state rehup running
+	kill -HUP "$sr"
+	wait_for 10 grep -q 3 attempts
+	wait_for 10 in_state rehup running
 	kill -0 "$sr"
+	# --status and the history agree: two restarts, no failure.
+	run --separate-stderr stream-run --status rehup
+	assert_status 0
+	assert_output_contains "attempts:    3 in this run, 0 failed"
+	assert_output_contains "last error:  none"
+	assert_output_contains "ended by the SIGHUP passed on to it; restarted"
+	run --separate-stderr stream-run --status rehup --json
+	assert_equal "$(jq -r '[.failures, (.recent | map(.signal // "-") | join(","))] | join(" ")' <<<"$output")" "0 -,1,1"
+	assert_equal "$(state_sql "SELECT count(*) FROM attempts WHERE name = 'rehup' AND error IS NOT NULL")" 0
+}
+
+@test "with --restart=no, a command killed by the SIGHUP it was passed ends the run as a failure" {
+	start_run --name hupno --restart=no -- sh -c 'echo ready >ready; exec sleep 1000'
+	wait_for 10 test -s ready
+	kill -HUP "$sr"
+	finish_run
+	assert_status 129
+	run --separate-stderr stream-run --status hupno
+	assert_output_contains "attempts:    1 in this run, 1 failed"
+	assert_output_contains "killed by signal 1 (HUP)"
 }
 
 @test "SIGINT is passed on and stops stream-run, with the command's exit status" {
@@ -467,10 +492,19 @@ group_empty() {
 }
 
 @test "--status of a name never supervised says so" {
+	stream-run --name somebody -- true
 	run --separate-stderr stream-run --status nobody
 	assert_status 0
 	assert_equal "$output" ""
 	assert_equal "$stderr" "stream-run: nobody: no supervisor has recorded it"
+}
+
+@test "--status where there is no state store says so and exits 69, creating none" {
+	run --separate-stderr stream-run --status nobody
+	assert_status 69
+	assert_equal "$output" ""
+	assert_equal "$stderr" "stream-run: $STREAMKIT_STATE: no state store here"
+	[ ! -e "$STREAMKIT_STATE" ]
 }
 
 @test "a second stream-run of a running name refuses with 75" {

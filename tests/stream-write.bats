@@ -202,11 +202,66 @@ kafka:t|3|42'
 	assert_equal "$output" "ok 6"
 }
 
-@test "--format csv refuses a dataset that has ndjson parts (exit 78)" {
-	seq_ndjson 1 | stream-write dataset:out
-	run --separate-stderr stream-write --format csv dataset:out <<<'{"n":2}'
+# tree DIR: every file of a dataset with a checksum of its bytes.
+tree() { (cd "$1" && find . -type f | sort | xargs md5sum); }
+
+@test "a dataset keeps the format it was created with: no --format is needed to append to a CSV dataset" {
+	stream-write --format csv dataset:out <<<'{"n":1}'
+	assert_equal "$(cat out/dataset.json)" '{"format":"csv"}'
+	run --separate-stderr stream-write dataset:out <<<'{"n":2}'
+	assert_status 0
+	assert_equal "$(ls out | grep part- | paste -sd,)" "part-00000001.csv,part-00000002.csv"
+	assert_equal "$(cat out/part-00000002.csv)" $'n\r\n2\r'
+	# Recorded at creation: a dataset that has a schema and no parts yet.
+	stream-write --format csv --schema '[{"name":"n","type":"int"}]' dataset:empty </dev/null
+	run --separate-stderr stream-write dataset:empty <<<'{"n":3}'
+	assert_status 0
+	assert_equal "$(ls empty | grep part-)" "part-00000001.csv"
+	# A new dataset without --format is ndjson, and says so.
+	stream-write dataset:plain <<<'{"n":4}'
+	assert_equal "$(cat plain/dataset.json)" '{"format":"ndjson"}'
+	run --separate-stderr stream-write --format ndjson dataset:plain <<<'{"n":5}'
+	assert_status 0
+	assert_equal "$(dataset_rows plain)" $'{"n":4}\n{"n":5}'
+}
+
+@test "a dataset written before formats were recorded takes the format of its parts, and records it" {
+	stream-write --format csv dataset:out <<<'{"n":1}'
+	rm out/dataset.json
+	run --separate-stderr stream-write dataset:out <<<'{"n":2}'
+	assert_status 0
+	assert_equal "$(ls out | grep part- | paste -sd,)" "part-00000001.csv,part-00000002.csv"
+	assert_equal "$(cat out/dataset.json)" '{"format":"csv"}'
+	# Parts of both formats: nothing to go on.
+	rm out/dataset.json
+	cp out/part-00000001.csv out/part-00000003.ndjson
+	run --separate-stderr stream-write dataset:out <<<'{"n":3}'
 	assert_status 78
-	assert_equal "$stderr" "stream-write: dataset:out: the dataset has ndjson parts; writing csv parts would mix formats"
+	assert_equal "$stderr" "stream-write: dataset:out: the dataset has both csv and ndjson parts"
+}
+
+@test "a --format other than the dataset's is refused (exit 78), naming the dataset's format, the dataset unchanged" {
+	stream-write --name r --format csv dataset:out <<<'{"n":1,"_cursor":"f:0:1"}'
+	stream-write dataset:ndjson <<<'{"n":1}'
+	tree out >before
+	run --separate-stderr stream-write --name r --format ndjson dataset:out <<<'{"n":2,"_cursor":"f:0:2"}'
+	assert_status 78
+	assert_equal "$stderr" "stream-write: dataset:out: --format ndjson does not match the dataset's format, csv"
+	tree out | diff before -
+	assert_equal "$(position r)" 1
+	run --separate-stderr stream-write --format csv dataset:ndjson <<<'{"n":2}'
+	assert_status 78
+	assert_equal "$stderr" "stream-write: dataset:ndjson: --format csv does not match the dataset's format, ndjson"
+	assert_equal "$(dataset_rows ndjson)" '{"n":1}'
+	# A record that says otherwise than the parts is not believed.
+	echo '{"format":"ndjson"}' >out/dataset.json
+	run --separate-stderr stream-write dataset:out <<<'{"n":3}'
+	assert_status 78
+	assert_equal "$stderr" "stream-write: dataset:out: $PWD/out/dataset.json says the parts are ndjson, but there are csv parts"
+	echo '{"format":"xml"}' >out/dataset.json
+	run --separate-stderr stream-write dataset:out <<<'{"n":3}'
+	assert_status 78
+	assert_equal "$stderr" "stream-write: $PWD/out/dataset.json: expected {\"format\":\"ndjson\"} or {\"format\":\"csv\"}"
 }
 
 # bad_input KIND: a good row, a bad line of KIND, a good row.
@@ -275,6 +330,57 @@ bad_message() {
 		assert_equal "$(dataset_rows out)" $'{"n":1,"s":null}\n{"n":3,"s":"x"}'
 		assert_equal "$(position r)" 3
 	done
+}
+
+# blank_lines: rows with blank and white-space-only lines before, between
+# and after them (spaces, tabs, CRLF, a lone CR), as jq reads them.
+blank_lines() {
+	printf '\n \t\n'
+	printf '%s\n' '{"n":1,"_cursor":"f:0:1"}'
+	printf '\r\n\n\n\n  \r\n\t\t\n'
+	printf '%s\r\n' '{"n":2,"_cursor":"f:0:2"}'
+	printf '%s\n' '[{"n":3,"_cursor":"f:0:3"}]' '' '{"n":4,"_cursor":"f:0:4"}'
+	printf '\n \n\r'
+}
+
+@test "skips blank and white-space-only lines between rows, as jq does, on every path of every sink" {
+	blank_lines >input
+	jq -c 'if type == "array" then .[] else . end | del(._cursor)' input >expected
+	assert_equal "$(wc -l <expected)" 4
+	# Rows that need no change (the text path), rows with a schema (the
+	# parsed path), CSV parts, --map, and standard output.
+	run --separate-stderr stream-write --name a dataset:a <input
+	assert_status 0
+	assert_equal "$stderr" ''
+	dataset_rows a | diff expected -
+	assert_equal "$(position a)" 4
+	run --separate-stderr stream-write --name b --schema '[{"name":"n","type":"bigint"}]' dataset:b <input
+	assert_status 0
+	dataset_rows b | diff expected -
+	run --separate-stderr stream-write --name c --format csv dataset:c <input
+	assert_status 0
+	assert_equal "$(dataset_rows c | tr -d '\r' | grep -v n | paste -sd,)" "1,2,3,4"
+	assert_equal "$(position c)" 4
+	run --separate-stderr stream-write --name d --map '.' dataset:d <input
+	assert_status 0
+	dataset_rows d | diff expected -
+	run --separate-stderr stream-write -v - <input
+	assert_status 0
+	diff expected - <<<"$output"
+	assert_equal "$(printf '%s\n' "$stderr" | tail -n 1)" "stream-write: wrote 4 rows from 16 lines in 1 checkpoints"
+}
+
+@test "a bad line after blank lines is named by its true line number" {
+	printf '\n\n%s\n \t\n\r\n%s\n\n%s\n' '{"n":1,"_cursor":"f:0:1"}' '{"n":' '{"n":3,"_cursor":"f:0:3"}' >input
+	run --separate-stderr stream-write --name r dataset:out <input
+	assert_status 65
+	[[ "$stderr" == 'stream-write: <stdin>:6: invalid JSON at byte 6'* ]] || { echo "$stderr" >&2; return 1; }
+	assert_equal "$(dataset_rows out)" '{"n":1}'
+	assert_equal "$(position r)" 1
+	run --separate-stderr stream-write --on-error=skip - <input
+	assert_status 0
+	assert_equal "$output" $'{"n":1}\n{"n":3}'
+	[[ "$stderr" == 'stream-write: <stdin>:6: '* ]]
 }
 
 @test "a batch with one bad row is rejected whole" {

@@ -2,8 +2,6 @@
  * set, reset and lag; and commit, a pass-through filter that checkpoints
  * the cursors of the lines it has written out (at-least-once delivery for
  * any script that prints what it has finished). */
-/* realpath is POSIX 2008 base, but glibc declares it only for X/Open. */
-#define _XOPEN_SOURCE 700
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +22,7 @@
 #include "kafka_lag.h"
 #include "commit.h"
 #include "lines.h"
+#include "source.h"
 #include "state.h"
 #include "supervise.h"
 #include "util.h"
@@ -38,7 +37,8 @@ static const char usage_text[] =
 	"  set NAME --source S --partition P --position X\n"
 	"  reset NAME [--source S [--partition P]]\n"
 	"                               forget positions (and history, without --source)\n"
-	"  lag NAME [--timeout T] [--endpoints FILE] [-X KEY=VALUE]... [-F FILE]\n"
+	"  lag NAME [--timeout T] [--endpoints FILE] [-X KEY=VALUE]...\n"
+	"          [-F, --kafka-config FILE]\n"
 	"                               how far each partition is behind its source\n"
 	"  commit NAME [--checkpoint-rows N] [--checkpoint-interval T]\n"
 	"              [--on-error fail|skip] [--max-line SIZE]\n"
@@ -153,6 +153,7 @@ static int finish_stdout(int status)
 	return EX_IOERR;
 }
 
+/* For set, reset and commit: the store is created when there is none. */
 static int open_state(const struct opts *o, sk_state **st)
 {
 	sk_err e = { 0 };
@@ -162,46 +163,14 @@ static int open_state(const struct opts *o, sk_state **st)
 	return 0;
 }
 
-/* A file source written with a relative path names the file as the readers
- * do: "file:" and its real path. Other sources are taken as they are. */
-static int canonical_source(const char *s, char **out, sk_err *e)
+/* For show, list, history and lag: they read a store they cannot write,
+ * and where there is none they say so (69) rather than create one. */
+static int read_state(const struct opts *o, sk_state **st)
 {
-	char *abs;
+	sk_err e = { 0 };
 
-	if (strncmp(s, "file:", 5) != 0 || s[5] == '/') {
-		if ((*out = strdup(s)) == NULL)
-			return sk_err_set(e, EX_OSERR, "out of memory");
-		return 0;
-	}
-	if ((abs = realpath(s + 5, NULL)) == NULL)
-		return sk_err_set(e, EX_USAGE, "%s: %s", s, strerror(errno));
-	*out = malloc(strlen(abs) + 6);
-	if (*out == NULL) {
-		free(abs);
-		return sk_err_set(e, EX_OSERR, "out of memory");
-	}
-	strcpy(*out, "file:");
-	strcat(*out, abs);
-	free(abs);
-	return 0;
-}
-
-static int check_partition(const char *p, sk_err *e)
-{
-	if (*p == '\0' || strchr(p, ':'))
-		return sk_err_set(e, EX_USAGE, "invalid partition '%s' (not empty, no ':')", p);
-	return 0;
-}
-
-static int check_position(const char *source, const char *pos, sk_err *e)
-{
-	uint64_t n;
-
-	if (*pos == '\0' || strchr(pos, ':'))
-		return sk_err_set(e, EX_USAGE, "invalid position '%s' (not empty, no ':')", pos);
-	if (strncmp(source, "file:", 5) == 0 && sk_parse_count(pos, &n, NULL) < 0)
-		return sk_err_set(e, EX_USAGE, "invalid position '%s' for %s (expected a byte offset)",
-		                  pos, source);
+	if (sk_state_open_readonly(o->state_path, st, &e) < 0)
+		return sk_fail(&e);
 	return 0;
 }
 
@@ -288,6 +257,7 @@ struct listing {
 	sk_buf b;            /* the JSON line being built */
 	int64_t n;           /* rows seen */
 	sk_json *json;       /* history: to embed the cursors array */
+	sk_buf text, more;   /* show, lag: a position described */
 	int werr;            /* errno of a failed write to stdout */
 	int nomem;
 };
@@ -350,10 +320,22 @@ static int listing_finish(struct listing *l, int rc, const sk_err *e)
 	}
 	table_free(&l->t);
 	sk_buf_free(&l->b);
+	sk_buf_free(&l->text);
+	sk_buf_free(&l->more);
 	return status;
 }
 
 /* --- show --- */
+
+/* A position as its source's kind reads it: the text for the table, and
+ * what more it says (a file's identity) as JSON members after the raw
+ * position, which stays as it is so that it can be given back to set. */
+static int describe(struct listing *l, const char *source, const char *position)
+{
+	if (sk_position_describe(source, position, &l->text, &l->more) < 0)
+		return l->nomem = 1;
+	return 0;
+}
 
 static int show_one(void *arg, const char *name, const char *source, const char *partition,
                     const char *position, int64_t updated_ms)
@@ -362,17 +344,21 @@ static int show_one(void *arg, const char *name, const char *source, const char 
 	char when[64];
 
 	l->n++;
+	if (describe(l, source, position))
+		return 1;
 	if (l->o->json) {
 		json_begin(l);
 		json_str(l, "name", name);
 		json_str(l, "source", source);
 		json_str(l, "partition", partition);
 		json_str(l, "position", position);
+		if (sk_buf_add(&l->b, l->more.p, l->more.len) < 0)
+			l->nomem = 1;
 		json_int(l, "updated_ms", updated_ms);
 		return json_end(l);
 	}
 	format_time(updated_ms, when, sizeof when);
-	table_row(&l->t, name, source, partition, position, when);
+	table_row(&l->t, name, source, partition, l->text.p, when);
 	return l->t.failed;
 }
 
@@ -404,7 +390,7 @@ static int cmd_show(struct opts *o, int argc, char **argv)
 
 	if (argc > 1)
 		return usage_error("show: too many arguments");
-	if ((status = open_state(o, &st)) != 0)
+	if ((status = read_state(o, &st)) != 0)
 		return status;
 	table_row(&l.t, "NAME", "SOURCE", "PARTITION", "POSITION", "UPDATED");
 	rc = sk_state_each_position(st, name, show_one, &l, &e);
@@ -456,7 +442,7 @@ static int cmd_list(struct opts *o, int argc, char **argv)
 
 	if (argc > 0)
 		return usage_error("list: too many arguments");
-	if ((status = open_state(o, &st)) != 0)
+	if ((status = read_state(o, &st)) != 0)
 		return status;
 	table_row(&l.t, "NAME", "POSITIONS", "LAST CHECKPOINT");
 	rc = sk_state_each_name(st, list_one, &l, &e);
@@ -509,7 +495,7 @@ static int cmd_history(struct opts *o, int argc, char **argv)
 		sk_error("out of memory");
 		return EX_OSERR;
 	}
-	if ((status = open_state(o, &st)) != 0) {
+	if ((status = read_state(o, &st)) != 0) {
 		sk_json_free(l.json);
 		return status;
 	}
@@ -567,8 +553,7 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 		status = EX_OSERR;
 		goto out;
 	}
-	if (canonical_source(source, &canon, &e) < 0 ||
-	    check_partition(partition, &e) < 0 || check_position(canon, position, &e) < 0) {
+	if (sk_position_source(source, &canon, &e) < 0 || sk_position_check(canon, partition, position, &e) < 0) {
 		status = e.code == EX_USAGE ? usage_error("set: %s", e.msg) : sk_fail(&e);
 		goto out;
 	}
@@ -605,7 +590,7 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 	if ((o->given & F_PARTITION) && !(o->given & F_SOURCE))
 		return usage_error("reset: --partition needs --source");
 	if (o->given & F_SOURCE) {
-		if (canonical_source(o->source, &source, &e) < 0)
+		if (sk_position_source(o->source, &source, &e) < 0)
 			return e.code == EX_USAGE ? usage_error("reset: %s", e.msg) : sk_fail(&e);
 	}
 	if ((status = open_state(o, &st)) != 0) {
@@ -638,23 +623,6 @@ struct lag {
 	int status;              /* of the first source whose end could not be asked */
 };
 
-/* End and lag of a file source; 0 when they cannot be known here. */
-static int file_lag(const char *source, const char *position, int64_t *end, int64_t *lag)
-{
-	struct stat sb;
-	uint64_t pos;
-
-	if (strncmp(source, "file:/", 6) != 0 || sk_parse_count(position, &pos, NULL) < 0)
-		return 0;
-	if (stat(source + 5, &sb) < 0) {
-		sk_warn("%s: %s", source + 5, strerror(errno));
-		return 0;
-	}
-	*end = (int64_t)sb.st_size;
-	*lag = *end - (int64_t)pos;
-	return 1;
-}
-
 /* One row; position NULL for a partition with none stored. */
 static int lag_row(struct listing *l, const char *name, const char *source, const char *partition,
                    const char *position, int has_end, int64_t end, int has_lag, int64_t lag)
@@ -668,6 +636,8 @@ static int lag_row(struct listing *l, const char *name, const char *source, cons
 		json_str(l, "source", source);
 		json_str(l, "partition", partition);
 		json_str(l, "position", position);
+		if (position && (describe(l, source, position) || sk_buf_add(&l->b, l->more.p, l->more.len) < 0))
+			l->nomem = 1;
 		if (has_end)
 			json_int(l, "end", end);
 		else
@@ -682,7 +652,9 @@ static int lag_row(struct listing *l, const char *name, const char *source, cons
 		snprintf(send, sizeof send, "%lld", (long long)end);
 	if (has_lag)
 		snprintf(slag, sizeof slag, "%lld", (long long)lag);
-	table_row(&l->t, source, partition, position, send, slag);
+	if (position && describe(l, source, position))
+		return 1;
+	table_row(&l->t, source, partition, position ? l->text.p : NULL, send, slag);
 	return l->t.failed;
 }
 
@@ -734,17 +706,17 @@ static int lag_one(void *arg, const char *name, const char *source, const char *
                    const char *position, int64_t updated_ms)
 {
 	struct lag *g = arg;
-	int64_t end = 0, lag = 0;
-	int known;
+	sk_position_lag pl;
 
 	(void)updated_ms;
-	if (strncmp(source, "kafka:", 6) == 0) {
+	if (sk_position_lag_of(source, partition, position, &pl) == 0) {
 		if (g->kafka_done && strcmp(g->kafka_done, source) == 0)
 			return 0;
 		return kafka_lag(g, name, source);
 	}
-	known = file_lag(source, position, &end, &lag);
-	return lag_row(&g->l, name, source, partition, position, known, end, known, lag);
+	if (pl.note[0])
+		sk_warn("%s: %s", source, pl.note);
+	return lag_row(&g->l, name, source, partition, position, pl.has_end, pl.end, pl.has_lag, pl.lag);
 }
 
 static int cmd_lag(struct opts *o, int argc, char **argv)
@@ -762,7 +734,7 @@ static int cmd_lag(struct opts *o, int argc, char **argv)
 		return usage_error("lag: missing NAME");
 	if (argc > 1)
 		return usage_error("lag: too many arguments");
-	if ((status = open_state(o, &g.st)) != 0)
+	if ((status = read_state(o, &g.st)) != 0)
 		return status;
 	table_row(&g.l.t, "SOURCE", "PARTITION", "POSITION", "END", "LAG");
 	rc = sk_state_each_position(g.st, name, lag_one, &g, &e);
@@ -789,13 +761,48 @@ static void warn_bad(void *arg, const char *msg)
 	sk_warn("%s (passed through)", msg);
 }
 
+#define SHOW_CURSORS 4  /* a checkpoint of a topic of 64 partitions stays one readable line */
+
+struct checkpoint_line {
+	sk_buf b;
+	size_t shown;
+};
+
+static int add_cursor(void *arg, const char *source, const char *partition, const char *position)
+{
+	struct checkpoint_line *l = arg;
+
+	if (l->shown++ == SHOW_CURSORS)
+		return 1;
+	return sk_buf_printf(&l->b, " %s:%s:%s", source, partition, position) < 0 ? -1 : 0;
+}
+
+/* -v: one line per checkpoint, what it covers and where it got to. */
+static void report_checkpoint(void *arg, const sk_cursorset *cs, int64_t lines)
+{
+	struct checkpoint_line l = { { 0 }, 0 };
+	const char *name = ((const sk_commit_opts *)arg)->name;
+	size_t n = sk_cursorset_count(cs);
+
+	if (sk_verbosity <= 0)
+		return;
+	if (sk_buf_printf(&l.b, "%s: checkpoint: %lld line%s, %zu cursor%s:", name, (long long)lines,
+	                  lines == 1 ? "" : "s", n, n == 1 ? "" : "s") < 0 ||
+	    sk_cursorset_each(cs, add_cursor, &l) < 0 ||
+	    (n > SHOW_CURSORS && sk_buf_printf(&l.b, " and %zu more", n - SHOW_CURSORS) < 0))
+		sk_info("%s: checkpoint: %lld lines, %zu cursors", name, (long long)lines, n);
+	else
+		sk_info("%s", l.b.p);
+	sk_buf_free(&l.b);
+}
+
 static int cmd_commit(struct opts *o, int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	sk_commit_opts co = {
 		.checkpoint_rows = o->checkpoint_rows, .checkpoint_ms = o->checkpoint_interval_ms,
 		.skip_bad = o->skip_bad, .max_line = (size_t)o->max_line, .stop = &stop_signal,
-		.input = "stdin", .output = "stdout", .on_bad = warn_bad,
+		.input = "stdin", .output = "stdout", .on_bad = warn_bad, .on_checkpoint = report_checkpoint,
 	};
 	sk_commit_stats stats;
 	sk_err e = { 0 };
@@ -805,6 +812,7 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 		return usage_error("commit: missing NAME");
 	if (argc > 1)
 		return usage_error("commit: too many arguments");
+	co.arg = &co;
 	if ((status = open_state(o, &co.state)) != 0)
 		return status;
 	/* No SA_RESTART: a stop signal must end the wait for input. */

@@ -33,11 +33,15 @@ static const char usage_text[] =
 	"      --name NAME          resume from the positions stored for NAME\n"
 	"      --state PATH         the state store (default $STREAMKIT_STATE)\n"
 	"      --endpoints FILE     named endpoints (default $STREAMKIT_ENDPOINTS)\n"
-	"      --from WHERE         without a stored position: earliest, latest;\n"
-	"                           kafka also OFFSET, -N (N before the end), @MS\n"
+	"      --from WHERE         without a stored position: earliest (beginning),\n"
+	"                           latest (end); kafka also OFFSET, -N (N before\n"
+	"                           the end), @MS (s@MS); stored: with --name only\n"
+	"  -o WHERE                 the same (kcat's habit)\n"
 	"  -f, --follow             keep reading as the file grows, across rotation\n"
-	"      --exit-at-end        stop once caught up with the data there is\n"
-	"      --count N            stop after N messages\n"
+	"      --partial-line MODE  hold or emit a last line without a newline\n"
+	"                           (default: hold with --name or --follow)\n"
+	"  -e, --exit-at-end        stop once caught up with the data there is\n"
+	"  -c, --count N            stop after N messages\n"
 	"      --idle-timeout T     stop after T without a message (250ms, 5s, 1m)\n"
 	"      --json               embed values that are JSON text as JSON\n"
 	"      --binary MODE        escape (default) or base64 values\n"
@@ -62,6 +66,7 @@ struct config {
 	const char *endpoint, *name, *state, *endpoints, *dead_letter, *filter;
 	sk_program_args *args;  /* --arg, --argjson */
 	int name_from_env, exit_at_end, have_count;
+	int from_stored;        /* --from stored: resume, else earliest */
 	const char **kafka_props;   /* -X */
 	uint64_t count;
 	int64_t idle_ms;        /* -1: none */
@@ -70,9 +75,9 @@ struct config {
 };
 
 enum {
-	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_EXIT_AT_END, OPT_COUNT, OPT_IDLE,
+	OPT_STATE = 256, OPT_ENDPOINTS, OPT_FROM, OPT_IDLE,
 	OPT_JSON, OPT_BINARY, OPT_MAX_LINE, OPT_ON_ERROR, OPT_FILTER, OPT_ARG, OPT_ARGJSON,
-	OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_DRAIN,
+	OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_DRAIN, OPT_PARTIAL_LINE,
 };
 
 static const struct option long_options[] = {
@@ -81,8 +86,9 @@ static const struct option long_options[] = {
 	{ "endpoints", required_argument, NULL, OPT_ENDPOINTS },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "follow", no_argument, NULL, 'f' },
-	{ "exit-at-end", no_argument, NULL, OPT_EXIT_AT_END },
-	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "partial-line", required_argument, NULL, OPT_PARTIAL_LINE },
+	{ "exit-at-end", no_argument, NULL, 'e' },
+	{ "count", required_argument, NULL, 'c' },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "binary", required_argument, NULL, OPT_BINARY },
@@ -145,6 +151,18 @@ static int add_kafka_prop(struct config *c, const char *kv)
 	return 0;
 }
 
+/* --from and -o: sk_from_parse's places, and stored: the stored position,
+ * as --name does anyway, else the start (kcat's -o stored). */
+static int parse_from(const char *arg, struct config *c, sk_err *e)
+{
+	if (strcmp(arg, "stored") != 0) {
+		c->from_stored = 0;
+		return sk_from_parse(arg, &c->src, e);
+	}
+	c->from_stored = 1;
+	return sk_from_parse("earliest", &c->src, e);
+}
+
 /* Parse argv into c; -1 when the program is done (exit code in *rc). */
 static int parse_args(int argc, char **argv, struct config *c, int *rc)
 {
@@ -153,14 +171,23 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 	int64_t ms;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "fF:qvX:", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:efF:o:qvX:", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'n': c->name = optarg; c->name_from_env = 0; break;
 		case OPT_STATE: c->state = optarg; break;
 		case OPT_ENDPOINTS: c->endpoints = optarg; break;
 		case OPT_FROM:
-			if (sk_from_parse(optarg, &c->src, &e) < 0)
+		case 'o':
+			if (parse_from(optarg, c, &e) < 0)
 				return *rc = usage_error("%s", e.msg), -1;
+			break;
+		case OPT_PARTIAL_LINE:
+			if (strcmp(optarg, "hold") == 0)
+				c->src.partial_line = SK_PARTIAL_HOLD;
+			else if (strcmp(optarg, "emit") == 0)
+				c->src.partial_line = SK_PARTIAL_EMIT;
+			else
+				return *rc = usage_error("invalid --partial-line '%s' (expected hold or emit)", optarg), -1;
 			break;
 		case 'X':
 			if (add_kafka_prop(c, optarg) < 0) {
@@ -176,8 +203,8 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 			c->src.drain_ms = ms > INT_MAX ? INT_MAX : (int)ms;
 			break;
 		case 'f': c->src.follow = 1; break;
-		case OPT_EXIT_AT_END: c->exit_at_end = 1; break;
-		case OPT_COUNT:
+		case 'e': c->exit_at_end = 1; break;
+		case 'c':
 			if (sk_parse_count(optarg, &c->count, &e) < 0)
 				return *rc = usage_error("--count: %s", e.msg), -1;
 			c->have_count = 1;
@@ -282,10 +309,15 @@ static int out_message(const sk_msg *m, sk_err *e)
 }
 
 /* A bad message: one JSON line in the dead-letter file, saying where it
- * was and why, plus what the source says locates it (m->env, an object). */
+ * was and why. A message read whole (one a --filter program failed on)
+ * is in "message", as its envelope; one that was not (too long) is located
+ * by the members the source gives for it ("line_number" and "offset" in a
+ * file, "topic", "partition" and "offset" in Kafka), so that no member
+ * means two things. */
 static int dead_letter_write(int fd, const char *path, const char *input, const sk_msg *m,
                              const sk_err *why, sk_err *e)
 {
+	int whole = m->cursor != NULL;
 	sk_buf b = { 0 };
 	int rc = -1;
 
@@ -293,7 +325,9 @@ static int dead_letter_write(int fd, const char *path, const char *input, const 
 	    sk_buf_adds(&b, ",\"error\":") < 0 || sk_json_add_string(&b, why->msg, strlen(why->msg)) < 0)
 		goto oom;
 	if (m->env && m->env_len > 2 && m->env[0] == '{') {
-		if (sk_buf_addc(&b, ',') < 0 || sk_buf_add(&b, m->env + 1, m->env_len - 1) < 0)
+		if (whole ? (sk_buf_adds(&b, ",\"message\":") < 0 || sk_buf_add(&b, m->env, m->env_len) < 0 ||
+		             sk_buf_addc(&b, '}') < 0)
+		          : (sk_buf_addc(&b, ',') < 0 || sk_buf_add(&b, m->env + 1, m->env_len - 1) < 0))
 			goto oom;
 	} else if (sk_buf_addc(&b, '}') < 0)
 		goto oom;
@@ -477,6 +511,21 @@ static void setup_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Options that only make sense with, or without, a name. */
+static int check_resuming(const struct config *c, const sk_endpoint *ep, sk_err *e)
+{
+	if (c->from_stored && c->name == NULL)
+		return sk_err_set(e, EX_USAGE, "--from stored (-o stored) needs --name: "
+		                  "positions are stored for a name");
+	if (c->src.partial_line != SK_PARTIAL_DEFAULT && ep->kind != SK_EP_FILE && ep->kind != SK_EP_STDIO)
+		return sk_err_set(e, EX_USAGE, "%s: --partial-line is for files", ep->arg);
+	if (c->src.partial_line == SK_PARTIAL_EMIT && c->name)
+		return sk_err_set(e, EX_USAGE, "%s: --partial-line=emit cannot be used with --name: a line "
+		                  "emitted before its newline would be committed, and its rest read "
+		                  "later as a line of its own", ep->arg);
+	return 0;
+}
+
 /* Resolve the endpoint, open the state store and the source. */
 static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct run *r, sk_err *e)
 {
@@ -500,6 +549,8 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 		sk_info("standard input is not resumed: ignoring STREAMKIT_NAME");
 		c->name = NULL;
 	}
+	if (check_resuming(c, *ep, e) < 0)
+		return -1;
 	c->src.json = c->src.json || sk_endpoint_flag(*ep, "json", 0);
 	if (c->name) {
 		if (sk_state_open(c->state, st, e) < 0)

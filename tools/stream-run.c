@@ -247,7 +247,7 @@ static int show_status(const struct config *c)
 	sk_err e = { 0 };
 	int found, cb_rc = 0, code = 0;
 
-	if (sk_state_open(c->state, &st, &e) < 0)
+	if (sk_state_open_readonly(c->state, &st, &e) < 0)
 		return sk_fail(&e);
 	found = sk_state_get_run(st, c->status, status_summary, &o, &cb_rc, &e);
 	if (found == 1 && !o.nomem &&
@@ -416,11 +416,15 @@ static void decide(struct sv *v)
 	sk_exit_describe(&v->last, how, sizeof how);
 	v->status = sk_exit_status(&v->last);
 	if (v->stopping) {
+		v->last.requested = 0;
 		v->phase = DONE;
 		put_row(v, "stopped");
 		return;
 	}
 	d = sk_restarts_decide(&v->restarts, &v->last, v->started_mono, v->ended_mono);
+	/* A SIGHUP that ends the run ends it as any signal does. */
+	if (d.verdict != SK_VERDICT_RESTART)
+		v->last.requested = 0;
 	if (d.verdict == SK_VERDICT_GIVE_UP) {
 		give_up(v, &d, how);
 		v->phase = DONE;
@@ -458,7 +462,7 @@ static void decide(struct sv *v)
 static void attempt_over(struct sv *v)
 {
 	int64_t id = v->attempt_id, ended_ms = sk_wall_ms();
-	sk_exit x = v->last;
+	sk_exit x;
 	char how[256], *tail = NULL;
 	int nomem;
 	sk_err e;
@@ -472,10 +476,11 @@ static void attempt_over(struct sv *v)
 		tail = sk_tail_text(&v->tail, &nomem);
 	sk_tail_reset(&v->tail);
 	decide(v);
+	x = v->last;        /* as decide left it: a SIGHUP is no failure only when restarted */
 	if (v->record) {
 		sk_exit_describe(&x, how, sizeof how);
 		store_warn(v, sk_state_attempt_end(v->st, id, ended_ms, x.code, x.signal ? x.signal : -1,
-		                                   sk_exit_failed(&x) ? how : NULL, tail, &e), &e);
+		                                   sk_exit_is_failure(&x) ? how : NULL, tail, &e), &e);
 	}
 	free(tail);
 }

@@ -8,7 +8,7 @@
 #include "ini.h"
 #include "tap.h"
 
-/* What sk_ini_parse reported, one entry per key = value. */
+/* What sk_ini_parse reported, one entry per key = value, and the sections. */
 struct ini_seen {
 	char section[64], key[64], value[128];
 	unsigned line;
@@ -17,6 +17,9 @@ struct ini_seen {
 struct ini_log {
 	struct ini_seen seen[16];
 	int n;
+	char sections[8][64];
+	unsigned section_lines[8];
+	int nsections;
 	int stop_after;   /* return 7 from the callback after this many; 0: never */
 };
 
@@ -26,6 +29,13 @@ static int record(void *arg, const char *section, const char *key, const char *v
 	struct ini_log *log = arg;
 	struct ini_seen *s;
 
+	if (key == NULL) {
+		if (log->nsections >= 8 || value != NULL)
+			return -1;
+		snprintf(log->sections[log->nsections], sizeof log->sections[0], "%s", section);
+		log->section_lines[log->nsections++] = line;
+		return 0;
+	}
 	if (log->n >= 16)
 		return -1;
 	s = &log->seen[log->n++];
@@ -40,7 +50,7 @@ static int parse(const char *text, struct ini_log *log, sk_err *e)
 {
 	memset(log, 0, sizeof *log);
 	sk_err_clear(e);
-	return sk_ini_parse(text, strlen(text), record, log, e);
+	return sk_ini_parse(text, strlen(text), "t.conf", record, log, e);
 }
 
 static void is_entry(const struct ini_log *log, int i, const char *section, const char *key,
@@ -59,7 +69,6 @@ static void test_ini_sections_comments_whitespace(void)
 	static const char text[] =
 		"# a comment\n"
 		"; another comment\n"
-		"top = level\n"
 		"\n"
 		"[alpha]\n"
 		"url = kafka://h:1/t\n"
@@ -68,18 +77,38 @@ static void test_ini_sections_comments_whitespace(void)
 		"\t[ beta ]\t\n"
 		"json=true\n"
 		"   # an indented comment\n"
-		"empty =\n";
+		"empty =\n"
+		"[gamma]\n";
 	struct ini_log log;
 	sk_err e;
 
 	is_int(parse(text, &log, &e), 0, "ini: a well-formed file parses");
-	is_int(log.n, 6, "ini: every key = value is reported once");
-	is_entry(&log, 0, "", "top", "level", 3);
-	is_entry(&log, 1, "alpha", "url", "kafka://h:1/t", 6);
-	is_entry(&log, 2, "alpha", "spaced", "value with spaces", 7);
-	is_entry(&log, 3, "alpha", "eq", "a=b=c", 8);
-	is_entry(&log, 4, "beta", "json", "true", 10);
-	is_entry(&log, 5, "beta", "empty", "", 12);
+	is_int(log.n, 5, "ini: every key = value is reported once");
+	is_entry(&log, 0, "alpha", "url", "kafka://h:1/t", 5);
+	is_entry(&log, 1, "alpha", "spaced", "value with spaces", 6);
+	is_entry(&log, 2, "alpha", "eq", "a=b=c", 7);
+	is_entry(&log, 3, "beta", "json", "true", 9);
+	is_entry(&log, 4, "beta", "empty", "", 11);
+	if (ok(log.nsections == 3, "ini: each section header is reported, an empty one too")) {
+		is_str(log.sections[1], "beta", "ini: a section's name without the blanks around it");
+		is_int(log.section_lines[2], 12, "ini: with its line");
+	}
+}
+
+/* '#' and ';' start a comment only as a line's first character that is
+ * not a blank: passwords may hold them. */
+static void test_ini_comment_characters_in_values(void)
+{
+	struct ini_log log;
+	sk_err e;
+
+	is_int(parse("[a]\npassword = pa#ss;word # not a comment\nk = ;v\nh = #v\n", &log, &e), 0,
+	       "ini: '#' and ';' inside values parse");
+	is_entry(&log, 0, "a", "password", "pa#ss;word # not a comment", 2);
+	is_entry(&log, 1, "a", "k", ";v", 3);
+	is_entry(&log, 2, "a", "h", "#v", 4);
+	is_int(parse("[a]\n\t; k = v\n  # k = v\nk = v\n", &log, &e), 0, "ini: indented comment lines");
+	is_int(log.n, 1, "ini: ... are skipped, key and all");
 }
 
 static void test_ini_line_endings(void)
@@ -95,15 +124,14 @@ static void test_ini_line_endings(void)
 	is_int(log.n, 0, "ini: an empty file has no keys");
 }
 
-static void is_ini_error(const char *text, const char *prefix, const char *what)
+static void is_ini_error(const char *text, const char *want, const char *what)
 {
 	struct ini_log log;
 	sk_err e;
 
 	is_int(parse(text, &log, &e), -1, "ini: %s is an error", what);
 	is_int(e.code, EX_CONFIG, "ini: %s is a configuration error", what);
-	ok(strncmp(e.msg, prefix, strlen(prefix)) == 0, "ini: %s: message '%s' starts with '%s'",
-	   what, e.msg, prefix);
+	is_str(e.msg, want, "ini: %s: the message names the file and line", what);
 }
 
 static void test_ini_errors(void)
@@ -111,15 +139,23 @@ static void test_ini_errors(void)
 	struct ini_log log;
 	sk_err e;
 
-	is_ini_error("[a]\nk = v\njunk\n", "line 3:", "a line without '='");
-	is_ini_error("# c\n[unterminated\n", "line 2:", "an unterminated section");
-	is_ini_error("[]\n", "line 1:", "an empty section name");
-	is_ini_error("[a]\n\n\n  = value\n", "line 4:", "an empty key");
+	is_ini_error("[a]\nk = v\njunk\n", "t.conf:3: expected key = value", "a line without '='");
+	is_ini_error("# c\n[unterminated\n", "t.conf:2: expected [name]", "an unterminated section");
+	is_ini_error("[]\n", "t.conf:1: expected [name]", "an empty section name");
+	is_ini_error("[ ]\n", "t.conf:1: expected [name]", "a blank section name");
+	is_ini_error("[a] # c\n", "t.conf:1: expected [name]", "a comment after a section header");
+	is_ini_error("[a]\n\n\n  = value\n", "t.conf:4: expected key = value", "an empty key");
+	is_ini_error("# c\nk = v\n[a]\n", "t.conf:2: a key before any [section]", "a key before any section");
+	is_ini_error("[a]\nk = v\n[b]\n[ a ]\n", "t.conf:4: section [a] again (first at line 1)",
+	             "a duplicate section");
+	is_ini_error("[a]\nk = 1\nj = 2\nk = 3\n", "t.conf:4: [a] k again (first at line 2)",
+	             "a duplicate key");
+	is_int(parse("[a]\nk = 1\n[b]\nk = 2\n", &log, &e), 0, "ini: one key in two sections is no duplicate");
 
 	memset(&log, 0, sizeof log);
 	log.stop_after = 1;
 	sk_err_clear(&e);
-	is_int(sk_ini_parse("a = 1\nb = 2\n", 12, record, &log, &e), 7,
+	is_int(sk_ini_parse("[s]\na = 1\nb = 2\n", 16, "t.conf", record, &log, &e), 7,
 	       "ini: a callback's non-zero return stops the parse and is returned");
 	is_int(log.n, 1, "ini: no callback after the one that stopped");
 }
@@ -137,8 +173,8 @@ static sk_endpoint *resolve(const char *arg, const char *ini, sk_err *e)
 static void test_kafka(void)
 {
 	sk_err e;
-	sk_endpoint *ep = resolve("kafka://h1:9092,h2.example:9093/events?group=g1&partition=3"
-	                          "&offset=earliest&client.id=my%20app", NULL, &e);
+	sk_endpoint *ep = resolve("kafka://h1:9092,h2.example:9093/events?group=my%20group&partition=3"
+	                          "&offset=earliest&json=1", NULL, &e);
 
 	if (!ok(ep != NULL, "kafka: several brokers and query parameters resolve (%s)", e.msg))
 		return;
@@ -147,10 +183,10 @@ static void test_kafka(void)
 	is_str(ep->hosts, "h1:9092,h2.example:9093", "kafka: hosts");
 	is_str(ep->topic, "events", "kafka: topic");
 	is_int(ep->nparams, 4, "kafka: four query parameters");
-	is_str(sk_endpoint_param(ep, "group"), "g1", "kafka: group");
+	is_str(sk_endpoint_param(ep, "group"), "my group", "kafka: group, percent-decoded");
 	is_str(sk_endpoint_param(ep, "partition"), "3", "kafka: partition");
 	is_str(sk_endpoint_param(ep, "offset"), "earliest", "kafka: offset");
-	is_str(sk_endpoint_param(ep, "client.id"), "my app", "kafka: parameters are percent-decoded");
+	is_int(sk_endpoint_flag(ep, "json", 0), 1, "kafka: the json flag");
 	is_str(sk_endpoint_param(ep, "absent"), NULL, "kafka: an absent parameter is NULL");
 	is_str(ep->arg, ep->url, "kafka: a URL argument is its own url");
 	is_str(ep->name, NULL, "kafka: a URL has no endpoint name");
@@ -189,6 +225,109 @@ static void test_malformed_urls(void)
 	is_usage_error("dataset:", "dataset: an empty path");
 	is_usage_error("sqlite:/tmp/db.sqlite", "sqlite: no table");
 	is_usage_error("ftp://example.com/x", "an unknown scheme");
+}
+
+/* arg is refused (EX_USAGE) with exactly the message want. */
+static void is_refused(const char *arg, const char *want, const char *what)
+{
+	sk_err e;
+	sk_endpoint *ep = resolve(arg, NULL, &e);
+
+	ok(ep == NULL, "%s is refused", what);
+	sk_endpoint_free(ep);
+	is_int(e.code, EX_USAGE, "%s is a usage error", what);
+	is_str(e.msg, want, "%s: the message", what);
+}
+
+#define SECRET "SuperSecretABC123"
+
+static void test_unknown_parameters(void)
+{
+	is_refused("kafka://h:1/t?sasl.password=" SECRET,
+	           "kafka://h:1/t?sasl.password=[redacted]: unknown parameter 'sasl.password' "
+	           "(kafka endpoints take group, partition, offset and json)",
+	           "kafka: an unknown parameter, named without its value");
+	is_refused("kafka://h:1/t?group=g&grup=" SECRET,
+	           "kafka://h:1/t?group=g&grup=[redacted]: unknown parameter 'grup' "
+	           "(kafka endpoints take group, partition, offset and json)",
+	           "kafka: an unknown parameter's value is hidden, whatever its name");
+	is_refused("file:in.log?table=t", "file:in.log?table=[redacted]: unknown parameter 'table' "
+	           "(file endpoints take json)", "file: a parameter of another kind");
+	is_refused("sqlite:o.db?table=t&tables=u", "sqlite:o.db?table=t&tables=[redacted]: unknown parameter "
+	           "'tables' (sqlite endpoints take table and json)", "sqlite: an unknown parameter");
+	is_refused("dataset:out?json=maybe", "dataset:out?json=maybe: json: expected a boolean "
+	           "(1, true, yes or on; 0, false, no or off)", "a bad boolean");
+	is_refused("kafka://h:1/t?sasl.password=" SECRET "%zz",
+	           "kafka://h:1/t?sasl.password=[redacted]: query parameter 'sasl.password': bad percent escape (%XX)",
+	           "a bad escape, named without its value");
+}
+
+static void test_userinfo(void)
+{
+	is_refused("kafka://user:" SECRET "@h:1/t",
+	           "kafka://h:1/t: a user name or password in the URL is refused, as URLs are printed and stored; "
+	           "give credentials with -F FILE, or kafka.sasl.username and kafka.sasl.password in the "
+	           "endpoints file", "kafka: user:password@");
+	is_refused("kafka://" SECRET "@h1:1,h2:2/t", "kafka://h1:1,h2:2/t: a user name or password in the URL is "
+	           "refused, as URLs are printed and stored; give credentials with -F FILE, or kafka.sasl.username "
+	           "and kafka.sasl.password in the endpoints file", "kafka: a user name alone");
+	is_refused("sqs+https://k:" SECRET "@sqs.example.com/1/q", "sqs+https://sqs.example.com/1/q: a user name or "
+	           "password in the URL is refused, as URLs are printed and stored; give credentials from the AWS "
+	           "environment variables or ~/.aws/credentials", "sqs: user:password@");
+	is_refused("sse+http://u:" SECRET "@127.0.0.1:8/s?x=1", "sse+http://127.0.0.1:8/s?x=1: a user name or "
+	           "password in the URL is refused, as URLs are printed and stored", "sse: user:password@");
+	is_refused("gopher://u:" SECRET "@h/x?k=" SECRET, "gopher://h/x?k=[redacted]: unknown endpoint scheme "
+	           "'gopher' (expected kafka, sqs+https, sse+https, file, dataset or sqlite)",
+	           "an unknown scheme, printed without user or query values");
+}
+
+/* What is printed and stored of an endpoint (ep->arg) has no secret; what
+ * the endpoint uses has everything. */
+static void test_labels(void)
+{
+	sk_err e;
+	sk_endpoint *ep;
+
+	ep = resolve("sse+https://h.example/s?stream=edits&access_token=" SECRET "&API-Key=" SECRET "#top", NULL,
+	             &e);
+	if (ok(ep != NULL, "sse: a query with secrets resolves (%s)", e.msg)) {
+		is_str(ep->arg, "sse+https://h.example/s?stream=edits&access_token=[redacted]&API-Key=[redacted]#top",
+		       "sse: the label hides the values of secret-looking parameters only");
+		is_str(sk_endpoint_param(ep, "access_token"), SECRET, "sse: the parameter keeps its value");
+		ok(strstr(ep->http_url, SECRET) != NULL, "sse: the URL asked keeps it");
+		sk_endpoint_free(ep);
+	}
+	ep = resolve("kafka://h:1/t?group=g&offset=5", NULL, &e);
+	if (ok(ep != NULL, "kafka: resolves (%s)", e.msg)) {
+		is_str(ep->arg, "kafka://h:1/t?group=g&offset=5", "kafka: a URL without secrets is its own label");
+		sk_endpoint_free(ep);
+	}
+	ep = resolve("./in?x=" SECRET, NULL, &e);
+	if (ok(ep != NULL, "a plain path with '?' resolves (%s)", e.msg)) {
+		is_str(ep->arg, "./in?x=" SECRET, "a plain path is its own label (no query)");
+		sk_endpoint_free(ep);
+	}
+}
+
+static void test_secret_names(void)
+{
+	static const char *const secret[] = {
+		"sasl.password", "sasl.username", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret",
+		"ssl.key.password", "ssl.key.pem", "ssl.key.location", "ssl.keystore.location",
+		"ssl.keystore.password", "sasl.kerberos.keytab", "kafka.sasl.password", "SASL.PASSWORD",
+		"access_token", "api_key", "X-Amz-Signature", "X-Amz-Credential", "authorization", "my.secret",
+	};
+	static const char *const plain[] = {
+		"security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.kerberos.service.name",
+		"sasl.oauthbearer.method", "ssl.ca.location", "ssl.certificate.location", "group", "table",
+		"json", "bootstrap.servers", "ssl.sigalgs.list", "stream",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof secret / sizeof *secret; i++)
+		is_int(sk_secret_name(secret[i]), 1, "secret name: %s", secret[i]);
+	for (i = 0; i < sizeof plain / sizeof *plain; i++)
+		is_int(sk_secret_name(plain[i]), 0, "not a secret name: %s", plain[i]);
 }
 
 static void test_http_endpoints(void)
@@ -291,7 +430,77 @@ static const char endpoints_conf[] =
 	"json = true\n"
 	"\n"
 	"[badurl]\n"
-	"url = gopher://x/y\n";
+	"url = gopher://x/y\n"
+	"\n"
+	"[typo]\n"
+	"url = kafka://h:1/t\n"
+	"kafka.sasl.password = pa#ss;word\n"
+	"grup = etl\n"
+	"\n"
+	"[maybe]\n"
+	"url = file:x\n"
+	"json = maybe\n"
+	"\n"
+	"[notkafka]\n"
+	"url = file:x\n"
+	"kafka.security.protocol = SSL\n"
+	"\n"
+	"[withuser]\n"
+	"url = kafka://u:" SECRET "@h:1/t\n"
+	"\n"
+	"[sqlitetable]\n"
+	"url = sqlite:o.db\n"
+	"table = t\n"
+	"\n"
+	"[unknownparam]\n"
+	"url = kafka://h:1/t?sasl.password=" SECRET "\n";
+
+/* name is refused as a mistake of the endpoints file ini, with the message
+ * "INI:" + want. */
+static void is_file_error(const char *ini, const char *name, const char *want, const char *what)
+{
+	char full[1024];
+	sk_err e;
+	sk_endpoint *ep = resolve(name, ini, &e);
+
+	ok(ep == NULL, "named: %s is refused", what);
+	sk_endpoint_free(ep);
+	is_int(e.code, EX_CONFIG, "named: %s is a configuration error", what);
+	snprintf(full, sizeof full, "%s:%s", ini, want);
+	is_str(e.msg, full, "named: %s: the message names the file and line", what);
+}
+
+static void test_named_strict(const char *ini)
+{
+	sk_err e;
+	sk_endpoint *ep;
+
+	is_file_error(ini, "nourl", "11: [nourl] has no url", "a section without url");
+	is_file_error(ini, "badurl", "15: badurl: unknown endpoint scheme 'gopher' (expected kafka, sqs+https, "
+	              "sse+https, file, dataset or sqlite)", "a bad url");
+	is_file_error(ini, "typo", "20: [typo] unknown key 'grup' (kafka endpoints take url, json, group, "
+	              "partition, offset and kafka.SETTING)", "an unknown key");
+	is_file_error(ini, "maybe", "24: [maybe] json: expected a boolean (1, true, yes or on; 0, false, no or off)",
+	              "a bad boolean");
+	is_file_error(ini, "notkafka", "28: [notkafka] unknown key 'kafka.security.protocol' (file endpoints take "
+	              "url and json)", "a kafka. key for a file");
+	is_file_error(ini, "withuser", "31: withuser: a user name or password in the URL is refused, as URLs are "
+	              "printed and stored; give credentials with -F FILE, or kafka.sasl.username and "
+	              "kafka.sasl.password in the endpoints file", "user:password in a url");
+	is_file_error(ini, "unknownparam", "38: unknownparam: unknown parameter 'sasl.password' (kafka endpoints "
+	              "take group, partition, offset and json)", "an unknown url parameter");
+	ep = resolve("sqlitetable", ini, &e);
+	if (ok(ep != NULL, "named: a kind's parameter as a key resolves (%s)", e.msg)) {
+		is_str(sk_endpoint_param(ep, "table"), "t", "named: ... and is found as the parameter");
+		sk_endpoint_free(ep);
+	}
+	ep = resolve("mykafka", ini, &e);
+	if (ok(ep != NULL, "named: mistakes in other sections do not stop one without (%s)", e.msg)) {
+		is_str(ep->file, ini, "named: the endpoint knows its file");
+		is_int(ep->settings[1].line, 5, "named: and the line of each setting");
+		sk_endpoint_free(ep);
+	}
+}
 
 static void test_named(const char *ini)
 {
@@ -380,11 +589,13 @@ static void test_bad_endpoints_file(const char *dir)
 	sk_endpoint *ep;
 
 	snprintf(path, sizeof path, "%s/broken.conf", dir);
-	if (!ok(write_text(path, "[a]\nurl = file:x\nnonsense\n") == 0, "write a broken endpoints file"))
+	if (!ok(write_text(path, "[a]\nurl = file:x\n[b]\nurl = file:y\nurl = file:z\n") == 0,
+	        "write a broken endpoints file"))
 		return;
 	ep = resolve("a", path, &e);
 	ok(ep == NULL && e.code == EX_CONFIG, "a broken endpoints file is a configuration error");
-	ok(strstr(e.msg, path) && strstr(e.msg, "line 3"), "... naming the file and line: %s", e.msg);
+	ok(strstr(e.msg, path) && strstr(e.msg, ":5: [b] url again (first at line 4)"),
+	   "... naming the file and line, whichever section is asked for: %s", e.msg);
 }
 
 /* A bare word names an endpoint, unless a file of that name exists. */
@@ -433,10 +644,15 @@ int main(void)
 	char dir[] = "/tmp/test-endpoint.XXXXXX", ini[512];
 
 	test_ini_sections_comments_whitespace();
+	test_ini_comment_characters_in_values();
 	test_ini_line_endings();
 	test_ini_errors();
 	test_kafka();
 	test_malformed_urls();
+	test_unknown_parameters();
+	test_userinfo();
+	test_labels();
+	test_secret_names();
 	test_http_endpoints();
 	test_paths();
 	test_flags();
@@ -448,6 +664,7 @@ int main(void)
 	snprintf(ini, sizeof ini, "%s/endpoints.conf", dir);
 	if (ok(write_text(ini, endpoints_conf) == 0, "write an endpoints file")) {
 		test_named(ini);
+		test_named_strict(ini);
 		test_bad_endpoints_file(dir);
 		test_existing_file_wins(dir, ini);
 	}

@@ -58,6 +58,34 @@ static void held_partial(void)
 	close(fd);
 }
 
+/* A file still being written: the held line comes whole, once, when its
+ * newline is there, at the offsets of its start and end. */
+static void held_then_completed(void)
+{
+	char path[] = "/tmp/test-lines-XXXXXX";
+	int fd = mkstemp(path);
+	sk_lines *r;
+	const char *l;
+	size_t n;
+	sk_err e;
+
+	ok(fd >= 0 && write(fd, "a\npart", 6) == 6 && lseek(fd, 0, SEEK_SET) == 0, "a file with a partial line");
+	r = sk_lines_new(fd, 0, 0);
+	sk_lines_hold_partial(r, 1);
+	ok(sk_lines_next(r, &l, &n, 0, &e) == 1 && n == 1, "its complete line");
+	is_int(sk_lines_next(r, &l, &n, 0, &e), SK_EOF, "then its end, the partial line held");
+	is_int(sk_lines_end(r), 2, "the end stays after the last complete line");
+	ok(pwrite(fd, "ial\n", 4, 6) == 4, "the writer finishes the line");
+	ok(sk_lines_next(r, &l, &n, 0, &e) == 1 && n == 7 && memcmp(l, "partial", 7) == 0,
+	   "the line comes whole");
+	is_int(sk_lines_offset(r), 2, "from where it starts");
+	is_int(sk_lines_end(r), 10, "to after its newline");
+	is_int(sk_lines_next(r, &l, &n, 0, &e), SK_EOF, "once");
+	sk_lines_free(r);
+	close(fd);
+	unlink(path);
+}
+
 static void oversize(void)
 {
 	char big[300];
@@ -138,6 +166,7 @@ int main(void)
 {
 	basics();
 	held_partial();
+	held_then_completed();
 	oversize();
 	oversize_across_reads();
 	timeout();

@@ -20,7 +20,7 @@ static void from_forms(void)
 	ok(sk_from_parse("@1700000000000", &o, &e) == 0 && o.from == SK_FROM_TIME &&
 	   o.from_value == 1700000000000LL, "@MS");
 	ok(sk_from_parse("soon", &o, &e) < 0 && e.code == EX_USAGE, "a word is refused");
-	is_str(e.msg, "invalid --from 'soon' (expected earliest, latest, an offset, -N or @MS)", "and says why");
+	is_str(e.msg, "invalid --from 'soon' (expected earliest or beginning, latest or end, an offset, -N, @MS or s@MS)", "and says why");
 	ok(sk_from_parse("-", &o, &e) < 0, "a bare - is refused");
 	ok(sk_from_parse("@", &o, &e) < 0, "a bare @ is refused");
 	ok(sk_from_parse("1x", &o, &e) < 0, "trailing garbage is refused");

@@ -110,6 +110,7 @@ static void test_create(void)
 	is_int(pragma_int(st, "PRAGMA synchronous"), 2, "synchronous is FULL");
 	ok(pragma_int(st, "PRAGMA busy_timeout") > 0, "busy_timeout is set");
 	is_int(pragma_int(st, "PRAGMA user_version"), 2, "the schema version is recorded in user_version");
+	is_int(pragma_int(st, "PRAGMA application_id"), 0x534b7374, "the file is marked as a store ('SKst')");
 	is_int(pragma_int(st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 	                      " ('positions', 'checkpoints', 'staged_parts', 'attempts', 'settings')"), 5,
 	       "positions, checkpoints, staged_parts, attempts and settings exist");
@@ -130,22 +131,177 @@ out:
 	free(shm);
 }
 
-static void test_migrate_foreign(void)
+/* A checksum of a file's bytes, to tell that nothing touched it; 0 when
+ * it cannot be read. */
+static unsigned long file_sum(const char *path)
 {
-	char *path = path_in("foreign.db");
+	unsigned long h = 5381;
+	FILE *f = fopen(path, "rb");
+	int c;
+
+	if (f == NULL)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		h = h * 33 + (unsigned char)c;
+	fclose(f);
+	return h;
+}
+
+static int exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* An SQLite file made by another application, with sql run in it. */
+static int make_db(const char *path, const char *sql)
+{
 	sqlite3 *db = NULL;
+	int rc = sqlite3_open(path, &db) == SQLITE_OK &&
+	         sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+
+	if (!rc)
+		printf("# make %s: %s\n", path, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return rc;
+}
+
+static void refused_untouched(const char *path, const char *what)
+{
+	char *wal = sk_strprintf("%s-wal", path), *shm = sk_strprintf("%s-shm", path);
+	unsigned long sum = file_sum(path);
+	sk_state *st = NULL;
+	sk_err e = { 0 };
+
+	is_int(sk_state_open(path, &st, &e), -1, "%s is refused by a writer", what);
+	is_int(e.code, EX_CONFIG, "as a configuration error (78)");
+	ok(strstr(e.msg, path) && strstr(e.msg, "not a streamkit state store"), "saying so: %s", e.msg);
+	sk_err_clear(&e);
+	is_int(sk_state_open_readonly(path, &st, &e), -1, "and by a reader");
+	is_int(e.code, EX_CONFIG, "as a configuration error (78)");
+	ok(sum != 0 && file_sum(path) == sum, "the file is left byte for byte as it was");
+	ok(!exists(wal) && !exists(shm), "and no -wal or -shm file is left beside it");
+	free(wal);
+	free(shm);
+}
+
+static void test_foreign(void)
+{
+	char *notes = path_in("notes.db"), *walnotes = path_in("walnotes.db"), *other = path_in("other.db");
+	char *named = path_in("named.db");
 	sk_state *st;
 
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1)", NULL, NULL, NULL) != SQLITE_OK)
-		ok(0, "create an SQLite file at schema version 0: %s", sqlite3_errmsg(db));
-	sqlite3_close(db);
+	if (make_db(notes, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1)"))
+		refused_untouched(notes, "an SQLite file with other tables");
+	if (make_db(walnotes, "PRAGMA journal_mode = WAL; CREATE TABLE notes(x); INSERT INTO notes VALUES (1)"))
+		refused_untouched(walnotes, "one in WAL mode");
+	if (make_db(other, "PRAGMA application_id = 42"))
+		refused_untouched(other, "an empty one with another application id");
+	/* Our table names, another application's mark. */
+	st = open_ok(named);
+	if (st && sqlite3_exec(sk_state_db(st), "PRAGMA application_id = 7", NULL, NULL, NULL) == SQLITE_OK) {
+		sk_state_close(st);
+		refused_untouched(named, "a file with the store's tables and another application id");
+	} else {
+		sk_state_close(st);
+		ok(0, "make a store with another application id");
+	}
+	free(notes);
+	free(walnotes);
+	free(other);
+	free(named);
+}
+
+/* A store made before stores were marked: our tables, application id 0. */
+static void test_unmarked(void)
+{
+	char *path = path_in("unmarked.db");
+	sk_state *st = open_ok(path);
+	sk_err e = { 0 };
+
+	if (st == NULL || sk_state_set_position(st, "r", "s", "0", "5", &e) < 0 ||
+	    sqlite3_exec(sk_state_db(st), "PRAGMA application_id = 0", NULL, NULL, NULL) != SQLITE_OK) {
+		ok(0, "make an unmarked store");
+		sk_state_close(st);
+		free(path);
+		return;
+	}
+	sk_state_close(st);
+	st = NULL;
+	is_int(sk_state_open_readonly(path, &st, &e), 0, "a reader opens a store from before the mark");
+	if (st) {
+		is_str(position(st, "r", "s", "0"), "5", "and reads it");
+		is_int(pragma_int(st, "PRAGMA application_id"), 0, "without marking it");
+		sk_state_close(st);
+	}
 	st = open_ok(path);
-	ok(st != NULL, "an SQLite file at schema version 0 opens");
-	is_int(st ? pragma_int(st, "PRAGMA user_version") : 0, 2, "and is migrated forward");
-	is_int(st ? pragma_int(st, "SELECT count(*) FROM notes") : 0, 1, "keeping what it held");
+	ok(st != NULL, "a writer opens it");
+	is_int(st ? pragma_int(st, "PRAGMA application_id") : 0, 0x534b7374, "and marks it as a store");
+	is_str(st ? position(st, "r", "s", "0") : NULL, "5", "keeping what it held");
 	sk_state_close(st);
 	free(path);
+}
+
+static void test_readonly(void)
+{
+	char *missing = path_in("nowhere/state.db"), *parent = path_in("nowhere"), *path = path_in("ro.db");
+	char *wal = path_in("ro.db-wal"), *shm = path_in("ro.db-shm"), *empty = path_in("empty.db");
+	sk_state *st = NULL, *w;
+	sk_err e = { 0 };
+	int fd;
+
+	is_int(sk_state_open_readonly(missing, &st, &e), -1, "a reader refuses a path with no store");
+	is_int(e.code, EX_UNAVAILABLE, "as unavailable (69)");
+	ok(strstr(e.msg, missing) && strstr(e.msg, "no state store here"), "saying so: %s", e.msg);
+	ok(!exists(parent), "creating neither the store nor its directory");
+
+	fd = open(empty, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		close(fd);
+	sk_err_clear(&e);
+	is_int(sk_state_open_readonly(empty, &st, &e), -1, "an empty file is no store to a reader");
+	is_int(e.code, EX_UNAVAILABLE, "unavailable too: %s", e.msg);
+
+	if ((w = open_ok(path)) == NULL || sk_state_set_position(w, "r", "s", "0", "9", &e) < 0) {
+		ok(0, "make a store: %s", e.msg);
+		sk_state_close(w);
+		goto out;
+	}
+	sk_err_clear(&e);
+	is_int(sk_state_open_readonly(path, &st, &e), 0, "a reader opens a store a writer has open");
+	is_str(st ? position(st, "r", "s", "0") : NULL, "9", "and reads what it committed");
+	ok(st && sk_state_set_position(st, "r", "s", "0", "10", &e) < 0, "a reader cannot write: %s", e.msg);
+	is_str(position(w, "r", "s", "0"), "9", "the position is unchanged");
+	sk_state_close(st);
+	st = NULL;
+	sk_state_close(w);
+	ok(!exists(wal) && !exists(shm), "the writer gone, no -wal or -shm is left");
+	sk_err_clear(&e);
+	is_int(sk_state_open_readonly(path, &st, &e), 0, "a reader alone opens it");
+	is_str(st ? position(st, "r", "s", "0") : NULL, "9", "and reads it");
+	sk_state_close(st);
+	st = NULL;
+	ok(!exists(wal) && !exists(shm), "and leaves no -wal or -shm behind");
+
+	/* A store the reader may not write (the mode is enough when not root;
+	 * then it reads through the file as immutable, making nothing). */
+	if (chmod(path, 0400) == 0) {
+		sk_err_clear(&e);
+		is_int(sk_state_open_readonly(path, &st, &e), 0, "a store mode 0400 opens: %s", e.msg);
+		is_str(st ? position(st, "r", "s", "0") : NULL, "9", "and reads");
+		sk_state_close(st);
+		st = NULL;
+		ok(!exists(wal) && !exists(shm), "leaving nothing behind");
+		chmod(path, 0600);
+	}
+out:
+	free(missing);
+	free(parent);
+	free(path);
+	free(wal);
+	free(shm);
+	free(empty);
 }
 
 static void test_default_path(void)
@@ -605,6 +761,16 @@ static void test_migrate_v1(void)
 		return;
 	}
 	sk_state_close(st);
+	st = NULL;
+	is_int(sk_state_open_readonly(path, &st, &e), 0, "a reader opens a version 1 store");
+	if (st) {
+		int cb_rc = 0;
+
+		is_int(pragma_int(st, "PRAGMA user_version"), 1, "without migrating it");
+		is_int(sk_state_get_run(st, "old", NULL, NULL, &cb_rc, &e), 0, "it has no supervisor");
+		is_int(sk_state_each_attempt(st, "old", 0, NULL, NULL, &e), 0, "nor attempts to list");
+		sk_state_close(st);
+	}
 	st = open_ok(path);
 	ok(st != NULL, "a version 1 store opens");
 	if (st == NULL)
@@ -791,7 +957,9 @@ int main(void)
 		return 1;
 	}
 	test_create();
-	test_migrate_foreign();
+	test_foreign();
+	test_unmarked();
+	test_readonly();
 	test_default_path();
 	test_positions();
 	test_each_position();

@@ -49,8 +49,14 @@ static void test_exit(void)
 	sk_exit_describe(&x, buf, sizeof buf);
 	is_str(buf, "killed by signal 9 (KILL)", "described with its name");
 
+	x = sk_exit_from_wait(SIGHUP);
+	ok(sk_exit_is_failure(&x), "a SIGHUP of its own is a failure");
+	x.requested = 1;
+	ok(!sk_exit_is_failure(&x), "the SIGHUP passed on to it is none");
+
 	x = exited(0);
 	ok(!sk_exit_failed(&x), "exit 0 is no failure");
+	ok(!sk_exit_is_failure(&x), "nor counted as one");
 	x.stalled = 1;
 	ok(sk_exit_failed(&x), "but a stall is, whatever the status");
 	sk_exit_describe(&x, buf, sizeof buf);
@@ -435,6 +441,30 @@ static void test_processes(void)
 	is_int(errno, ENOENT, "fails with ENOENT");
 }
 
+/* The lines of the attempts' history: what each ended by. */
+static void test_attempt_lines(void)
+{
+	sk_attempt a = { .id = 1, .run_id = "r", .attempt = 2, .pid = 42, .started_ms = 1000,
+	                 .ended_ms = 2500, .exit_code = -1, .signal = SIGHUP };
+	sk_buf b = { 0 };
+
+	is_int(sk_attempt_format(&b, &a, 61000, 0), 0, "an attempt ended by the SIGHUP passed on");
+	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  ended by the SIGHUP passed on to it;"
+	       " restarted", "says so, not that it failed");
+	b.len = 0;
+	a.error = "killed by signal 1 (HUP)";
+	sk_attempt_format(&b, &a, 61000, 0);
+	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  killed by signal 1 (HUP)",
+	       "a failure is its error");
+	b.len = 0;
+	a.error = NULL;
+	a.signal = -1;
+	a.exit_code = 0;
+	sk_attempt_format(&b, &a, 61000, 0);
+	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  exited with status 0", "a success its status");
+	sk_buf_free(&b);
+}
+
 int main(void)
 {
 	test_exit();
@@ -447,5 +477,6 @@ int main(void)
 	test_tail();
 	test_durations();
 	test_processes();
+	test_attempt_lines();
 	return tap_done();
 }
