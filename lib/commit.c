@@ -161,7 +161,7 @@ static int take_cursor(struct committer *c, const char *line, size_t len, uint64
 static int pass_line(struct committer *c, const char *line, size_t len)
 {
 	if (sk_buf_reserve(&c->out, len + 1) < 0)
-		return sk_err_set(&c->e, EX_OSERR, "out of memory");
+		return sk_err_oom(&c->e);
 	sk_buf_add(&c->out, line, len);
 	sk_buf_addc(&c->out, '\n');
 	c->buffered_rows++;
@@ -233,7 +233,7 @@ int sk_commit_run(int in_fd, int out_fd, const sk_commit_opts *o, sk_commit_stat
 	c.written = sk_cursorset_new();
 	r = sk_lines_new(in_fd, o->max_line, 0);
 	if (!c.json || !c.buffered || !c.written || !r) {
-		status = sk_err_set(e, EX_OSERR, "out of memory");
+		status = sk_err_oom(e);
 		goto out;
 	}
 	c.out_is_file = fstat(out_fd, &sb) == 0 && S_ISREG(sb.st_mode);

@@ -131,7 +131,7 @@ int sk_cursorset_add(sk_cursorset *cs, const char *c, size_t n, sk_err *e)
 			return 0;
 		}
 		if ((pos = strndup(p.position, p.position_len)) == NULL)
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		free(x->position);
 		x->position = pos;
 		return 0;
@@ -140,7 +140,7 @@ int sk_cursorset_add(sk_cursorset *cs, const char *c, size_t n, sk_err *e)
 		size_t cap = cs->cap ? cs->cap * 2 : 8;
 		struct entry *v = realloc(cs->v, cap * sizeof *v);
 		if (v == NULL)
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		cs->v = v;
 		cs->cap = cap;
 	}
@@ -152,7 +152,7 @@ int sk_cursorset_add(sk_cursorset *cs, const char *c, size_t n, sk_err *e)
 	x->position = strndup(p.position, p.position_len);
 	if (!x->key || !x->source || !x->partition || !x->position) {
 		entry_free(x);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	cs->last = cs->n++;
 	return 0;
@@ -168,7 +168,7 @@ int sk_cursorset_merge(sk_cursorset *dst, const sk_cursorset *src, sk_err *e)
 		const struct entry *x = &src->v[i];
 		sk_buf_reset(&c);
 		if (sk_buf_add(&c, x->key, x->key_len) < 0 || sk_buf_adds(&c, x->position) < 0)
-			rc = sk_err_set(e, EX_OSERR, "out of memory");
+			rc = sk_err_oom(e);
 		else
 			rc = sk_cursorset_add(dst, c.p, c.len, e);
 	}

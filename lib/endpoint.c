@@ -176,10 +176,6 @@ static long url_decode(char *s, size_t n)
 }
 
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
 
 static int in_list(const char *const *list, const char *key)
 {
@@ -372,7 +368,7 @@ static int parse_query(sk_endpoint *ep, const char *q, sk_err *e)
 			continue;
 		}
 		if ((kv = strndup(q, n)) == NULL)
-			return oom(e);
+			return sk_err_oom(e);
 		eq = strchr(kv, '=');
 		if (eq == NULL) {
 			free(kv);
@@ -388,7 +384,7 @@ static int parse_query(sk_endpoint *ep, const char *q, sk_err *e)
 		}
 		if (kv_push(&ep->params, &ep->nparams, kv, (size_t)kn, eq + 1, (size_t)vn) < 0) {
 			free(kv);
-			return oom(e);
+			return sk_err_oom(e);
 		}
 		free(kv);
 		q += n + (amp ? 1 : 0);
@@ -428,7 +424,7 @@ static int split_path_query(sk_endpoint *ep, const char *s, sk_err *e)
 	if (n == 0)
 		return sk_err_set(e, EX_USAGE, "%s: missing path", ep->arg);
 	if ((ep->path = strndup(s, n)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	return q ? parse_query(ep, q + 1, e) : 0;
 }
 
@@ -474,7 +470,7 @@ static int parse_kafka(sk_endpoint *ep, const char *rest, sk_err *e)
 	ep->hosts = strndup(rest, (size_t)(slash - rest));
 	ep->topic = strndup(slash + 1, tn);
 	if (ep->hosts == NULL || ep->topic == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	return q ? parse_query(ep, q + 1, e) : 0;
 }
 
@@ -486,7 +482,7 @@ static int parse_http(sk_endpoint *ep, const char *http, sk_err *e)
 	char *query = NULL;
 
 	if (u == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	rc = curl_url_set(u, CURLUPART_URL, http, 0);
 	if (rc != CURLUE_OK) {
 		curl_url_cleanup(u);
@@ -502,7 +498,7 @@ static int parse_http(sk_endpoint *ep, const char *http, sk_err *e)
 	}
 	curl_url_cleanup(u);
 	if ((ep->http_url = strdup(http)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	return 0;
 }
 
@@ -551,11 +547,11 @@ static int parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 	size_t scheme;
 
 	if ((ep->url = strdup(url)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	if (strcmp(url, "-") == 0) {
 		ep->kind = SK_EP_STDIO;
 		ep->path = strdup("-");
-		return ep->path ? 0 : oom(e);
+		return ep->path ? 0 : sk_err_oom(e);
 	}
 	if (sc) {
 		ep->kind = sc->kind;
@@ -571,7 +567,7 @@ static int parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 	/* A plain path. */
 	ep->kind = SK_EP_FILE;
 	ep->path = strdup(url);
-	return ep->path ? 0 : oom(e);
+	return ep->path ? 0 : sk_err_oom(e);
 }
 
 /* A bare word that names an endpoint rather than a file: no '/', no '.', no ':'. */
@@ -629,7 +625,7 @@ static int read_file(const char *path, char **buf, size_t *len, sk_err *e)
 		if (sk_buf_add(&b, chunk, n) < 0) {
 			fclose(f);
 			sk_buf_free(&b);
-			return oom(e);
+			return sk_err_oom(e);
 		}
 	}
 	if (ferror(f)) {
@@ -705,7 +701,7 @@ static int resolve_name(sk_endpoint *ep, const char *ini_path, sk_err *e)
 	if (rc == 0 && !l.failed && ((ep->name = strdup(ep->arg)) == NULL || (ep->file = strdup(ini_path)) == NULL))
 		l.failed = -1;
 	if (l.failed)
-		rc = oom(e);
+		rc = sk_err_oom(e);
 	if (rc == 0)
 		rc = parse_named_url(ep, &l, e);
 	free(l.url);
@@ -720,7 +716,7 @@ int sk_endpoint_resolve(const char *arg, const char *ini_path, sk_endpoint **out
 
 	if (ep == NULL || (ep->arg = safe_label(arg)) == NULL) {
 		free(ep);
-		return oom(e);
+		return sk_err_oom(e);
 	}
 	if (*arg == '\0')
 		rc = sk_err_set(e, EX_USAGE, "empty endpoint");

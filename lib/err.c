@@ -59,3 +59,8 @@ int sk_err_code_for_errno(int errnum)
 		return EX_IOERR;
 	}
 }
+
+int sk_err_oom(sk_err *e)
+{
+	return sk_err_set(e, EX_OSERR, "out of memory");
+}

@@ -17,6 +17,8 @@ typedef struct sk_err {
  * `return sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));`. */
 int sk_err_set(sk_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* sk_err_set(e, EX_OSERR, "out of memory"): the one way to say it. */
+int sk_err_oom(sk_err *e);
 /* Prefix an existing message with more context: "CONTEXT: old message". */
 int sk_err_prefix(sk_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -69,7 +69,7 @@ static int add_result(void *arg, const sk_result *r, sk_err *e)
 	struct target *t = arg;
 
 	if (sk_result_add_envelope(r, t->cursor, t->out) < 0 || sk_buf_addc(t->out, '\n') < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return 0;
 }
 
@@ -153,7 +153,7 @@ static int deliver(sk_filter *f, struct batch *b, sk_err *e)
 
 	if (b->oom) {
 		empty(f, b);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	for (i = 0; i < b->n; i++) {
 		struct rec *r = &b->recs[i];
@@ -260,7 +260,7 @@ int sk_filter_push(sk_filter *f, const sk_msg *m, sk_err *e)
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct rec *nv = realloc(b->recs, cap * sizeof *nv);
 		if (nv == NULL)
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		b->recs = nv;
 		b->cap = cap;
 	}
@@ -271,7 +271,7 @@ int sk_filter_push(sk_filter *f, const sk_msg *m, sk_err *e)
 	r->error = 0;
 	if (sk_buf_add(&b->text, m->env, m->env_len) < 0 || sk_buf_addc(&b->text, '\0') < 0 ||
 	    sk_buf_add(&b->text, m->cursor, clen + 1) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	/* With a thread, reading the envelope here halves the thread's work. */
 	r->read = f->threaded ? sk_program_read_text(m->env, m->env_len) : NULL;
 	b->n++;
@@ -325,7 +325,7 @@ sk_filter *sk_filter_new(const char *text, const sk_program_args *args, int thre
 	sk_filter *f = calloc(1, sizeof *f);
 
 	if (f == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	f->text = text;

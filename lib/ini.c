@@ -82,10 +82,6 @@ struct parse {
 	sk_err *e;
 };
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
 
 /* "[ name ]" in s..t. */
 static int header(struct parse *p, const char *s, const char *t)
@@ -97,14 +93,14 @@ static int header(struct parse *p, const char *s, const char *t)
 	s = skip_space(s + 1, t - 1);
 	free(p->section);
 	if ((p->section = strndup(s, (size_t)(trim_end(s, t - 1) - s))) == NULL)
-		return oom(p->e);
+		return sk_err_oom(p->e);
 	if (p->section[0] == '\0')
 		return sk_err_set(p->e, EX_CONFIG, "%s:%u: expected [name]", p->name, p->line);
 	if ((first = seen_line(&p->sections, p->section)) != 0)
 		return sk_err_set(p->e, EX_CONFIG, "%s:%u: section [%s] again (first at line %u)", p->name,
 		                  p->line, p->section, first);
 	if (seen_add(&p->sections, p->section, p->line) < 0)
-		return oom(p->e);
+		return sk_err_oom(p->e);
 	seen_clear(&p->keys);
 	return p->cb(p->arg, p->section, NULL, NULL, p->line);
 }
@@ -122,7 +118,7 @@ static int key_value(struct parse *p, const char *s, const char *t)
 	if (p->section == NULL)
 		return sk_err_set(p->e, EX_CONFIG, "%s:%u: a key before any [section]", p->name, p->line);
 	if ((key = strndup(s, (size_t)(trim_end(s, eq) - s))) == NULL)
-		return oom(p->e);
+		return sk_err_oom(p->e);
 	if ((first = seen_line(&p->keys, key)) != 0) {
 		rc = sk_err_set(p->e, EX_CONFIG, "%s:%u: [%s] %s again (first at line %u)", p->name, p->line,
 		                p->section, key, first);
@@ -131,7 +127,7 @@ static int key_value(struct parse *p, const char *s, const char *t)
 	}
 	eq = skip_space(eq + 1, t);
 	if ((value = strndup(eq, (size_t)(t - eq))) == NULL || seen_add(&p->keys, key, p->line) < 0)
-		rc = oom(p->e);
+		rc = sk_err_oom(p->e);
 	else
 		rc = p->cb(p->arg, p->section, key, value, p->line);
 	free(key);

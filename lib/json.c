@@ -69,7 +69,7 @@ size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m)
 
 int sk_json_written_as(json_object *v, const char *text, size_t n)
 {
-	char buf[24], *d = buf + sizeof buf;
+	char buf[24], *d;
 	uint64_t mag;
 	int64_t i;
 
@@ -85,12 +85,11 @@ int sk_json_written_as(json_object *v, const char *text, size_t n)
 			mag = json_object_get_uint64(v);
 		else
 			mag = i < 0 ? -(uint64_t)i : (uint64_t)i;
-		do
-			*--d = (char)('0' + mag % 10);
-		while ((mag /= 10) > 0);
+		d = buf;
 		if (i < 0)
-			*--d = '-';
-		return (size_t)(buf + sizeof buf - d) == n && memcmp(d, text, n) == 0;
+			*d++ = '-';
+		d += sk_fmt_u64(d, mag);
+		return (size_t)(d - buf) == n && memcmp(buf, text, n) == 0;
 	case json_type_object:
 	case json_type_array:
 		return 0;

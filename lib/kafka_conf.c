@@ -206,7 +206,7 @@ static int conf_set_kv(rd_kafka_conf_t *conf, const char *kv, sk_err *e)
 		return sk_err_set(e, EX_CONFIG, "-X: expected KEY=VALUE");
 	if ((key = strndup(kv, (size_t)(eq - kv))) == NULL || (ctx = sk_strprintf("-X %s", key)) == NULL) {
 		free(key);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	rc = conf_set_ctx(conf, key, eq + 1, ctx, e);
 	free(ctx);
@@ -237,7 +237,7 @@ static int conf_file_line(rd_kafka_conf_t *conf, char *s, const char *path, long
 	*eq = '\0';
 	s = trim(s);
 	if ((ctx = sk_strprintf("%s:%ld: %s", path, lineno, s)) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	rc = conf_set_ctx(conf, s, trim(eq + 1), ctx, e);
 	free(ctx);
 	return rc;
@@ -276,7 +276,7 @@ int sk_kafka_conf_new(const sk_endpoint *ep, const char *client_id, void *opaque
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
 	if (conf == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	rd_kafka_conf_set_opaque(conf, opaque);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_log_cb(conf, on_log_quiet);
@@ -306,7 +306,7 @@ static int conf_endpoint(rd_kafka_conf_t *conf, const sk_endpoint *ep, sk_err *e
 		else
 			ctx = sk_strprintf("%s: %s", ep->arg, s->key);
 		if (ctx == NULL)
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		rc = conf_set_ctx(conf, s->key + 6, s->value, ctx, e);
 		free(ctx);
 		if (rc < 0)

@@ -12,7 +12,7 @@ int sk_kafka_env_init(sk_kafka_env *k, int json, int base64, size_t max_line, sk
 	k->base64 = base64;
 	k->max_line = max_line;
 	if ((k->jp = sk_json_new()) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return 0;
 }
 
@@ -60,32 +60,6 @@ static int topic_parts(sk_kafka_env *k, const char *topic)
 	return 0;
 }
 
-/* v in decimal at d, which has room for 20 characters; the length. */
-static size_t decimal(char *d, int64_t v)
-{
-	char tmp[20], *t = tmp + sizeof tmp;
-	uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	size_t n;
-
-	do
-		*--t = (char)('0' + mag % 10);
-	while ((mag /= 10) > 0);
-	if (v < 0)
-		*--t = '-';
-	n = (size_t)(tmp + sizeof tmp - t);
-	memcpy(d, t, n);
-	return n;
-}
-
-/* Append the decimal digits of v. */
-static int add_decimal(sk_buf *b, int64_t v)
-{
-	if (sk_buf_reserve(b, 20) < 0)
-		return -1;
-	b->len += decimal(b->p + b->len, v);
-	b->p[b->len] = '\0';
-	return 0;
-}
 
 /* Key or value: null, base64, JSON embedded, or a string. */
 static int add_bytes(sk_kafka_env *ks, const void *p, size_t n, int embed)
@@ -158,10 +132,10 @@ static int add_headers(sk_buf *b, rd_kafka_headers_t *h)
 /* PART ":" OFFSET: the end of a cursor, into d (room for 41). */
 static size_t position(char *d, int32_t partition, int64_t offset)
 {
-	size_t n = decimal(d, partition);
+	size_t n = sk_fmt_i64(d, partition);
 
 	d[n++] = ':';
-	return n + decimal(d + n, offset);
+	return n + sk_fmt_i64(d + n, offset);
 }
 
 int sk_kafka_envelope(sk_kafka_env *ks, rd_kafka_message_t *km, sk_msg *m, sk_err *e)
@@ -178,10 +152,10 @@ int sk_kafka_envelope(sk_kafka_env *ks, rd_kafka_message_t *km, sk_msg *m, sk_er
 	if (topic_parts(ks, rd_kafka_topic_name(km->rkt)) < 0 || sk_buf_add(b, ks->head.p, ks->head.len) < 0 ||
 	    sk_buf_add(b, pos, npart) < 0 || sk_buf_adds(b, ",\"offset\":") < 0 ||
 	    sk_buf_add(b, pos + npart + 1, npos - npart - 1) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (km->len > ks->max_line) {
 		if (sk_buf_addc(b, '}') < 0)
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		m->env = b->p;
 		m->env_len = b->len;
 		m->cursor = NULL;
@@ -190,14 +164,14 @@ int sk_kafka_envelope(sk_kafka_env *ks, rd_kafka_message_t *km, sk_msg *m, sk_er
 		                  pos, pos + npart + 1, km->len);
 	}
 	if (sk_buf_adds(b, ",\"timestamp\":") < 0 ||
-	    (tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? sk_buf_adds(b, "null") : add_decimal(b, ts)) < 0 ||
+	    (tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? sk_buf_adds(b, "null") : sk_buf_add_i64(b, ts)) < 0 ||
 	    sk_buf_adds(b, tt == RD_KAFKA_TIMESTAMP_CREATE_TIME ? ",\"timestamp_type\":\"create\""
 	                   : tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? ",\"timestamp_type\":\"log_append\""
 	                   : ",\"timestamp_type\":null") < 0 ||
 	    sk_buf_adds(b, ",\"key\":") < 0 || add_bytes(ks, km->key, km->key_len, 0) < 0 ||
 	    sk_buf_adds(b, ",\"value\":") < 0 || add_bytes(ks, km->payload, km->len, ks->json) < 0 ||
 	    sk_buf_adds(b, ",\"headers\":") < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (rd_kafka_message_headers(km, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		h = NULL;
 	if (add_headers(b, h) < 0 ||
@@ -205,7 +179,7 @@ int sk_kafka_envelope(sk_kafka_env *ks, rd_kafka_message_t *km, sk_msg *m, sk_er
 	    sk_buf_add(&ks->cursor, pos, npos) < 0 ||
 	    sk_buf_add(b, ks->cursor_json.p, ks->cursor_json.len) < 0 || sk_buf_add(b, pos, npos) < 0 ||
 	    sk_buf_add(b, "\"}", 2) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	m->env = b->p;
 	m->env_len = b->len;
 	m->cursor = ks->cursor.p;

@@ -30,10 +30,6 @@ int64_t sk_kafka_lag_count(int64_t position, int64_t low, int64_t high)
 	return high - (next < low ? low : next);
 }
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
 
 /* --- the endpoint --- */
 
@@ -69,7 +65,7 @@ int sk_kafka_lag_endpoint(sk_state *st, const char *name, const char *source, ch
 	if ((rc = sk_state_each_endpoint(st, name, match_pattern, &m, e)) <= 0)
 		return rc;
 	if (m.endpoint == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	*endpoint = m.endpoint;
 	return 1;
 }
@@ -190,7 +186,7 @@ static int resolve(const char *endpoint, const sk_kafka_lag_opts *o, sk_endpoint
 	int rc;
 
 	if (ini == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	rc = sk_endpoint_resolve(endpoint, ini, ep, e);
 	free(ini);
 	if (rc < 0) {
@@ -278,7 +274,7 @@ static int topic_layout(struct client *c, const char *topic, int64_t deadline, i
 	         (m->high = calloc((size_t)t->partition_cnt, sizeof *m->high)) == NULL ||
 	         (m->leader = calloc((size_t)t->partition_cnt, sizeof *m->leader)) == NULL ||
 	         (m->known = calloc((size_t)t->partition_cnt, 1)) == NULL)
-		rc = oom(e);
+		rc = sk_err_oom(e);
 	else {
 		m->n = t->partition_cnt;
 		for (i = 0; i < m->n; i++)
@@ -465,7 +461,7 @@ int sk_kafka_lag(sk_state *st, const char *name, const char *source, const char 
 	rc = sk_state_each_position(st, name, collect, &l, e);
 	if (rc != 0) {
 		stored_free(&l);
-		return rc > 0 ? oom(e) : -1;
+		return rc > 0 ? sk_err_oom(e) : -1;
 	}
 	if (endpoint)
 		asked = watermarks(endpoint, source + 6, o, &m, &why);

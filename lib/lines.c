@@ -98,7 +98,7 @@ static int fill(sk_lines *r, int timeout_ms, sk_err *e)
 	ssize_t n;
 
 	if (make_room(r) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (timeout_ms >= 0) {
 		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 		int pr = poll(&pfd, 1, timeout_ms);

@@ -71,10 +71,6 @@ struct sk_result {
 	const struct builder *bd;   /* the input's large integers */
 };
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
 
 static void builder_init(struct builder *bd)
 {
@@ -158,7 +154,7 @@ int sk_program_args_add_json(sk_program_args *a, const char *name, const char *t
 	jv v, msg;
 
 	if (bd == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	if (n > INT_MAX) {
 		free(bd);
 		return sk_err_set(e, EX_USAGE, "$%s: value too long", name);
@@ -237,14 +233,14 @@ sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk
 	jv named, vars;
 
 	if (p == NULL) {
-		oom(e);
+		sk_err_oom(e);
 		return NULL;
 	}
 	builder_init(&p->b);
 	memset(&p->errors, 0, sizeof p->errors);
 	if ((p->jq = jq_init()) == NULL) {
 		sk_program_free(p);
-		oom(e);
+		sk_err_oom(e);
 		return NULL;
 	}
 	jq_set_error_cb(p->jq, collect_error, &p->errors);
@@ -646,21 +642,6 @@ static int add_string(sk_buf *b, const char *s, size_t n)
 	return 0;
 }
 
-static int add_int(sk_buf *b, int64_t v)
-{
-	char tmp[24];
-	size_t n = sizeof tmp;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		tmp[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		tmp[--n] = '-';
-	return sk_buf_add(b, tmp + n, sizeof tmp - n);
-}
-
 /* jq writes integers below 2^53 in full ("-0" for negative zero) and other
  * numbers in the shortest form that reads back the same (jvp_dtoa_fmt). */
 static int add_number(sk_buf *b, const struct builder *bd, double d)
@@ -672,12 +653,12 @@ static int add_number(sk_buf *b, const struct builder *bd, double d)
 	if (d > -TWO_53 && d < TWO_53 && d == (double)(int64_t)d) {
 		if (d == 0 && 1 / d < 0)
 			return sk_buf_adds(b, "-0");
-		return add_int(b, (int64_t)d);
+		return sk_buf_add_i64(b, (int64_t)d);
 	}
 	if ((big = big_int_find(bd, d)) != NULL) {
 		switch (big->kind) {
 		case BIG_TEXT: return sk_buf_add(b, big->text, big->len);
-		case BIG_SIGNED: return add_int(b, big->i);
+		case BIG_SIGNED: return sk_buf_add_i64(b, big->i);
 		case BIG_UNSIGNED: return sk_buf_printf(b, "%llu", (unsigned long long)big->u);
 		}
 	}
@@ -812,7 +793,7 @@ static int to_json_object(const struct builder *bd, jv v, json_object **out, sk_
 	int i;
 
 	if (o == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	for (i = jv_object_iter(v); jv_object_iter_valid(v, i); i = jv_object_iter_next(v, i)) {
 		jv k = jv_object_iter_key(v, i), val = jv_object_iter_value(v, i);
 		const char *ks = jv_string_value(k);
@@ -822,7 +803,7 @@ static int to_json_object(const struct builder *bd, jv v, json_object **out, sk_
 		else if ((rc = to_json(bd, val, &x, e)) == 0 &&
 		         json_object_object_add_ex(o, ks, x, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
 			json_object_put(x);
-			rc = oom(e);
+			rc = sk_err_oom(e);
 		}
 		jv_free(k);
 		jv_free(val);
@@ -851,7 +832,7 @@ static int to_json(const struct builder *bd, jv v, json_object **out, sk_err *e)
 	case JV_KIND_NUMBER:
 		*out = number_json(bd, jv_number_value(v));
 		if (*out == NULL && jv_number_value(v) == jv_number_value(v))
-			return oom(e);
+			return sk_err_oom(e);
 		return 0;
 	case JV_KIND_STRING:
 		*out = json_object_new_string_len(jv_string_value(v), jv_string_length_bytes(jv_copy(v)));
@@ -859,7 +840,7 @@ static int to_json(const struct builder *bd, jv v, json_object **out, sk_err *e)
 	case JV_KIND_ARRAY:
 		n = jv_array_length(jv_copy(v));
 		if ((*out = json_object_new_array_ext(n)) == NULL)
-			return oom(e);
+			return sk_err_oom(e);
 		for (i = 0; i < n; i++) {
 			jv item = jv_array_get(jv_copy(v), i);
 			int rc = to_json(bd, item, &x, e);
@@ -869,7 +850,7 @@ static int to_json(const struct builder *bd, jv v, json_object **out, sk_err *e)
 					json_object_put(x);
 				json_object_put(*out);
 				*out = NULL;
-				return rc < 0 ? -1 : oom(e);
+				return rc < 0 ? -1 : sk_err_oom(e);
 			}
 		}
 		return 0;
@@ -878,7 +859,7 @@ static int to_json(const struct builder *bd, jv v, json_object **out, sk_err *e)
 	default:
 		return 0;
 	}
-	return *out ? 0 : oom(e);
+	return *out ? 0 : sk_err_oom(e);
 }
 
 /* ---- running ---- */
@@ -909,7 +890,7 @@ static int failed(sk_program *p, jv v, sk_err *e)
 		else if (add_jv(&b, &p->b, msg) == 0)
 			sk_err_set(e, EX_DATAERR, "jq: error (not a string): %s", b.p);
 		else
-			oom(e);
+			sk_err_oom(e);
 		jv_free(msg);
 	}
 	sk_buf_free(&b);
@@ -1085,7 +1066,7 @@ static int take_string(struct first *f, const sk_result *r, sk_err *e)
 	return 0;
 fail:
 	sk_buf_free(&b);
-	return oom(e);
+	return sk_err_oom(e);
 }
 
 int sk_program_first_string(sk_program *p, json_object *in, char **out, size_t *len, sk_err *e)

@@ -78,7 +78,7 @@ static sk_schema *schema_alloc(size_t n, sk_err *e)
 
 	if (s == NULL || (s->cols = calloc(n ? n : 1, sizeof *s->cols)) == NULL) {
 		free(s);
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	return s;
@@ -120,7 +120,7 @@ static int add_entry(sk_schema *s, json_object *ent, size_t i, sk_err *e)
 	if (sk_schema_find(s, name) >= 0)
 		return sk_err_set(e, EX_CONFIG, "schema entry %zu (\"%s\"): duplicate column name", i, name);
 	if ((s->cols[s->n].name = strdup(name)) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	s->cols[s->n++].type = t;
 	return 0;
 }
@@ -162,7 +162,7 @@ sk_schema *sk_schema_parse(const char *text, size_t n, sk_err *e)
 	sk_schema *s;
 
 	if (p == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	root = sk_json_parse(p, text, n, e);
@@ -195,7 +195,7 @@ static int read_file(const char *path, sk_buf *b, int *missing, sk_err *e)
 	for (;;) {
 		if (sk_buf_reserve(b, 65536) < 0) {
 			close(fd);
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		}
 		r = read(fd, b->p + b->len, 65536);
 		if (r < 0 && errno == EINTR)
@@ -272,7 +272,7 @@ int sk_schema_save(const sk_schema *s, const char *path, sk_err *e)
 
 	if (sk_schema_to_json(s, &b) < 0 || sk_buf_printf(&tmp, "%s.tmp", path) < 0 ||
 	    (dcopy = strdup(path)) == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		goto out;
 	}
 	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -330,7 +330,7 @@ sk_schema *sk_schema_infer(json_object *row, sk_err *e)
 		return NULL;
 	}
 	if ((entries = json_object_new_array()) == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	json_object_object_foreach(row, key, val) {
@@ -342,7 +342,7 @@ sk_schema *sk_schema_infer(json_object *row, sk_err *e)
 		    json_object_object_add(ent, "type",
 		                           json_object_new_string(sk_type_name(inferred_type(val)))) < 0) {
 			json_object_put(entries);
-			sk_err_set(e, EX_OSERR, "out of memory");
+			sk_err_oom(e);
 			return NULL;
 		}
 	}
@@ -542,7 +542,7 @@ static int coerce_integer(enum sk_type t, json_object *v, json_object **out, sk_
 		return 0;
 	}
 	*out = json_object_new_int64(i);
-	return *out ? 0 : sk_err_set(e, EX_OSERR, "out of memory");
+	return *out ? 0 : sk_err_oom(e);
 }
 
 static int coerce_real(enum sk_type t, json_object *v, json_object **out, sk_err *e)
@@ -559,7 +559,7 @@ static int coerce_real(enum sk_type t, json_object *v, json_object **out, sk_err
 		return 0;
 	}
 	*out = json_object_new_double_s(n.d, json_object_get_string(v));
-	return *out ? 0 : sk_err_set(e, EX_OSERR, "out of memory");
+	return *out ? 0 : sk_err_oom(e);
 }
 
 static int digits(const char *s, int n, int *v)
@@ -641,7 +641,7 @@ static int date_from_ms(json_object *v, json_object **out, sk_err *e)
 	snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
 	*out = json_object_new_string(buf);
-	return *out ? 0 : sk_err_set(e, EX_OSERR, "out of memory");
+	return *out ? 0 : sk_err_oom(e);
 }
 
 static int coerce_date(json_object *v, json_object **out, sk_err *e)
@@ -675,7 +675,7 @@ static int coerce_string(json_object *v, json_object **out, sk_err *e)
 	default:
 		return expected(SK_TYPE_STRING, v, e);
 	}
-	return *out ? 0 : sk_err_set(e, EX_OSERR, "out of memory");
+	return *out ? 0 : sk_err_oom(e);
 }
 
 static int coerce_boolean(json_object *v, json_object **out, sk_err *e)
@@ -690,7 +690,7 @@ static int coerce_boolean(json_object *v, json_object **out, sk_err *e)
 		s = json_object_get_string(v);
 		if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
 			*out = json_object_new_boolean(s[0] == 't');
-			return *out ? 0 : sk_err_set(e, EX_OSERR, "out of memory");
+			return *out ? 0 : sk_err_oom(e);
 		}
 	}
 	return expected(SK_TYPE_BOOLEAN, v, e);
@@ -733,7 +733,7 @@ static int add_column(const sk_schema *s, size_t i, json_object *v, json_object 
 		return sk_err_prefix(e, "column \"%s\"", s->cols[i].name);
 	if (json_object_object_add_ex(out, s->cols[i].name, c, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
 		json_object_put(c);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	return 0;
 }
@@ -756,7 +756,7 @@ json_object *sk_schema_coerce_row(const sk_schema *s, json_object *row, sk_err *
 		}
 	}
 	if ((out = json_object_new_object()) == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	for (i = 0; i < s->n; i++) {
@@ -786,7 +786,7 @@ json_object *sk_schema_coerce_tuple(const sk_schema *s, json_object *tuple, sk_e
 		return NULL;
 	}
 	if ((out = json_object_new_object()) == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {

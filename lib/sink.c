@@ -42,7 +42,7 @@ int sk_sink_open(const sk_endpoint *ep, const sk_sink_opts *o, sk_sink **out, sk
 		return sk_err_set(e, EX_USAGE, "%s: --format csv is for dataset: endpoints", ep->arg);
 	if ((k = calloc(1, sizeof *k)) == NULL || (k->label = strdup(ep->arg)) == NULL) {
 		free(k);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	k->ops = ops;
 	k->name = o->name;
@@ -50,7 +50,7 @@ int sk_sink_open(const sk_endpoint *ep, const sk_sink_opts *o, sk_sink **out, sk
 	if (o->schema && (k->schema = sk_schema_dup(o->schema)) == NULL) {
 		free(k->label);
 		free(k);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	if (ops->open(k, ep, o, e) < 0) {
 		sk_schema_free(k->schema);

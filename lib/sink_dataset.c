@@ -158,7 +158,7 @@ static int read_format_record(const struct dataset *d, enum sk_format *f, sk_err
 	}
 	close(fd);
 	if ((p = sk_json_new()) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (n <= FORMAT_RECORD_MAX)
 		root = sk_json_parse(p, text, (size_t)n, e);
 	sk_json_free(p);
@@ -183,7 +183,7 @@ static int write_format_record(const struct dataset *d, enum sk_format f, sk_err
 	int fd = -1, rc = -1;
 
 	if (tmp == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
 		sk_err_set(e, sk_err_code_for_errno(errno), "%s: %s", tmp, strerror(errno));
 		goto out;
@@ -257,7 +257,7 @@ static int lock_dataset(sk_sink *k, struct dataset *d, sk_err *e)
 	int64_t deadline = sk_now_ms() + LOCK_WAIT_MS;
 
 	if (path == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (d->lock_fd < 0) {
 		sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
@@ -388,7 +388,7 @@ static int publish_recorded(sk_sink *k, struct dataset *d, sk_err *e)
 	rc = sk_state_each_staged_part(k->state, d->dir, collect_staged, &l, e);
 	if (rc != 0) {
 		if (rc > 0)
-			sk_err_set(e, EX_OSERR, "out of memory");
+			sk_err_oom(e);
 		staged_free(&l);
 		return -1;
 	}
@@ -424,7 +424,7 @@ static int remove_leftovers(sk_sink *k, struct dataset *d, sk_err *e)
 			continue;
 		if ((p = path_join(d->staging, de->d_name)) == NULL) {
 			closedir(dir);
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		}
 		if (unlink(p) < 0 && errno != ENOENT) {
 			sk_err_set(e, EX_IOERR, "%s: %s", p, strerror(errno));
@@ -486,7 +486,7 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 	char *real;
 
 	if (d == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	d->fd = d->lock_fd = -1;
 	if (sk_mkdir_p(ep->path, 0777, e) < 0) {
 		if (e)
@@ -503,7 +503,7 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 	d->schema_path = path_join(real, "schema.json");
 	d->format_path = path_join(real, "dataset.json");
 	if (d->staging == NULL || d->schema_path == NULL || d->format_path == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		goto fail;
 	}
 	if (mkdir(d->staging, 0777) < 0 && errno != EEXIST) {
@@ -592,13 +592,13 @@ static int open_part(sk_sink *k, struct dataset *d, sk_err *e)
 	d->tmp_path = path_join(d->staging, name);
 	d->final_path = path_join(d->dir, name);
 	if (d->tmp_path == NULL || d->final_path == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	d->fd = open(d->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (d->fd < 0)
 		return sk_err_set(e, EX_IOERR, "%s: %s", d->tmp_path, strerror(errno));
 	sk_buf_reset(&d->buf);
 	if (d->format == SK_FORMAT_CSV && csv_header(&d->buf, k->schema) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return 0;
 }
 
@@ -632,7 +632,7 @@ static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
 	else
 		rc = sk_json_add_object(&d->buf, row) < 0 ? -1 : sk_buf_addc(&d->buf, '\n');
 	if (rc < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return d->buf.len >= FLUSH_AT ? write_out(d, e) : 0;
 }
 
@@ -644,7 +644,7 @@ static int dataset_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
 	if (staging_part(k, d, e) < 0)
 		return -1;
 	if (sk_buf_reserve(&d->buf, n + 1) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	memcpy(d->buf.p + d->buf.len, text, n);
 	d->buf.len += n;
 	d->buf.p[d->buf.len++] = '\n';
@@ -739,7 +739,7 @@ static int dataset_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, 
 	int rc;
 
 	if (k->state && cs == NULL && (cs = none = sk_cursorset_new()) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (d->fd >= 0)
 		rc = publish_part(k, d, cs, rows, e);
 	else if (k->state && sk_cursorset_count(cs) > 0)

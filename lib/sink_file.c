@@ -62,7 +62,7 @@ static int out_write(sk_sink *k, json_object *row, sk_err *e)
 	if (o->closed)
 		return SK_EOF;
 	if (sk_json_add_object(&o->buf, row) < 0 || sk_buf_addc(&o->buf, '\n') < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return o->buf.len >= FLUSH_AT ? push_out(o, e) : 0;
 }
 
@@ -107,7 +107,7 @@ static int out_new(sk_sink *k, int fd, int owned, const char *what, sk_err *e)
 		free(o);
 		if (owned)
 			close(fd);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	o->fd = fd;
 	o->owned = owned;
@@ -133,7 +133,7 @@ static int end_partial_line(struct out *o, sk_err *e)
 	if (pread(o->fd, &c, 1, st.st_size - 1) != 1)
 		return errno == EBADF ? 0 : sk_err_set(e, EX_IOERR, "%s: %s", o->what, strerror(errno));
 	if (c != '\n' && sk_buf_addc(&o->buf, '\n') < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return 0;
 }
 

@@ -112,10 +112,6 @@ struct ksink {
 	char fatal[256];            /* a fatal error from librdkafka's error callback */
 };
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -191,7 +187,7 @@ static int open_epoch(struct ksink *ks, sk_err *e)
 		size_t cap = ks->capep ? 2 * ks->capep : 8;
 		struct epoch *v = realloc(ks->ep, cap * sizeof *v);
 		if (v == NULL)
-			return oom(e);
+			return sk_err_oom(e);
 		ks->ep = v;
 		ks->capep = cap;
 	}
@@ -287,14 +283,14 @@ static int compile_all(struct ksink *ks, const sk_sink_opts *o, sk_err *e)
 	    compile(o->kafka_headers_expr, args, "--headers", &ks->headers_obj, e) < 0)
 		return -1;
 	if (o->nkafka_headers && (ks->headers = calloc(o->nkafka_headers, sizeof *ks->headers)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	for (i = 0; i < o->nkafka_headers; i++) {
 		const char *h = o->kafka_headers[i], *eq = strchr(h, '=');
 
 		if (eq == NULL || eq == h || eq[1] == '\0')
 			return sk_err_set(e, EX_USAGE, "--header '%s': expected NAME=EXPR", h);
 		if ((ks->headers[i].name = strndup(h, (size_t)(eq - h))) == NULL)
-			return oom(e);
+			return sk_err_oom(e);
 		ks->nheaders = i + 1;
 		if ((ks->headers[i].p = sk_program_compile(eq + 1, args, e)) == NULL)
 			return sk_err_prefix(e, "--header %s", ks->headers[i].name);
@@ -435,7 +431,7 @@ static int report_events(struct ksink *ks, sk_err *e)
 		if (fcntl(ks->events[i], F_SETFL, O_NONBLOCK) < 0 || fcntl(ks->events[i], F_SETFD, FD_CLOEXEC) < 0)
 			return sk_err_set(e, EX_OSERR, "pipe: %s", strerror(errno));
 	if ((q = rd_kafka_queue_get_main(ks->rk)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	rd_kafka_queue_io_event_enable(q, ks->events[1], "r", 1);
 	rd_kafka_queue_destroy(q);
 	return 0;
@@ -455,7 +451,7 @@ static int kafka_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, 
 		return sk_err_set(e, EX_USAGE, "%s: partition=, offset= and group= are for reading "
 		                  "(stream-write takes --partition EXPR)", ep->arg);
 	if ((ks = calloc(1, sizeof *ks)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	/* Errors from here on are prefixed with the endpoint at fail. */
 	ks->sync = o->kafka_sync;
 	ks->base64 = o->kafka_base64;
@@ -463,7 +459,7 @@ static int kafka_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, 
 	ks->events[0] = ks->events[1] = -1;
 	ks->seed = (uint32_t)sk_wall_ms() | 1;
 	if ((ks->topic = strdup(ep->topic)) == NULL) {
-		oom(e);
+		sk_err_oom(e);
 		goto fail;
 	}
 	if (open_epoch(ks, e) < 0 || compile_all(ks, o, e) < 0 || build_conf(ks, ep, o, &conf, e) < 0)
@@ -715,7 +711,7 @@ static int bytes_of(struct ksink *ks, sk_program *p, json_object *row, sk_buf *o
 			return rc < 0 ? sk_err_prefix(e, "%s", opt) : 0;
 		rc = sk_buf_add(out, s, n);
 		free(s);
-		return rc < 0 ? oom(e) : 1;
+		return rc < 0 ? sk_err_oom(e) : 1;
 	}
 	if ((rc = sk_program_first_json(p, row, &v, e)) <= 0)
 		return rc < 0 ? sk_err_prefix(e, "%s", opt) : 0;
@@ -724,7 +720,7 @@ static int bytes_of(struct ksink *ks, sk_program *p, json_object *row, sk_buf *o
 		if (rc < 0)
 			sk_err_set(e, EX_DATAERR, "%s: not base64 (--binary=base64)", opt);
 	} else if ((rc = sk_json_add_object(out, v)) < 0)
-		oom(e);
+		sk_err_oom(e);
 	json_object_put(v);
 	return rc < 0 ? -1 : 1;
 }
@@ -743,7 +739,7 @@ static int add_header(struct ksink *ks, rd_kafka_headers_t *h, const char *name,
 	} else if (v != NULL) {
 		sk_buf_reset(&ks->buf);
 		if (sk_json_add_object(&ks->buf, v) < 0)
-			return oom(e);
+			return sk_err_oom(e);
 		s = ks->buf.p;
 		n = (ssize_t)ks->buf.len;
 	}
@@ -795,7 +791,7 @@ static int row_headers(struct ksink *ks, json_object *row, rd_kafka_headers_t **
 	if (ks->nheaders == 0 && ks->headers_obj == NULL)
 		return 0;
 	if ((h = rd_kafka_headers_new(ks->nheaders + 8)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	if (ks->headers_obj && object_headers(ks, row, h, e) < 0) {
 		rd_kafka_headers_destroy(h);
 		return -1;
@@ -836,7 +832,7 @@ static int kafka_write(sk_sink *k, json_object *row, sk_err *e)
 	} else {
 		sk_buf_reset(v);
 		if (sk_json_add_object(v, row) < 0)
-			return oom(e);
+			return sk_err_oom(e);
 	}
 	if (ks->key && (has_key = bytes_of(ks, ks->key, row, &ks->kbuf, "--key", e)) < 0)
 		return -1;
@@ -870,7 +866,7 @@ static int kafka_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
 	m->len = n;
 	ks->batch_at[ks->nbatch++] = ks->batch_bytes.len;
 	if (sk_buf_add(&ks->batch_bytes, text, n) < 0)
-		return oom(e);
+		return sk_err_oom(e);
 	return ks->nbatch == BATCH_ROWS ? produce_batch(ks, e) : 0;
 }
 
@@ -898,7 +894,7 @@ static int kafka_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk
 	open = &ks->ep[ks->nep - 1];
 	if (cs && sk_cursorset_count(cs) > 0 &&
 	    ((open->cs = sk_cursorset_new()) == NULL || sk_cursorset_merge(open->cs, cs, e) < 0))
-		return open->cs ? -1 : oom(e);
+		return open->cs ? -1 : sk_err_oom(e);
 	open->rows = rows;
 	if (open_epoch(ks, e) < 0)
 		return -1;

@@ -300,7 +300,7 @@ static int schema_from_columns(sk_sink *k, const struct columns *c, sk_err *e)
 	size_t i;
 
 	if (arr == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	for (i = 0; i < c->n; i++) {
 		switch (affinity_of(c->v[i].decl)) {
 		case AFF_INTEGER: type = "bigint"; break;
@@ -316,14 +316,14 @@ static int schema_from_columns(sk_sink *k, const struct columns *c, sk_err *e)
 		    json_object_object_add(ent, "name", json_object_new_string(c->v[i].name)) < 0 ||
 		    json_object_object_add(ent, "type", json_object_new_string(type)) < 0) {
 			json_object_put(arr);
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		}
 	}
 	text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN);
 	k->schema = text ? sk_schema_parse(text, strlen(text), e) : NULL;
 	json_object_put(arr);
 	if (k->schema == NULL)
-		return text ? sk_err_prefix(e, "%s", k->label) : sk_err_set(e, EX_OSERR, "out of memory");
+		return text ? sk_err_prefix(e, "%s", k->label) : sk_err_oom(e);
 	return 0;
 }
 
@@ -379,7 +379,7 @@ static int create_table(sk_sink *k, sk_err *e)
 	}
 	oom |= sk_buf_addc(&sql, ')') < 0 || sk_schema_to_json(s, &json) < 0;
 	if (oom) {
-		rc = sk_err_set(e, EX_OSERR, "out of memory");
+		rc = sk_err_oom(e);
 		goto out;
 	}
 	if ((rc = exec(k, sql.p, e)) < 0 ||
@@ -420,7 +420,7 @@ static int prepare_insert(sk_sink *k, sk_err *e)
 		oom = sk_buf_adds(&sql, i > 0 ? ", ?" : "?") < 0;
 	if (oom || sk_buf_addc(&sql, ')') < 0) {
 		sk_buf_free(&sql);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	rc = sqlite3_prepare_v3(t->db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, &t->insert, NULL);
 	sk_buf_free(&sql);
@@ -565,7 +565,7 @@ static int load_positions(sk_sink *k, sk_err *e)
 		if (load_held(t, (const char *)sqlite3_column_text(s, 0),
 		              (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2)) < 0) {
 			sqlite3_finalize(s);
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		}
 	}
 	sqlite3_finalize(s);
@@ -621,7 +621,7 @@ static int make_parent(sk_sink *k, const char *path, sk_err *e)
 	int rc = 0;
 
 	if (dir == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
 		if ((rc = sk_mkdir_p(dir, 0777, e)) < 0) {
@@ -706,14 +706,14 @@ static int sqlite_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o,
 
 	(void)o;
 	if (t == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	k->impl = t;
 	k->keeps_schema = 1;
 	t->name = sk_endpoint_param(ep, "table");
 	if (t->name == NULL || check_table_name(k, t->name, e) < 0)
 		goto fail;
 	if (add_ident(&q, t->name) < 0) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		goto fail;
 	}
 	t->quoted = q.p;
@@ -829,7 +829,7 @@ static int commit_position(void *arg, const char *source, const char *partition,
 	sk_buf_reset(&x->c);
 	if (sk_buf_adds(&x->c, source) < 0 || sk_buf_addc(&x->c, ':') < 0 || sk_buf_adds(&x->c, partition) < 0 ||
 	    sk_buf_addc(&x->c, ':') < 0 || sk_buf_adds(&x->c, position) < 0)
-		return sk_err_set(x->e, EX_OSERR, "out of memory");
+		return sk_err_oom(x->e);
 	if (sk_cursorset_add(x->out, x->c.p, x->c.len, x->e) < 0)
 		return -1;
 	sqlite3_bind_text(t->put_pos, 1, x->k->name, -1, SQLITE_STATIC);
@@ -858,7 +858,7 @@ static int sqlite_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, s
 	if (!t->in_txn && !keep)
 		return 0;
 	if (keep && (x.out = sk_cursorset_new()) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (begin(k, e) < 0)
 		goto out;
 	if (keep && sk_cursorset_each(cs, commit_position, &x) != 0) {

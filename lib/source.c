@@ -36,7 +36,7 @@ int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **o
 		return sk_err_set(e, EX_SOFTWARE, "a recipe name needs an open state store");
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	s->ops = k->ops;
 	/* A module whose open fails has freed its own state; id is ours. */
 	if (s->ops->open(s, ep, o, e) < 0) {
@@ -185,7 +185,7 @@ int sk_position_source(const char *source, char **out, sk_err *e)
 	if (k->source)
 		return k->source(source, out, e);
 	if ((*out = strdup(source)) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return 0;
 }
 

@@ -118,26 +118,6 @@ static void file_free(struct file_src *fs)
 	free(fs);
 }
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
-
-/* Decimal digits of v into buf (at least 21 bytes), NUL-terminated. */
-static size_t fmt_u64(char *buf, uint64_t v)
-{
-	char tmp[21];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	buf[n] = '\0';
-	return n;
-}
 
 /* "file:" and the absolute path, symbolic links resolved. A path that does
  * not exist yet (--follow waits for it) is its directory's real path plus
@@ -162,7 +142,7 @@ static char *file_source_id(const char *path, sk_err *e)
 		else
 			dir = strdup(".");
 		if (dir == NULL) {
-			oom(e);
+			sk_err_oom(e);
 			return NULL;
 		}
 		real = realpath(dir, NULL);
@@ -176,7 +156,7 @@ static char *file_source_id(const char *path, sk_err *e)
 		real = malloc(n);
 		if (real == NULL) {
 			free(dir);
-			oom(e);
+			sk_err_oom(e);
 			return NULL;
 		}
 		snprintf(real, n, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base);
@@ -187,7 +167,7 @@ static char *file_source_id(const char *path, sk_err *e)
 	if (id)
 		snprintf(id, n, "file:%s", real);
 	else
-		oom(e);
+		sk_err_oom(e);
 	free(real);
 	return id;
 }
@@ -539,7 +519,7 @@ static int note_size(struct file_src *fs, sk_err *e)
 nomem:
 	free(old);
 	sk_buf_free(&b);
-	return oom(e);
+	return sk_err_oom(e);
 }
 
 /* Say that a file the stored position p belongs to is gone (or was
@@ -598,7 +578,7 @@ static int begin_fd(struct file_src *fs, uint64_t off, sk_err *e)
 	if (fs->lr == NULL) {
 		fs->lr = sk_lines_new(fs->fd, fs->max_line, off);
 		if (fs->lr == NULL)
-			return oom(e);
+			return sk_err_oom(e);
 	} else {
 		sk_lines_reset(fs->lr, fs->fd, off);
 	}
@@ -652,14 +632,14 @@ static int open_stdin(struct file_src *fs, sk_source *s, const sk_source_opts *o
 	adopt_fd(fs, STDIN_FILENO, &st);
 	s->id = strdup("stdin");
 	if (s->id == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	/* `stream-read < file` reports the file's own offsets. */
 	here = fs->regular ? lseek(fs->fd, 0, SEEK_CUR) : 0;
 	fs->start = here > 0 ? (uint64_t)here : 0;
 	fs->start_lineno = fs->start == 0 ? 0 : -1;
 	fs->lr = sk_lines_new(fs->fd, fs->max_line, fs->start);
 	if (fs->lr == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	sk_lines_hold_partial(fs->lr, holds_partial_lines(fs));
 	return 0;
 }
@@ -751,7 +731,7 @@ static int open_file(struct file_src *fs, sk_source *s, const sk_endpoint *ep,
 
 	fs->path = strdup(ep->path);
 	if (fs->path == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	s->id = file_source_id(fs->path, e);
 	if (s->id == NULL)
 		return -1;
@@ -784,7 +764,7 @@ static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *
 	int rc;
 
 	if (fs == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	fs->fd = -1;
 	fs->follow = o->follow;
 	fs->json = o->json;
@@ -798,7 +778,7 @@ static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *
 	fs->name = o->name ? strdup(o->name) : NULL;
 	if (fs->arg == NULL || fs->jp == NULL || (o->name && fs->name == NULL)) {
 		file_free(fs);
-		return oom(e);
+		return sk_err_oom(e);
 	}
 	if (ep->kind == SK_EP_STDIO)
 		rc = open_stdin(fs, s, o, e);
@@ -807,7 +787,7 @@ static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *
 	if (rc == 0 && (sk_buf_adds(&fs->cursor, s->id) < 0 || sk_buf_adds(&fs->cursor, ":0:") < 0 ||
 	                sk_buf_adds(&fs->cursor_json, ",\"_cursor\":") < 0 ||
 	                sk_json_add_string(&fs->cursor_json, fs->cursor.p, fs->cursor.len) < 0))
-		rc = oom(e);
+		rc = sk_err_oom(e);
 	if (rc < 0) {
 		file_free(fs);
 		return -1;
@@ -970,8 +950,8 @@ static int envelope(struct file_src *fs, sk_msg *m, const char *line, size_t len
 {
 	char off[24], next[24];
 	uint64_t end = sk_lines_end(fs->lr);
-	size_t noff = fmt_u64(off, sk_lines_offset(fs->lr));
-	size_t nnext = fmt_u64(next, end);
+	size_t noff = sk_fmt_u64(off, sk_lines_offset(fs->lr));
+	size_t nnext = sk_fmt_u64(next, end);
 	sk_buf *b = &fs->env;
 
 	sk_buf_reset(b);
@@ -984,7 +964,7 @@ static int envelope(struct file_src *fs, sk_msg *m, const char *line, size_t len
 	    sk_buf_add(b, fs->cursor_json.p, fs->cursor_json.len) < 0 ||
 	    sk_buf_add(b, fs->cursor.p + fs->cursor_prefix, fs->cursor.len - fs->cursor_prefix) < 0 ||
 	    sk_buf_add(b, "\"}", 2) < 0)
-		return oom(e);
+		return sk_err_oom(e);
 	m->env = b->p;
 	m->env_len = b->len;
 	m->cursor = fs->cursor.p;
@@ -1008,7 +988,7 @@ static int bad_line(struct file_src *fs, sk_msg *m, sk_err *e)
 	if ((n > 0 ? sk_buf_printf(b, "{\"line_number\":%llu,\"offset\":%llu}", (unsigned long long)n,
 	                           (unsigned long long)off)
 	           : sk_buf_printf(b, "{\"offset\":%llu}", (unsigned long long)off)) < 0)
-		return oom(e);
+		return sk_err_oom(e);
 	m->env = b->p;
 	m->env_len = b->len;
 	m->cursor = NULL;
@@ -1132,7 +1112,7 @@ static int position_source(const char *source, char **out, sk_err *e)
 	if (source[5] != '/')
 		return sk_err_set(e, EX_USAGE, "%s: %s", source, e->msg);
 	if ((*out = strdup(source)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	return 0;
 }
 

@@ -84,10 +84,6 @@ struct kafka_src {
 	char fatal[256];            /* a fatal error from librdkafka's error callback */
 };
 
-static int oom(sk_err *e)
-{
-	return sk_err_set(e, EX_OSERR, "out of memory");
-}
 
 /* The index of topic's partition p, or -1. */
 static int find_part(struct kafka_src *ks, const char *topic, int32_t p)
@@ -253,7 +249,7 @@ static int choose_partitions(struct kafka_src *ks, const sk_endpoint *ep,
 	if (topic_partitions(ks, &n, e) < 0)
 		return -1;
 	if ((*out = rd_kafka_topic_partition_list_new(p ? 1 : n)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	if (p) {
 		char *end;
 		long v;
@@ -281,7 +277,7 @@ static int stored_next(struct kafka_src *ks, const char *topic, int32_t p, int64
 	if (ks->o->name == NULL)
 		return 0;
 	if ((src = sk_strprintf("kafka:%s", topic)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	snprintf(part, sizeof part, "%" PRId32, p);
 	rc = sk_state_get_position(ks->o->state, ks->o->name, src, part, &pos, e);
 	if (rc <= 0) {
@@ -348,7 +344,7 @@ static int start_offsets(struct kafka_src *ks, rd_kafka_topic_partition_list_t *
 		                  rd_kafka_err2str(err));
 	return 0;
 nomem:
-	oom(e);
+	sk_err_oom(e);
 fail:
 	if (t)
 		rd_kafka_topic_partition_list_destroy(t);
@@ -377,7 +373,7 @@ static int commit_covered(struct kafka_src *ks, const rd_kafka_topic_partition_l
 	int64_t next;
 
 	if (c == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	for (i = 0; i < n; i++) {
 		k = l ? find_part(ks, l->elems[i].topic, l->elems[i].partition) : i;
 		if (k < 0 || (l == NULL && !ks->parts[k].assigned))
@@ -596,7 +592,7 @@ static int assign_open(struct kafka_src *ks, const sk_endpoint *ep, sk_err *e)
 	int rc;
 
 	if ((ks->q = rd_kafka_queue_new(ks->rk)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	rc = choose_partitions(ks, ep, &l, e) < 0 || start_offsets(ks, l, e) < 0 || assign_start(ks, l, e) < 0
 	         ? -1 : 0;
 	if (l)
@@ -619,9 +615,9 @@ static int group_open(struct kafka_src *ks, const sk_endpoint *ep, sk_err *e)
 	if ((err = rd_kafka_poll_set_consumer(ks->rk)) != 0)
 		return sk_err_set(e, EX_SOFTWARE, "group %s: %s", ks->group, rd_kafka_err2str(err));
 	if ((ks->q = rd_kafka_queue_get_consumer(ks->rk)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	if ((l = rd_kafka_topic_partition_list_new(1)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	rd_kafka_topic_partition_list_add(l, ks->topic, RD_KAFKA_PARTITION_UA);
 	err = rd_kafka_subscribe(ks->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
@@ -645,7 +641,7 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 	if (ep->topic[0] == '^' && group == NULL)
 		return sk_err_set(e, EX_USAGE, "a topic pattern (%s) needs a consumer group (--group G)", ep->topic);
 	if ((ks = calloc(1, sizeof *ks)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	ks->o = o;
 	ks->from = *o;
 	if (!o->from_given && param && sk_from_parse(param, &ks->from, e) < 0) {
@@ -657,7 +653,7 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 	if ((ks->arg = strdup(ep->hosts ? ep->hosts : "")) == NULL || (ks->topic = strdup(ep->topic)) == NULL ||
 	    (group && (ks->group = strdup(group)) == NULL) ||
 	    (s->id = sk_strprintf("kafka:%s", ep->topic)) == NULL) {
-		oom(e);
+		sk_err_oom(e);
 		goto fail;
 	}
 	if (build_conf(ks, ep, o, &conf, e) < 0 ||
@@ -810,7 +806,7 @@ static int kafka_drain(sk_source *s, sk_err *e)
 		return 0;
 	ks->closing = 1;
 	if ((l = rd_kafka_topic_partition_list_new(ks->nparts)) == NULL)
-		return oom(e);
+		return sk_err_oom(e);
 	for (i = 0; i < ks->nparts; i++)
 		if (ks->parts[i].assigned)
 			rd_kafka_topic_partition_list_add(l, ks->parts[i].topic, ks->parts[i].partition);

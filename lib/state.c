@@ -185,7 +185,7 @@ static sk_state *state_new(const char *path, sk_err *e)
 	if (st && (st->path = path ? strdup(path) : sk_state_default_path()) != NULL)
 		return st;
 	free(st);
-	sk_err_set(e, EX_OSERR, "out of memory");
+	sk_err_oom(e);
 	return NULL;
 }
 
@@ -278,7 +278,7 @@ static int create_private(const char *path, sk_err *e)
 	int fd;
 
 	if (dir == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
@@ -646,7 +646,7 @@ static int put_one(void *arg, const char *source, const char *partition, const c
 		return c->failed = -1;
 	if ((c->summary.len > 1 && sk_buf_addc(&c->summary, ',') < 0) ||
 	    sk_cursor_add_json(&c->summary, source, partition, position) < 0) {
-		sk_err_set(c->e, EX_OSERR, "out of memory");
+		sk_err_oom(c->e);
 		return c->failed = -1;
 	}
 	return 0;
@@ -661,14 +661,14 @@ int sk_state_put_cursors(sk_state *st, const char *name, const sk_cursorset *cs,
 	int rc = 0;
 
 	if (sk_buf_addc(&c.summary, '[') < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (cs && sk_cursorset_each(cs, put_one, &c) != 0) {
 		sk_buf_free(&c.summary);
 		return -1;
 	}
 	if (sk_buf_addc(&c.summary, ']') < 0) {
 		sk_buf_free(&c.summary);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	if ((s = stmt(st, ST_ADD_CHECKPOINT, e)) == NULL) {
 		sk_buf_free(&c.summary);
@@ -1165,7 +1165,7 @@ static int get_setting(sk_state *st, char *key, char **value, sk_err *e)
 
 	*value = NULL;
 	if (key == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM settings WHERE key = ?1", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		free(key);
@@ -1191,7 +1191,7 @@ static int put_setting(sk_state *st, char *key, const char *value, sk_err *e)
 	int rc;
 
 	if (key == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	rc = sqlite3_prepare_v2(st->db, "INSERT INTO settings(key, value) VALUES (?1, ?2)"
 	                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
@@ -1243,7 +1243,7 @@ int sk_state_each_endpoint(sk_state *st, const char *name, sk_endpoint_cb cb, vo
 	if (key == NULL || jp == NULL) {
 		free(key);
 		sk_json_free(jp);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	/* The keys of name: 'endpoint ["NAME",' and the source as a JSON string. */
 	prefix = strlen(key) - 3;

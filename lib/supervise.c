@@ -181,7 +181,7 @@ int sk_policy_parse_codes(sk_policy *p, const char *list, int restart, sk_err *e
 	int rc = 0;
 
 	if (copy == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (*list == '\0')
 		rc = sk_err_set(e, EX_USAGE, "an empty list of exit codes");
 	for (item = strtok_r(copy, ",", &save); rc == 0 && item; item = strtok_r(NULL, ",", &save))
@@ -230,7 +230,7 @@ int sk_restarts_init(sk_restarts *r, const sk_policy *p, sk_err *e)
 	if (p->max_failures && p->window_ms > 0) {
 		r->ends = calloc(p->max_failures, sizeof *r->ends);
 		if (r->ends == NULL)
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 	}
 	return 0;
 }

@@ -306,7 +306,7 @@ int sk_mkdir_p(const char *path, int mode, sk_err *e)
 	struct stat st;
 
 	if (p == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	for (s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -327,5 +327,43 @@ int sk_mkdir_p(const char *path, int mode, sk_err *e)
 		return -1;
 	}
 	free(p);
+	return 0;
+}
+
+int sk_fail_oom(void)
+{
+	sk_err e;
+
+	sk_err_oom(&e);
+	return sk_fail(&e);
+}
+
+size_t sk_fmt_u64(char *d, uint64_t v)
+{
+	char tmp[20], *t = tmp + sizeof tmp;
+	size_t n;
+
+	do
+		*--t = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	n = (size_t)(tmp + sizeof tmp - t);
+	memcpy(d, t, n);
+	return n;
+}
+
+size_t sk_fmt_i64(char *d, int64_t v)
+{
+	if (v >= 0)
+		return sk_fmt_u64(d, (uint64_t)v);
+	*d = '-';
+	return 1 + sk_fmt_u64(d + 1, 0 - (uint64_t)v);
+}
+
+int sk_buf_add_i64(sk_buf *b, int64_t v)
+{
+	if (sk_buf_reserve(b, 21) < 0)
+		return -1;
+	b->len += sk_fmt_i64(b->p + b->len, v);
+	b->p[b->len] = '\0';
 	return 0;
 }

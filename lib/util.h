@@ -17,6 +17,11 @@ int sk_buf_reserve(sk_buf *b, size_t extra);              /* -1 on ENOMEM */
 int sk_buf_add(sk_buf *b, const void *s, size_t n);
 int sk_buf_addc(sk_buf *b, char c);
 int sk_buf_adds(sk_buf *b, const char *s);
+/* The decimal digits of v at d, which has room for 20 bytes (21 with a
+ * sign); no NUL. Returns how many. */
+size_t sk_fmt_u64(char *d, uint64_t v);
+size_t sk_fmt_i64(char *d, int64_t v);
+int sk_buf_add_i64(sk_buf *b, int64_t v);
 int sk_buf_printf(sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sk_buf_reset(sk_buf *b);                             /* len = 0, keeps memory */
 void sk_buf_free(sk_buf *b);
@@ -41,8 +46,10 @@ void sk_log_init(const char *argv0);
 void sk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* silenced by -q */
 void sk_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* shown with -v */
 void sk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* always shown */
-/* Print e as an error and return its code, for `return sk_die(&e);` in tools. */
+/* Print e as an error and return its code, for `return sk_fail(&e);` in tools. */
 int sk_fail(const sk_err *e);
+/* Print "out of memory" and return EX_OSERR, for tools. */
+int sk_fail_oom(void);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int sk_write_all(int fd, const void *buf, size_t n, sk_err *e, const char *what);

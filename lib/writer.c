@@ -126,7 +126,7 @@ static int take_cursor(struct writer *w, json_object *row, sk_err *e)
 		return sk_err_prefix(e, "_cursor");
 	if (push(&w->cursors, &w->ncur, &w->capcur, json_object_get(c)) < 0) {
 		json_object_put(c);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	json_object_object_del(row, "_cursor");
 	return 0;
@@ -153,14 +153,14 @@ static int add_out(struct writer *w, json_object *row, const char *cursor, sk_er
 		const char **nc = realloc(w->out_cursor, (w->capout ? w->capout * 2 : 16) * sizeof *nc);
 		if (nc == NULL) {
 			json_object_put(row);
-			return sk_err_set(e, EX_OSERR, "out of memory");
+			return sk_err_oom(e);
 		}
 		w->out_cursor = nc;
 	}
 	w->out_cursor[w->nout] = cursor;
 	if (push(&w->out, &w->nout, &w->capout, row) < 0) {
 		json_object_put(row);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	return 0;
 }
@@ -607,7 +607,7 @@ static int read_line(struct reader *r, struct batch *b, int *none)
 	else
 		rc = add_line(r, b, line, len, sk_lines_lineno(r->lines));
 	if (rc < 0) {
-		sk_err_set(&b->err, EX_OSERR, "out of memory");
+		sk_err_oom(&b->err);
 		b->final = FINAL_FAILED;
 		return 1;
 	}
@@ -706,7 +706,7 @@ static struct reader *reader_start(struct writer *w, int fd, sk_err *e)
 	int rc;
 
 	if (r == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		return NULL;
 	}
 	r->fd = fd;
@@ -715,7 +715,7 @@ static struct reader *reader_start(struct writer *w, int fd, sk_err *e)
 	r->flat = r->parse && sk_sink_schema(w->k) == NULL && !sk_sink_wants_schema(w->k);
 	if (r->flat) {
 		if ((r->scanner = sk_json_new()) == NULL) {
-			sk_err_set(e, EX_OSERR, "out of memory");
+			sk_err_oom(e);
 			goto fail;
 		}
 		sk_json_exact_integers(r->scanner);
@@ -723,7 +723,7 @@ static struct reader *reader_start(struct writer *w, int fd, sk_err *e)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->not_full, NULL);
 	if ((r->lines = sk_lines_new(fd, w->o->max_line, 0)) == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		goto fail;
 	}
 	if (nonblocking_pipe(r->ready) < 0 || nonblocking_pipe(r->stop) < 0) {
@@ -794,7 +794,7 @@ static int map_result(void *arg, const sk_result *r, sk_err *e)
 	else if (json_object_object_add(row, "_cursor", json_object_get(m->cursor)) < 0) {
 		json_object_put(m->cursor);
 		json_object_put(row);
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	}
 	if ((rc = object_row(m->w, row, e)) < 0 && e->code == EX_DATAERR)
 		sk_err_prefix(e, "--map: result %zu", m->n);
@@ -885,7 +885,7 @@ static int dead_letter(struct writer *w, const char *line, size_t len, sk_err *e
 	int rc;
 
 	if (copy == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	memcpy(copy, line, len);
 	copy[len] = '\n';
 	rc = sk_write_all(w->dl_fd, copy, len + 1, e, w->o->dead_letter);
@@ -1085,7 +1085,7 @@ static int parsed_line(struct writer *w, const struct batch *b, const struct ite
 		return handle_line(w, line, it->len, e);
 	sk_buf_reset(&w->text);
 	if (cut_member(&w->text, line, it->len, m, n, cut) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (cut == SIZE_MAX)
 		return write_text(w, line, it->len, w->text.p, w->text.len, NULL, 0, e);
 	return write_text(w, line, it->len, w->text.p, w->text.len, line + m[cut].value + 1, m[cut].value_len - 2, e);
@@ -1101,7 +1101,7 @@ static int row_text(struct writer *w, const struct batch *b, const struct item *
 		return write_text(w, line, it->len, line, it->len, NULL, 0, e);
 	sk_buf_reset(&w->text);
 	if (sk_buf_add(&w->text, line, at) < 0 || sk_buf_add(&w->text, line + at + it->cut_len, it->len - at - it->cut_len) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return write_text(w, line, it->len, w->text.p, w->text.len, cursor, it->cursor_len, e);
 }
 
@@ -1174,7 +1174,7 @@ int sk_writer_run(sk_sink *k, int fd, const sk_writer_opts *o, sk_writer_stats *
 	w.parser = sk_json_new();
 	w.cs = sk_cursorset_new();
 	if (w.parser == NULL || w.cs == NULL) {
-		sk_err_set(e, EX_OSERR, "out of memory");
+		sk_err_oom(e);
 		goto out;
 	}
 	sk_json_exact_integers(w.parser);

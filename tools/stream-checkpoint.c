@@ -311,8 +311,7 @@ static int listing_finish(struct listing *l, int rc, const sk_err *e)
 			status = EX_IOERR;
 		}
 	} else if (l->nomem || l->t.failed) {
-		sk_error("out of memory");
-		status = EX_OSERR;
+		status = sk_fail_oom();
 	} else if (rc < 0) {
 		status = sk_fail(e);
 	} else if (l->t.nrows > 1) {
@@ -395,7 +394,7 @@ static int cmd_show(struct opts *o, int argc, char **argv)
 	table_row(&l.t, "NAME", "SOURCE", "PARTITION", "POSITION", "UPDATED");
 	rc = sk_state_each_position(st, name, show_one, &l, &e);
 	if (rc == 0 && name && (rc = sk_state_get_run(st, name, supervisor_format, &sup, &cb_rc, &e)) > 0)
-		rc = cb_rc < 0 ? sk_err_set(&e, EX_OSERR, "out of memory") : 0;
+		rc = cb_rc < 0 ? sk_err_oom(&e) : 0;
 	if (rc == 0 && l.n == 0 && name)
 		sk_warn("%s: no positions stored", name);
 	sk_state_close(st);
@@ -492,8 +491,7 @@ static int cmd_history(struct opts *o, int argc, char **argv)
 	if (argc > 1)
 		return usage_error("history: too many arguments");
 	if ((l.json = sk_json_new()) == NULL) {
-		sk_error("out of memory");
-		return EX_OSERR;
+		return sk_fail_oom();
 	}
 	if ((status = read_state(o, &st)) != 0) {
 		sk_json_free(l.json);
@@ -549,8 +547,7 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 		position = strdup(o->position);
 	}
 	if (!source || !partition || !position) {
-		sk_error("out of memory");
-		status = EX_OSERR;
+		status = sk_fail_oom();
 		goto out;
 	}
 	if (sk_position_source(source, &canon, &e) < 0 || sk_position_check(canon, partition, position, &e) < 0) {
@@ -901,8 +898,7 @@ static int parse_value(struct opts *o, int opt, const char *arg)
 	case 'X': {
 		const char **p = realloc(o->kafka_props, (o->nkafka_props + 1) * sizeof *p);
 		if (p == NULL) {
-			sk_error("out of memory");
-			return EX_OSERR;
+			return sk_fail_oom();
 		}
 		p[o->nkafka_props++] = arg;
 		o->kafka_props = p;

@@ -132,7 +132,7 @@ static int program_arg(int argc, char **argv, int json, struct config *c, sk_err
 		return sk_err_set(e, EX_USAGE, "%s %s: missing value (%s NAME %s)", opt, optarg, opt,
 		                  json ? "JSON" : "VALUE");
 	if (c->args == NULL && (c->args = sk_program_args_new()) == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if ((json ? sk_program_args_add_json : sk_program_args_add)(c->args, optarg, argv[optind], e) < 0)
 		return sk_err_prefix(e, "%s", opt);
 	optind++;
@@ -191,7 +191,7 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 			break;
 		case 'X':
 			if (add_kafka_prop(c, optarg) < 0) {
-				sk_err_set(&e, EX_OSERR, "out of memory");
+				sk_err_oom(&e);
 				return *rc = sk_fail(&e), -1;
 			}
 			break;
@@ -304,7 +304,7 @@ static int out_flush(sk_err *e)
 static int out_message(const sk_msg *m, sk_err *e)
 {
 	if (sk_buf_add(&out, m->env, m->env_len) < 0 || sk_buf_addc(&out, '\n') < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return out.len >= OUT_BATCH ? out_flush(e) : 0;
 }
 
@@ -338,7 +338,7 @@ static int dead_letter_write(int fd, const char *path, const char *input, const 
 	return rc;
 oom:
 	sk_buf_free(&b);
-	return sk_err_set(e, EX_OSERR, "out of memory");
+	return sk_err_oom(e);
 }
 
 struct run {
@@ -392,7 +392,7 @@ static int out_filtered(void *arg, const sk_filtered *f, sk_err *e)
 		return -1;
 	}
 	if (sk_buf_add(&out, f->out, f->out_len) < 0)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	return out.len >= OUT_BATCH ? out_flush(e) : 0;
 }
 
@@ -532,7 +532,7 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	char *ini = sk_endpoints_file(c->endpoints);
 
 	if (ini == NULL)
-		return sk_err_set(e, EX_OSERR, "out of memory");
+		return sk_err_oom(e);
 	if (sk_endpoint_resolve(c->endpoint, ini, ep, e) < 0) {
 		free(ini);
 		return -1;

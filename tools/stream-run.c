@@ -259,8 +259,7 @@ static int show_status(const struct config *c)
 	if (found < 0) {
 		code = sk_fail(&e);
 	} else if (o.nomem) {
-		sk_error("out of memory");
-		code = EX_OSERR;
+		code = sk_fail_oom();
 	} else if (found == 0) {
 		sk_warn("%s: no supervisor has recorded it", c->status);
 	} else if (fwrite(o.b.p, 1, o.b.len, stdout) != o.b.len || fflush(stdout) != 0) {

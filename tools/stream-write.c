@@ -154,8 +154,7 @@ static int program_arg(int argc, char **argv, int json, struct config *c)
 	if (optind >= argc)
 		return usage_error("%s %s: missing value (%s NAME %s)", opt, optarg, opt, json ? "JSON" : "VALUE");
 	if (c->args == NULL && (c->args = sk_program_args_new()) == NULL) {
-		sk_error("out of memory");
-		return EX_OSERR;
+		return sk_fail_oom();
 	}
 	if ((json ? sk_program_args_add_json : sk_program_args_add)(c->args, optarg, argv[optind], &e) < 0)
 		return e.code == EX_USAGE ? usage_error("%s: %s", opt, e.msg) : sk_fail(&e);
@@ -209,8 +208,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'X':
 			if ((opt == 'X' ? add_str(&c->props, &c->kafka.nkafka_props, optarg)
 			                : add_str(&c->headers, &c->kafka.nkafka_headers, optarg)) < 0) {
-				sk_error("out of memory");
-				return EX_OSERR;
+				return sk_fail_oom();
 			}
 			c->kafka.kafka_props = c->props;
 			c->kafka.kafka_headers = c->headers;
@@ -323,7 +321,7 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 		goto out;
 	}
 	if ((ini = sk_endpoints_file(c->endpoints)) == NULL) {
-		sk_err_set(&e, EX_OSERR, "out of memory");
+		sk_err_oom(&e);
 		goto out;
 	}
 	if (sk_endpoint_resolve(c->endpoint, ini, &ep, &e) < 0)

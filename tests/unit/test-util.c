@@ -71,11 +71,30 @@ static void errors(void)
 	is_int(e.code, EX_IOERR, "prefix keeps the code");
 }
 
+static void decimals(void)
+{
+	char d[24];
+	sk_buf b = { 0 };
+
+	d[sk_fmt_u64(d, 0)] = '\0';
+	is_str(d, "0", "zero");
+	d[sk_fmt_u64(d, UINT64_MAX)] = '\0';
+	is_str(d, "18446744073709551615", "the largest unsigned");
+	d[sk_fmt_i64(d, INT64_MIN)] = '\0';
+	is_str(d, "-9223372036854775808", "the smallest signed");
+	d[sk_fmt_i64(d, -7)] = '\0';
+	is_str(d, "-7", "a negative");
+	ok(sk_buf_adds(&b, "n=") == 0 && sk_buf_add_i64(&b, 42) == 0, "appended");
+	is_str(b.p, "n=42", "after what the buffer held, NUL-terminated");
+	sk_buf_free(&b);
+}
+
 int main(void)
 {
 	durations();
 	sizes();
 	buffers();
 	errors();
+	decimals();
 	return tap_done();
 }
