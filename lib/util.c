@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "output.h"
 
 const char *sk_progname = "streamkit";
 int sk_verbosity;
@@ -270,19 +271,10 @@ int sk_fail(const sk_err *e)
 
 int sk_write_all(int fd, const void *buf, size_t n, sk_err *e, const char *what)
 {
-	const char *p = buf;
+	int rc = sk_write_fd(fd, buf, n, what, e);
 
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return sk_err_set(e, EX_IOERR, "%s: %s", what, strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	/* Where a reader going away is not a clean stop, it is an error. */
+	return rc == SK_EOF ? sk_err_set(e, EX_IOERR, "%s: %s", what, strerror(EPIPE)) : rc;
 }
 
 int sk_fsync_dir(const char *dir, sk_err *e)

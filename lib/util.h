@@ -51,7 +51,7 @@ int sk_fail(const sk_err *e);
 /* Print "out of memory" and return EX_OSERR, for tools. */
 int sk_fail_oom(void);
 
-/* Write all of buf to fd, retrying on EINTR and short writes. */
+/* Write all of buf to fd (sk_write_fd), EPIPE an error like any other. */
 int sk_write_all(int fd, const void *buf, size_t n, sk_err *e, const char *what);
 /* fsync a directory (after a rename in it). */
 int sk_fsync_dir(const char *dir, sk_err *e);

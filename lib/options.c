@@ -1,0 +1,266 @@
+/* options.c - command-line options from tables (see options.h). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "util.h"
+
+#define HELP_COLUMN 27          /* where help text starts on its line */
+
+/* One option of the parser: its row, and whose it is. */
+struct entry {
+	const sk_option *row;
+	int own;                    /* the program's own; else an endpoint option */
+};
+
+struct parser {
+	struct entry *entries;
+	struct option *longopts;    /* entries, then a zero row */
+	size_t n;
+	sk_buf shorts;              /* ":" then "X:" ... for getopt */
+};
+
+static int has_name(const struct parser *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->entries[i].row->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_entry(struct parser *p, const sk_option *row, int own)
+{
+	struct option *lo;
+
+	if (has_name(p, row->name))
+		return 0;
+	p->entries[p->n] = (struct entry){ .row = row, .own = own };
+	lo = &p->longopts[p->n];
+	lo->name = row->name;
+	lo->has_arg = row->arg == SK_OPT_FLAG ? no_argument : required_argument;
+	lo->flag = NULL;
+	lo->val = 256 + (int)p->n;
+	p->n++;
+	if (row->short_name &&
+	    (sk_buf_addc(&p->shorts, row->short_name) < 0 ||
+	     (row->arg != SK_OPT_FLAG && sk_buf_addc(&p->shorts, ':') < 0)))
+		return -1;
+	return 0;
+}
+
+static size_t count_rows(const sk_option *t)
+{
+	size_t n = 0;
+
+	while (t && t[n].name)
+		n++;
+	return n;
+}
+
+static void parser_free(struct parser *p)
+{
+	free(p->entries);
+	free(p->longopts);
+	sk_buf_free(&p->shorts);
+}
+
+static int parser_build(struct parser *p, const sk_option *own, const sk_option_group *groups,
+                        size_t ngroups, sk_err *e)
+{
+	size_t total = count_rows(own), i, j;
+
+	for (i = 0; i < ngroups; i++)
+		total += count_rows(groups[i].options);
+	memset(p, 0, sizeof *p);
+	p->entries = calloc(total + 1, sizeof *p->entries);
+	p->longopts = calloc(total + 1, sizeof *p->longopts);
+	if (p->entries == NULL || p->longopts == NULL || sk_buf_addc(&p->shorts, ':') < 0)
+		return sk_err_oom(e);
+	for (j = 0; own && own[j].name; j++)
+		if (add_entry(p, &own[j], 1) < 0)
+			return sk_err_oom(e);
+	for (i = 0; i < ngroups; i++)
+		for (j = 0; groups[i].options[j].name; j++)
+			if (add_entry(p, &groups[i].options[j], 0) < 0)
+				return sk_err_oom(e);
+	return 0;
+}
+
+/* The entry getopt_long returned c for. */
+static const struct entry *entry_of(const struct parser *p, int c)
+{
+	size_t i;
+
+	if (c >= 256 && (size_t)(c - 256) < p->n)
+		return &p->entries[c - 256];
+	for (i = 0; i < p->n; i++)
+		if (p->entries[i].row->short_name == c)
+			return &p->entries[i];
+	return NULL;
+}
+
+static int push_given(sk_kindopts *k, const char *name, const char *value, sk_err *e)
+{
+	sk_optval *v = realloc(k->v, (k->n + 1) * sizeof *v);
+
+	if (v == NULL)
+		return sk_err_oom(e);
+	v[k->n++] = (sk_optval){ .name = name, .value = value };
+	k->v = v;
+	return 0;
+}
+
+/* What getopt_long refused, said once: its own messages are off. */
+static int refused(int c, char **argv, sk_err *e)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return optopt && strncmp(arg, "--", 2) != 0
+		       ? sk_err_set(e, EX_USAGE, "option '-%c' needs an argument", optopt)
+		       : sk_err_set(e, EX_USAGE, "option '%s' needs an argument", arg);
+	if (optopt && strncmp(arg, "--", 2) != 0)
+		return sk_err_set(e, EX_USAGE, "unknown option '-%c'", optopt);
+	return sk_err_set(e, EX_USAGE, "unknown option '%s'", arg);
+}
+
+int sk_options_parse(int argc, char **argv, const sk_option *own, const sk_option_group *groups,
+                     size_t ngroups, sk_option_cb cb, void *arg, sk_kindopts *given, sk_err *e)
+{
+	struct parser p;
+	const struct entry *en;
+	int c, rc = 0;
+
+	memset(given, 0, sizeof *given);
+	if (parser_build(&p, own, groups, ngroups, e) < 0) {
+		parser_free(&p);
+		return -1;
+	}
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, p.shorts.p, p.longopts, NULL)) != -1) {
+		en = entry_of(&p, c);
+		if (c == '?' || c == ':' || en == NULL)
+			rc = refused(c, argv, e);
+		else if (en->own)
+			rc = cb(arg, en->row, en->row->arg == SK_OPT_FLAG ? NULL : optarg, e);
+		else
+			rc = push_given(given, en->row->name, en->row->arg == SK_OPT_FLAG ? NULL : optarg, e);
+	}
+	parser_free(&p);
+	return rc < 0 ? -1 : optind;
+}
+
+void sk_kindopts_free(sk_kindopts *k)
+{
+	free(k->v);
+	k->v = NULL;
+	k->n = 0;
+}
+
+const sk_option *sk_option_find(const sk_option *table, const char *name)
+{
+	for (; table && table->name; table++)
+		if (strcmp(table->name, name) == 0)
+			return table;
+	return NULL;
+}
+
+const char *sk_kindopts_get(const sk_kindopts *given, const char *name)
+{
+	const char *last = NULL;
+	size_t i;
+
+	for (i = 0; i < given->n; i++)
+		if (strcmp(given->v[i].name, name) == 0)
+			last = given->v[i].value ? given->v[i].value : "";
+	return last;
+}
+
+/* "kafka endpoints", "kafka and sqs endpoints": the kinds that take name. */
+static int kinds_taking(sk_buf *b, const char *name, const sk_option_group *groups, size_t ngroups)
+{
+	size_t i, found = 0, total = 0;
+
+	for (i = 0; i < ngroups; i++)
+		total += sk_option_find(groups[i].options, name) != NULL;
+	for (i = 0; i < ngroups; i++) {
+		if (sk_option_find(groups[i].options, name) == NULL)
+			continue;
+		found++;
+		if (found > 1 && sk_buf_adds(b, found == total ? " and " : ", ") < 0)
+			return -1;
+		if (sk_buf_adds(b, groups[i].kind) < 0)
+			return -1;
+	}
+	return sk_buf_adds(b, " endpoints");
+}
+
+int sk_kindopts_check(const sk_kindopts *given, const char *kind, const sk_option_group *groups,
+                      size_t ngroups, sk_err *e)
+{
+	const sk_option *mine = NULL;
+	sk_buf b = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ngroups; i++)
+		if (strcmp(groups[i].kind, kind) == 0)
+			mine = groups[i].options;
+	for (i = 0; i < given->n; i++) {
+		if (sk_option_find(mine, given->v[i].name))
+			continue;
+		if (kinds_taking(&b, given->v[i].name, groups, ngroups) < 0) {
+			sk_buf_free(&b);
+			return sk_err_oom(e);
+		}
+		rc = sk_err_set(e, EX_USAGE, "--%s is an option of %s", given->v[i].name, b.p);
+		sk_buf_free(&b);
+		return rc;
+	}
+	return 0;
+}
+
+/* "  -F, --kafka-config FILE", padded to the help column (or a line of its
+ * own when longer), then the help, its continuation lines indented. */
+static int help_row(FILE *f, const sk_option *o)
+{
+	const char *h = o->help, *nl;
+	int n;
+
+	n = fprintf(f, "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+	            o->short_name ? ", " : "  ", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+	if (n < 0)
+		return -1;
+	if (n >= HELP_COLUMN - 1)
+		n = fprintf(f, "\n%*s", HELP_COLUMN, "");
+	else
+		n = fprintf(f, "%*s", HELP_COLUMN - n, "");
+	while (n >= 0 && (nl = strchr(h, '\n')) != NULL) {
+		n = fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COLUMN, "");
+		h = nl + 1;
+	}
+	return n < 0 || fprintf(f, "%s\n", h) < 0 ? -1 : 0;
+}
+
+int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups, size_t ngroups)
+{
+	size_t i;
+
+	for (; own && own->name; own++)
+		if (help_row(f, own) < 0)
+			return -1;
+	for (i = 0; i < ngroups; i++) {
+		const sk_option *o = groups[i].options;
+		if (o == NULL || o->name == NULL)
+			continue;
+		if (fprintf(f, "\n%s endpoints:\n", groups[i].kind) < 0)
+			return -1;
+		for (; o->name; o++)
+			if (help_row(f, o) < 0)
+				return -1;
+	}
+	return 0;
+}

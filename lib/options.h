@@ -1,0 +1,80 @@
+/* options.h - command-line options declared once, in tables.
+ *
+ * A program's own options and each endpoint kind's are rows of sk_option:
+ * one row gives the parser (getopt_long's table and short options), the
+ * --help line, and the check that an option given for an endpoint belongs
+ * to its kind. A module that implements a kind declares its rows next to
+ * the code that reads them (git's OPT_* arrays, curl's option table); the
+ * tools list them through the source and sink interfaces and never name a
+ * kind's option themselves. */
+#ifndef SK_OPTIONS_H
+#define SK_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "err.h"
+
+enum sk_opt_arg {
+	SK_OPT_FLAG,      /* no argument */
+	SK_OPT_VALUE,     /* one argument; given again, the last one counts */
+	SK_OPT_REPEAT,    /* one argument, every one kept in order (-X, --header) */
+};
+
+typedef struct sk_option {
+	const char *name;       /* long name, without "--"; NULL ends a table */
+	char short_name;        /* 0: none */
+	enum sk_opt_arg arg;
+	const char *metavar;    /* the argument in --help: "EXPR"; NULL for a flag */
+	const char *help;       /* --help text; '\n' continues it on another line */
+	int id;                 /* the owner's own number for it */
+} sk_option;
+
+/* The options of one endpoint kind, for one role (reading, writing, lag). */
+typedef struct sk_option_group {
+	const char *kind;       /* "kafka": messages say "... of kafka endpoints" */
+	const sk_option *options;
+} sk_option_group;
+
+/* An endpoint option as given on the command line. */
+typedef struct sk_optval {
+	const char *name;       /* its long name */
+	const char *value;      /* its argument; NULL for a flag */
+} sk_optval;
+
+/* Every endpoint option given, in command-line order. */
+typedef struct sk_kindopts {
+	sk_optval *v;
+	size_t n;
+} sk_kindopts;
+
+/* Called for each of the program's own options: 0 to go on, else -1 with
+ * e set (EX_USAGE for a bad value). optind is getopt's: an option that
+ * takes a second argument (--arg NAME VALUE) reads argv[optind] and moves
+ * it on. */
+typedef int (*sk_option_cb)(void *arg, const sk_option *o, const char *value, sk_err *e);
+
+/* Parse argv: the program's own options (own, NULL-terminated) go to cb;
+ * the options of the groups (an array of ngroups; rows of the same name in
+ * several groups are one option) are collected in *given. Returns the index
+ * of the first operand, or -1 with EX_USAGE for an unknown option or a
+ * missing argument (or whatever cb set). *given is freed by
+ * sk_kindopts_free, whatever the result. */
+int sk_options_parse(int argc, char **argv, const sk_option *own, const sk_option_group *groups,
+                     size_t ngroups, sk_option_cb cb, void *arg, sk_kindopts *given, sk_err *e);
+void sk_kindopts_free(sk_kindopts *k);
+
+/* Check that every option in given belongs to kind: -1 with EX_USAGE
+ * "--key is an option of kafka endpoints" (every kind that takes it)
+ * when one does not. */
+int sk_kindopts_check(const sk_kindopts *given, const char *kind, const sk_option_group *groups,
+                      size_t ngroups, sk_err *e);
+/* The row of table named name, or NULL. */
+const sk_option *sk_option_find(const sk_option *table, const char *name);
+/* The last value given for name (a flag: "" when given), or NULL. */
+const char *sk_kindopts_get(const sk_kindopts *given, const char *name);
+
+/* Write the options' help: the program's own, then a block per group
+ * ("kafka endpoints:"). Returns -1 when the write failed. */
+int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups, size_t ngroups);
+
+#endif

@@ -1,0 +1,172 @@
+/* test-options.c - options from tables: parsing, kinds' options, the check
+ * that an option belongs to the endpoint's kind, --help. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "options.h"
+
+enum { O_NAME, O_QUIET, O_COUNT };
+
+static const sk_option own[] = {
+	{ "name", 0, SK_OPT_VALUE, "NAME", "resume from NAME's positions", O_NAME },
+	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", O_QUIET },
+	{ "count", 'c', SK_OPT_VALUE, "N", "stop after N messages\nand say so", O_COUNT },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const sk_option kafka[] = {
+	{ "group", 0, SK_OPT_VALUE, "GROUP", "consume as a member of GROUP", 1 },
+	{ "kafka-config", 'F', SK_OPT_VALUE, "FILE", "librdkafka settings", 2 },
+	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the partition", 3 },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const sk_option sqs[] = {
+	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the group id", 1 },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const sk_option file[] = {
+	{ "follow", 'f', SK_OPT_FLAG, NULL, "keep reading as the file grows", 1 },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const sk_option_group groups[] = {
+	{ "file", file }, { "kafka", kafka }, { "sqs", sqs },
+};
+#define NGROUPS (sizeof groups / sizeof groups[0])
+
+struct seen {
+	const char *name;
+	int quiet;
+	const char *count;
+};
+
+static int on_own(void *arg, const sk_option *o, const char *value, sk_err *e)
+{
+	struct seen *s = arg;
+
+	switch (o->id) {
+	case O_NAME: s->name = value; break;
+	case O_QUIET: s->quiet++; break;
+	case O_COUNT:
+		if (strcmp(value, "bad") == 0)
+			return sk_err_set(e, EX_USAGE, "--count: not a number");
+		s->count = value;
+		break;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct seen *s, sk_kindopts *k, sk_err *e)
+{
+	optind = 0;      /* glibc: start over */
+	memset(s, 0, sizeof *s);
+	return sk_options_parse(argc, argv, own, groups, NGROUPS, on_own, s, k, e);
+}
+
+static void parsing(void)
+{
+	char *argv[] = { "prog", "--name", "r", "-q", "-c5", "--group=g", "-F", "f.conf", "-f",
+	                 "--partition", "1", "--partition", "2", "ENDPOINT", NULL };
+	struct seen s;
+	sk_kindopts k;
+	sk_err e = { 0 };
+	int i = parse(14, argv, &s, &k, &e);
+
+	ok(i == 13, "returns the index of the operand (%d)", i);
+	ok(s.name && strcmp(s.name, "r") == 0 && s.quiet == 1 && s.count && strcmp(s.count, "5") == 0,
+	   "the program's own options go to its callback");
+	ok(k.n == 5, "the endpoint options are kept in order (%zu)", k.n);
+	ok(k.n == 5 && strcmp(k.v[0].name, "group") == 0 && strcmp(k.v[0].value, "g") == 0 &&
+	   strcmp(k.v[1].name, "kafka-config") == 0 && k.v[2].value == NULL,
+	   "by long name, short forms and --name=value included");
+	is_str(sk_kindopts_get(&k, "partition"), "2", "the last value of an option given twice");
+	is_str(sk_kindopts_get(&k, "follow"), "", "a flag given reads as empty");
+	ok(sk_kindopts_get(&k, "nothing") == NULL, "an option not given is NULL");
+	sk_kindopts_free(&k);
+}
+
+static void refusing(void)
+{
+	char *unknown[] = { "prog", "--nope", NULL };
+	char *unknown_short[] = { "prog", "-z", NULL };
+	char *missing[] = { "prog", "--name", NULL };
+	char *bad[] = { "prog", "--count", "bad", NULL };
+	struct seen s;
+	sk_kindopts k;
+	sk_err e = { 0 };
+
+	ok(parse(2, unknown, &s, &k, &e) == -1 && e.code == EX_USAGE, "an unknown option is a usage error");
+	is_str(e.msg, "unknown option '--nope'", "naming it");
+	sk_kindopts_free(&k);
+	parse(2, unknown_short, &s, &k, &e);
+	is_str(e.msg, "unknown option '-z'", "a short one too");
+	sk_kindopts_free(&k);
+	ok(parse(2, missing, &s, &k, &e) == -1, "a missing argument is refused");
+	is_str(e.msg, "option '--name' needs an argument", "and said");
+	sk_kindopts_free(&k);
+	ok(parse(3, bad, &s, &k, &e) == -1, "what the callback refuses stops the parse");
+	is_str(e.msg, "--count: not a number", "with its message");
+	sk_kindopts_free(&k);
+}
+
+static void kinds(void)
+{
+	char *argv[] = { "prog", "--group", "g", "--partition", "1", "x", NULL };
+	struct seen s;
+	sk_kindopts k;
+	sk_err e = { 0 };
+
+	parse(6, argv, &s, &k, &e);
+	ok(sk_kindopts_check(&k, "kafka", groups, NGROUPS, &e) == 0, "kafka takes --group and --partition");
+	ok(sk_kindopts_check(&k, "file", groups, NGROUPS, &e) == -1 && e.code == EX_USAGE,
+	   "a file endpoint takes neither");
+	is_str(e.msg, "--group is an option of kafka endpoints", "the first one given is named, with its kind");
+	sk_kindopts_free(&k);
+	{
+		char *argv2[] = { "prog", "--partition", "1", "x", NULL };
+		parse(4, argv2, &s, &k, &e);
+		sk_kindopts_check(&k, "file", groups, NGROUPS, &e);
+		is_str(e.msg, "--partition is an option of kafka and sqs endpoints", "every kind that takes it");
+		sk_kindopts_free(&k);
+	}
+	ok(sk_option_find(kafka, "group") == &kafka[0] && sk_option_find(kafka, "follow") == NULL,
+	   "a module finds its own rows by name");
+}
+
+static void help(void)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	ok(sk_options_help(f, own, groups, 2) == 0, "help is written");
+	fclose(f);
+	is_str(text,
+	       "      --name NAME          resume from NAME's positions\n"
+	       "  -q, --quiet              no warnings\n"
+	       "  -c, --count N            stop after N messages\n"
+	       "                           and say so\n"
+	       "\n"
+	       "file endpoints:\n"
+	       "  -f, --follow             keep reading as the file grows\n"
+	       "\n"
+	       "kafka endpoints:\n"
+	       "      --group GROUP        consume as a member of GROUP\n"
+	       "  -F, --kafka-config FILE  librdkafka settings\n"
+	       "      --partition EXPR     the partition\n",
+	       "the program's options, then each kind's, aligned");
+	free(text);
+}
+
+int main(void)
+{
+	parsing();
+	refusing();
+	kinds();
+	help();
+	return tap_done();
+}
