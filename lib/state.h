@@ -23,6 +23,8 @@
 
 typedef struct sk_state sk_state;
 
+/* --- the store: opening, checking, migrating (state.c) --- */
+
 /* The sysexits code for an SQLite result code: 78 not a database, 75 busy,
  * 65 a constraint or a value SQLite refuses, 74 any other failure. */
 int sk_sqlite_code(int rc);
@@ -51,6 +53,8 @@ sqlite3 *sk_state_db(sk_state *st);
 int sk_state_begin(sk_state *st, sk_err *e);
 int sk_state_commit(sk_state *st, sk_err *e);
 void sk_state_rollback(sk_state *st);
+
+/* --- positions and checkpoint history (state_positions.c) --- */
 
 /* 1 and *pos (malloc'd) when a position is stored, 0 when none, -1 on error. */
 int sk_state_get_position(sk_state *st, const char *name, const char *source,
@@ -82,6 +86,15 @@ typedef int (*sk_checkpoint_cb)(void *arg, int64_t id, const char *name,
 int sk_state_each_checkpoint(sk_state *st, const char *name, int limit,
                              sk_checkpoint_cb cb, void *arg, sk_err *e);
 
+/* Names that have anything stored, for `stream-checkpoint list`. */
+typedef int (*sk_name_cb)(void *arg, const char *name, int64_t positions,
+                          int64_t last_checkpoint_ms);
+int sk_state_each_name(sk_state *st, sk_name_cb cb, void *arg, sk_err *e);
+/* Delete everything stored for name (positions, history); returns 0/-1. */
+int sk_state_reset_name(sk_state *st, const char *name, sk_err *e);
+
+/* --- staged dataset parts (state_parts.c) --- */
+
 /* Staged dataset parts: written and fsynced at tmp_path, to be renamed to
  * final_path once the transaction that stages them has committed. */
 int sk_state_stage_part(sk_state *st, const char *name, const char *dataset,
@@ -92,7 +105,7 @@ int sk_state_each_staged_part(sk_state *st, const char *dataset, sk_part_cb cb,
                               void *arg, sk_err *e);
 int sk_state_unstage_part(sk_state *st, int64_t id, sk_err *e);
 
-/* --- stream-run (schema 2) --- */
+/* --- stream-run's tables, schema 2 (state_run.c) --- */
 
 /* A supervisor's own row, one per name: what it wants and what it does. */
 typedef struct sk_supervisor {
@@ -170,12 +183,7 @@ int sk_state_note_read(sk_state *st, const char *name, sk_read_note *n, int fina
 int sk_state_read_progress(sk_state *st, const char *name, int64_t *read_ms,
                            int64_t *checkpoint_ms, sk_err *e);
 
-/* Names that have anything stored, for `stream-checkpoint list`. */
-typedef int (*sk_name_cb)(void *arg, const char *name, int64_t positions,
-                          int64_t last_checkpoint_ms);
-int sk_state_each_name(sk_state *st, sk_name_cb cb, void *arg, sk_err *e);
-/* Delete everything stored for name (positions, history); returns 0/-1. */
-int sk_state_reset_name(sk_state *st, const char *name, sk_err *e);
+/* --- settings: endpoints and notes (state_settings.c) --- */
 
 /* The endpoint that name's reader read source from, as the user wrote it
  * (a URL, or the name of an endpoint in an endpoints file; never the -X
@@ -191,8 +199,6 @@ typedef int (*sk_endpoint_cb)(void *arg, const char *source, const char *endpoin
  * return of cb and returns it. */
 int sk_state_each_endpoint(sk_state *st, const char *name, sk_endpoint_cb cb, void *arg,
                            sk_err *e);
-
-/* --- notes (kept in the settings table) --- */
 
 /* A short value a source module keeps for (name, source) under the label
  * what, besides positions: the sizes of the files a reader left, so that

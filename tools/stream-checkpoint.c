@@ -24,7 +24,7 @@
 #include "lines.h"
 #include "source.h"
 #include "state.h"
-#include "supervise.h"
+#include "run_status.h"
 #include "util.h"
 
 static const char usage_text[] =

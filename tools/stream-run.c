@@ -16,8 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exit.h"
+#include "process.h"
+#include "restart.h"
+#include "run_status.h"
+#include "stall.h"
 #include "state.h"
-#include "supervise.h"
+#include "tail.h"
 #include "util.h"
 
 #define STALL_POLL_MS 1000      /* how often the stall watchdog reads the store */

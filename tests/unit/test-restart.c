@@ -1,15 +1,13 @@
-/* test-supervise.c - stream-run's decisions (lib/supervise.c): the restart
- * policy, the delay sequence, giving up, the stall watchdog, the stderr
- * tail; each option's effect, without timing anything. */
+/* test-restart.c - stream-run's restart decisions (lib/restart.c): the
+ * restart policy, the delay sequence, giving up; each option's effect,
+ * without timing anything. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "tap.h"
-#include "supervise.h"
+#include "restart.h"
 
 static sk_exit exited(int code)
 {
@@ -29,61 +27,6 @@ static sk_policy policy(const char *restart)
 	if (restart && sk_policy_parse_restart(&p, restart, NULL) < 0)
 		abort();
 	return p;
-}
-
-static void test_exit(void)
-{
-	sk_exit x;
-	char buf[128];
-
-	x = sk_exit_from_wait(75 << 8);
-	is_int(x.code, 75, "an exit status from waitpid");
-	is_int(sk_exit_status(&x), 75, "is the status");
-	ok(sk_exit_failed(&x), "and a failure");
-	sk_exit_describe(&x, buf, sizeof buf);
-	is_str(buf, "exited with status 75", "described");
-
-	x = sk_exit_from_wait(SIGKILL);
-	is_int(x.signal, SIGKILL, "a signal from waitpid");
-	is_int(sk_exit_status(&x), 128 + SIGKILL, "is 128 + N, as a shell says");
-	sk_exit_describe(&x, buf, sizeof buf);
-	is_str(buf, "killed by signal 9 (KILL)", "described with its name");
-
-	x = sk_exit_from_wait(SIGHUP);
-	ok(sk_exit_is_failure(&x), "a SIGHUP of its own is a failure");
-	x.requested = 1;
-	ok(!sk_exit_is_failure(&x), "the SIGHUP passed on to it is none");
-
-	x = exited(0);
-	ok(!sk_exit_failed(&x), "exit 0 is no failure");
-	ok(!sk_exit_is_failure(&x), "nor counted as one");
-	x.stalled = 1;
-	ok(sk_exit_failed(&x), "but a stall is, whatever the status");
-	sk_exit_describe(&x, buf, sizeof buf);
-	is_str(buf, "stalled, then exited with status 0", "and says so");
-
-	x = sk_exit_from_exec(ENOENT);
-	is_int(sk_exit_status(&x), 127, "a command not found is 127");
-	sk_exit_describe(&x, buf, sizeof buf);
-	is_str(buf, "could not be executed: command not found", "described");
-	x = sk_exit_from_exec(EACCES);
-	is_int(sk_exit_status(&x), 126, "one that cannot be executed is 126");
-}
-
-static void test_signals(void)
-{
-	sk_err e = { 0 };
-	int sig = 0;
-
-	ok(sk_signal_parse("TERM", &sig, &e) == 0 && sig == SIGTERM, "TERM");
-	ok(sk_signal_parse("SIGINT", &sig, &e) == 0 && sig == SIGINT, "SIGINT");
-	ok(sk_signal_parse("hup", &sig, &e) == 0 && sig == SIGHUP, "hup, in any case");
-	ok(sk_signal_parse("9", &sig, &e) == 0 && sig == 9, "a number");
-	is_int(sk_signal_parse("NOPE", &sig, &e), -1, "an unknown name is refused");
-	is_int(e.code, EX_USAGE, "as a usage error");
-	is_int(sk_signal_parse("0", &sig, &e), -1, "so is 0");
-	is_int(sk_signal_parse("65", &sig, &e), -1, "and 65");
-	is_str(sk_signal_name(SIGUSR1), "USR1", "names without SIG");
 }
 
 static void test_policy(void)
@@ -322,161 +265,11 @@ static void test_give_up(void)
 	}
 }
 
-static void test_stall(void)
-{
-	sk_stall s = { .timeout_ms = 5000 };
-	int64_t start = 1000000;      /* the attempt's start, wall clock */
-
-	sk_stall_reset(&s);
-	ok(!sk_stall_check(&s, 0, start, 0, 0), "nothing read: no stall");
-	ok(!sk_stall_check(&s, 100000, start, 0, 0), "ever");
-	ok(!sk_stall_check(&s, 0, start, start - 10, 0), "reads of an earlier attempt do not count");
-	ok(!sk_stall_check(&s, 100000, start, start - 10, 0), "however long ago");
-
-	sk_stall_reset(&s);
-	ok(!sk_stall_check(&s, 0, start, start + 10, start + 20), "read then checkpointed: nothing pending");
-	ok(!sk_stall_check(&s, 100000, start, start + 10, start + 20), "a quiet source is not a stall");
-
-	sk_stall_reset(&s);
-	ok(!sk_stall_check(&s, 0, start, start + 30, start + 20), "read after the checkpoint: pending");
-	ok(!sk_stall_check(&s, 4999, start, start + 40, start + 20), "not yet stalled before the timeout");
-	ok(sk_stall_check(&s, 5000, start, start + 40, start + 20), "stalled once pending for the timeout");
-
-	sk_stall_reset(&s);
-	ok(!sk_stall_check(&s, 0, start, start + 30, start + 20), "pending");
-	ok(!sk_stall_check(&s, 4000, start, start + 4030, start + 4000), "the checkpoint moves");
-	ok(!sk_stall_check(&s, 8000, start, start + 8030, start + 8000), "and moves again");
-	ok(!sk_stall_check(&s, 12000, start, start + 12030, start + 8000), "it stops moving");
-	ok(!sk_stall_check(&s, 12999, start, start + 12999, start + 8000), "not stalled yet");
-	ok(sk_stall_check(&s, 13000, start, start + 13030, start + 8000), "stalled 5s after it last moved");
-
-	sk_stall_reset(&s);
-	ok(!sk_stall_check(&s, 0, start, start + 30, 0), "a name never checkpointed, read: pending");
-	ok(sk_stall_check(&s, 5000, start, start + 30, 0), "stalled after the timeout");
-
-	sk_stall_reset(&s);
-	ok(!sk_stall_check(&s, 0, start, start + 30, start + 20), "pending");
-	ok(!sk_stall_check(&s, 3000, start, start + 30, start + 40), "covered");
-	ok(!sk_stall_check(&s, 100000, start, start + 30, start + 40), "then quiet: never stalled");
-}
-
-static void test_tail(void)
-{
-	sk_tail t = { 0 };
-	char *text, big[2000];
-	int nomem, i;
-
-	text = sk_tail_text(&t, &nomem);
-	ok(text == NULL && !nomem, "an empty tail has no text");
-	sk_tail_feed(&t, "one\ntw", 6);
-	sk_tail_feed(&t, "o\nthr", 5);
-	text = sk_tail_text(&t, &nomem);
-	is_str(text, "one\ntwo\nthr", "lines in pieces, the unfinished one last");
-	free(text);
-	for (i = 0; i < 20; i++) {
-		char line[16];
-		snprintf(line, sizeof line, "line %d\n", i);
-		sk_tail_feed(&t, line, strlen(line));
-	}
-	text = sk_tail_text(&t, &nomem);
-	ok(text && strncmp(text, "line 10\n", 8) == 0 && strcmp(text + strlen(text) - 7, "line 19") == 0,
-	   "the last %d lines are kept", SK_TAIL_LINES);
-	free(text);
-	sk_tail_reset(&t);
-	memset(big, 'x', sizeof big);
-	sk_tail_feed(&t, big, sizeof big);
-	sk_tail_feed(&t, "\nend\n", 5);
-	text = sk_tail_text(&t, &nomem);
-	ok(text && strlen(text) == SK_TAIL_LINE_MAX + 3 + 4 &&
-	   strncmp(text + SK_TAIL_LINE_MAX, "...\nend", 7) == 0, "a long line is cut at %d bytes, with ...",
-	   SK_TAIL_LINE_MAX);
-	free(text);
-	sk_tail_reset(&t);
-
-	is_int(sk_complete_lines("a\nb\nc", 5), 4, "complete lines end at the last newline");
-	is_int(sk_complete_lines("abc", 3), 0, "none without a newline");
-	is_int(sk_complete_lines("a\n", 2), 2, "all of it when it ends with one");
-}
-
-static void test_durations(void)
-{
-	static const struct { int64_t ms; const char *want; } cases[] = {
-		{ 0, "0ms" }, { 250, "250ms" }, { 1500, "1.5s" }, { 2000, "2s" }, { 42000, "42s" },
-		{ 60000, "1m" }, { 192000, "3m12s" }, { 7500000, "2h5m" }, { 3600000, "1h" },
-		{ 273600000, "3d4h" },
-	};
-	char buf[32];
-	size_t i;
-
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		sk_duration_format(cases[i].ms, buf, sizeof buf);
-		is_str(buf, cases[i].want, "%lld ms is %s", (long long)cases[i].ms, cases[i].want);
-	}
-}
-
-static void test_processes(void)
-{
-	sigset_t none;
-	pid_t pid = 0, *kids;
-	size_t n, i;
-	int status = 0, found = 0;
-	char *argv_true[] = { "sh", "-c", "exit 3", NULL };
-	char *argv_none[] = { "streamkit-no-such-command", NULL };
-
-	sigemptyset(&none);
-	ok(sk_spawn(argv_true, &none, &none, -1, &pid) == 0 && pid > 0, "a command is spawned");
-	ok(sk_own_children(&kids, &n) == 0, "our children are listed");
-	for (i = 0; i < n; i++)
-		found |= kids[i] == pid;
-	ok(found, "the spawned command among them");
-	free(kids);
-	ok(sk_process_start(pid) > 0, "its start time is known");
-	ok(sk_process_alive(pid, sk_process_start(pid)), "it is alive");
-	ok(!sk_process_alive(pid, sk_process_start(pid) + 1), "a later start is another process");
-	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 3, "it ran the command");
-	ok(!sk_process_alive(pid, -1), "a reaped process is not alive");
-	errno = 0;
-	is_int(sk_spawn(argv_none, &none, &none, -1, &pid), -1, "a command that is not found");
-	is_int(errno, ENOENT, "fails with ENOENT");
-}
-
-/* The lines of the attempts' history: what each ended by. */
-static void test_attempt_lines(void)
-{
-	sk_attempt a = { .id = 1, .run_id = "r", .attempt = 2, .pid = 42, .started_ms = 1000,
-	                 .ended_ms = 2500, .exit_code = -1, .signal = SIGHUP };
-	sk_buf b = { 0 };
-
-	is_int(sk_attempt_format(&b, &a, 61000, 0), 0, "an attempt ended by the SIGHUP passed on");
-	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  ended by the SIGHUP passed on to it;"
-	       " restarted", "says so, not that it failed");
-	b.len = 0;
-	a.error = "killed by signal 1 (HUP)";
-	sk_attempt_format(&b, &a, 61000, 0);
-	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  killed by signal 1 (HUP)",
-	       "a failure is its error");
-	b.len = 0;
-	a.error = NULL;
-	a.signal = -1;
-	a.exit_code = 0;
-	sk_attempt_format(&b, &a, 61000, 0);
-	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  exited with status 0", "a success its status");
-	sk_buf_free(&b);
-}
-
 int main(void)
 {
-	test_exit();
-	test_signals();
 	test_policy();
 	test_delay_sequences();
 	test_delays();
 	test_give_up();
-	test_stall();
-	test_tail();
-	test_durations();
-	test_processes();
-	test_attempt_lines();
 	return tap_done();
 }
