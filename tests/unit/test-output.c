@@ -137,6 +137,7 @@ static void sync_file(void)
 	sk_output_init(&o, fd, path);
 	ok(sk_output_add(&o, "kept", 4, 1, &e) == 0 && sk_output_sync(&o, &e) == 0, "sync of a file");
 	ok(lseek(fd, 0, SEEK_END) == 5, "writes it first");
+	sk_output_free(&o);
 	sk_output_init(&o, p[1], "the pipe");
 	ok(sk_output_add(&o, "x", 1, 1, &e) == 0 && sk_output_sync(&o, &e) == 0,
 	   "sync of a pipe writes and does not fail");
