@@ -1,4 +1,4 @@
-/* json.c - strict JSON parsing with json-c, and JSON text output.
+/* json.c - strict JSON parsing with json-c, and the lexical pass before it.
  *
  * json-c was picked by measurement over 1,000,000 lines of 157 bytes: cJSON
  * parses them in 0.57 s but keeps numbers as doubles (9007199254740993 comes
@@ -11,14 +11,15 @@
  * notes where the members of an object are, which lets the writer stage a
  * row that needs no change as its own text; the writer then has cJSON read
  * such a row's values (sk_json_scan_plain), on a thread of its own, and
- * json-c parses only the rows that need a change (see writer.c). */
+ * json-c parses only the rows that need a change (see writer_readahead.c
+ * and writer_text.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
-#include "json.h"
+#include "json_impl.h"
 
 struct sk_json {
 	json_tokener *tok;
@@ -67,48 +68,10 @@ size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m)
 	return p->plain ? p->nmembers : 0;
 }
 
-int sk_json_written_as(json_object *v, const char *text, size_t n)
-{
-	char buf[24], *d;
-	uint64_t mag;
-	int64_t i;
-
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		/* Written from its value: "-0" comes back as "0", and what json-c
-		 * clamped as its limit. Text of a JSON integer (no leading zero)
-		 * of up to 18 digits is in range, and canonical but for "-0". */
-		if (n <= 18)
-			return n != 2 || memcmp(text, "-0", 2) != 0;
-		i = json_object_get_int64(v);
-		if (i == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
-			mag = json_object_get_uint64(v);
-		else
-			mag = i < 0 ? -(uint64_t)i : (uint64_t)i;
-		d = buf;
-		if (i < 0)
-			*d++ = '-';
-		d += sk_fmt_u64(d, mag);
-		return (size_t)(d - buf) == n && memcmp(buf, text, n) == 0;
-	case json_type_object:
-	case json_type_array:
-		return 0;
-	default:
-		/* Strings of a plain text are their own text; json-c keeps the
-		 * text of doubles; true, false and null have one spelling. */
-		return 1;
-	}
-}
-
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* Bytes that stand for themselves inside a string: not '"', '\\', a
  * control character, or a byte of a UTF-8 sequence (validated apart). */
 #define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
-static const unsigned char string_plain[256] = {
+const unsigned char sk_json_string_plain[256] = {
 	R16(0), R16(0),
 	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         /* 0x20: '"' */
 	R16(1), R16(1),
@@ -118,11 +81,9 @@ static const unsigned char string_plain[256] = {
 
 static const char integer_too_big[] = "integer out of the 64-bit range (write it as a string)";
 
-static size_t utf8_seq(const unsigned char *s, size_t n);
-
-/* The end of the run of string_plain bytes at u[i]: eight at a time while
- * no byte of the eight is '"', '\\', below 0x20 or above 0x7f (a byte
- * test that may stop early, never late), then one at a time. */
+/* The end of the run of sk_json_string_plain bytes at u[i]: eight at a
+ * time while no byte of the eight is '"', '\\', below 0x20 or above 0x7f
+ * (a byte test that may stop early, never late), then one at a time. */
 static size_t plain_run(const unsigned char *u, size_t i, size_t n)
 {
 	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
@@ -136,7 +97,7 @@ static size_t plain_run(const unsigned char *u, size_t i, size_t n)
 			break;
 		i += 8;
 	}
-	while (i < n && string_plain[u[i]])
+	while (i < n && sk_json_string_plain[u[i]])
 		i++;
 	return i;
 }
@@ -172,7 +133,7 @@ static int string_token(const unsigned char *u, size_t n, size_t *pos, int *plai
 			rc = -1;
 			break;
 		}
-		if ((k = utf8_seq(u + i, n - i)) == 0) {
+		if ((k = sk_utf8_seq(u + i, n - i)) == 0) {
 			*why = "invalid utf-8 string";
 			rc = -1;
 			break;
@@ -386,7 +347,7 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 		return NULL;
 	}
 	for (used = json_tokener_get_parse_end(p->tok); used < n; used++) {
-		if (!is_space(s[used])) {
+		if (!sk_json_is_space(s[used])) {
 			json_object_put(o);
 			*err_at = used;
 			*why = "unexpected text after the value";
@@ -448,7 +409,7 @@ static int plain_string(const unsigned char *u, size_t n, size_t *i)
 
 	/* Keys and short values first, a byte at a time; the rest as the
 	 * lexical pass reads strings. */
-	while (j < n && j - *i < 16 && string_plain[u[j]])
+	while (j < n && j - *i < 16 && sk_json_string_plain[u[j]])
 		j++;
 	if (j < n && u[j] == '"') {
 		*i = j + 1;
@@ -527,7 +488,7 @@ int sk_json_blank(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && is_space(s[i]); i++)
+	for (i = 0; i < n && sk_json_is_space(s[i]); i++)
 		;
 	return i == n;
 }
@@ -539,7 +500,7 @@ json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 	json_object *o;
 	size_t i;
 
-	for (i = 0; i < n && is_space(s[i]); i++)
+	for (i = 0; i < n && sk_json_is_space(s[i]); i++)
 		;
 	if (i == n) {
 		sk_err_set(e, EX_DATAERR, "empty line (expected JSON)");
@@ -562,7 +523,7 @@ int sk_json_is_value(sk_json *p, const char *s, size_t n)
 	cJSON *c;
 
 	/* Cheap rejection: JSON text starts with one of these. */
-	while (n > 0 && is_space(*s))
+	while (n > 0 && sk_json_is_space(*s))
 		s++, n--;
 	if (n == 0 || !strchr("{[\"-0123456789tfn", *s))
 		return 0;
@@ -574,39 +535,9 @@ int sk_json_is_value(sk_json *p, const char *s, size_t n)
 	if (c == NULL)
 		return 0;
 	cJSON_Delete(c);
-	while (end < s + n && is_space(*end))
+	while (end < s + n && sk_json_is_space(*end))
 		end++;
 	return end == s + n;
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && s[1] < 0xA0)
-			return 0;       /* overlong */
-		if (c == 0xED && s[1] > 0x9F)
-			return 0;       /* surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && s[1] < 0x90)
-			return 0;
-		if (c == 0xF4 && s[1] > 0x8F)
-			return 0;
-		return 4;
-	}
-	return 0;
 }
 
 int sk_utf8_valid(const char *s, size_t n)
@@ -619,119 +550,10 @@ int sk_utf8_valid(const char *s, size_t n)
 			i++;
 			continue;
 		}
-		k = utf8_seq(u + i, n - i);
+		k = sk_utf8_seq(u + i, n - i);
 		if (k == 0)
 			return 0;
 		i += k;
 	}
 	return 1;
-}
-
-int sk_json_add_string(sk_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-	char *o;
-
-	/* Worst case 6 bytes out per byte in, plus quotes. */
-	if (n > (SIZE_MAX - 2) / 6 || sk_buf_reserve(b, n * 6 + 2) < 0)
-		return -1;
-	o = b->p + b->len;
-	*o++ = '"';
-	/* A byte at a time through string_plain: JSON text in a Kafka value
-	 * has a quote every few bytes, too often for runs to pay. */
-	while (i < n) {
-		unsigned char c = u[i];
-		size_t k;
-		if (string_plain[c]) {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0x80 && (k = utf8_seq(u + i, n - i)) > 0) {
-			memcpy(o, s + i, k);
-			o += k;
-			i += k;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		default:
-			/* A control character, or a byte that is not UTF-8: \u00XX. */
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
-		}
-		i++;
-	}
-	*o++ = '"';
-	b->len = (size_t)(o - b->p);
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int sk_json_add_base64(sk_buf *b, const unsigned char *s, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	char *o;
-
-	if (n > SIZE_MAX / 2 || sk_buf_reserve(b, (n + 2) / 3 * 4 + 2) < 0)
-		return -1;
-	o = b->p + b->len;
-	*o++ = '"';
-	for (i = 0; i + 2 < n; i += 3) {
-		*o++ = tab[s[i] >> 2];
-		*o++ = tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-		*o++ = tab[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
-		*o++ = tab[s[i + 2] & 63];
-	}
-	if (i < n) {
-		*o++ = tab[s[i] >> 2];
-		if (i + 1 < n) {
-			*o++ = tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-			*o++ = tab[(s[i + 1] & 15) << 2];
-		} else {
-			*o++ = tab[(s[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o++ = '"';
-	b->len = (size_t)(o - b->p);
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int sk_json_add_text(sk_buf *b, sk_json *p, const char *s, size_t n, int embed)
-{
-	if (embed && sk_json_is_value(p, s, n)) {
-		/* Embedded as written, without the white space around it. */
-		while (n > 0 && is_space(*s))
-			s++, n--;
-		while (n > 0 && is_space(s[n - 1]))
-			n--;
-		return sk_buf_add(b, s, n);
-	}
-	return sk_json_add_string(b, s, n);
-}
-
-int sk_json_add_object(sk_buf *b, json_object *o)
-{
-	size_t n;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-	                                                  JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-
-	if (s == NULL)
-		return -1;
-	return sk_buf_add(b, s, n);
 }

@@ -1,97 +1,32 @@
-/* program.c - jq programs over JSON text and json-c values, with libjq.
- *
- * Inputs reach libjq as jv values built here. The JSON text of an input
- * (stream-read's envelope) is read by cJSON and its values converted to jv;
- * text cJSON refuses or would read otherwise than jq (see cjson_fits), and
- * every error, go to jq's own parser, so values and messages stay jq's.
- * jq 1.6 numbers are doubles, as cJSON's are. Over 1,000,000 --json
- * envelopes of 157-byte lines (about 230 bytes), text to jv takes 2.8 s
- * with jv_parse_sized, 2.0 s with cJSON and a conversion (0.8 s of it
- * cJSON's), 2.9 s with json-c and a conversion. Object keys repeat from
- * one input to the next: their jv strings are kept in a small cache.
- * Results are written as JSON text here, exactly as `jq -c` writes them,
- * without the allocations of jv_dump_string.
+/* program.c - jq programs over JSON text and json-c values, with libjq:
+ * --arg and --argjson, compiling, running, results, and the first result
+ * of an expression. Inputs reach libjq as jv values built by
+ * program_parse.c; results are written out by program_print.c.
  *
  * libjq aborts the process when it cannot allocate memory; nothing here
  * can change that. */
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-#include <jq.h>
-
 #include "json.h"
-#include "program.h"
-
-#define TWO_53 9007199254740992.0
-#define MAX_DEPTH 256               /* jq's parser nests no deeper either */
-#define KEY_CACHE 256               /* entries, a power of two */
-#define KEY_CACHE_MAX_LEN 64        /* longer keys are not cached */
+#include "program_impl.h"
 
 struct sk_program_args {
 	jv named;                   /* an object: name -> value */
 };
 
-/* An integer of the input too large for a double to hold exactly, so that
- * a result passing it through unchanged can write it exactly. */
-struct big_int {
-	double d;
-	int ambiguous;              /* another integer of the input has this double */
-	enum { BIG_TEXT, BIG_SIGNED, BIG_UNSIGNED } kind;
-	const char *text;           /* BIG_TEXT: its digits in the input text */
-	size_t len;
-	int64_t i;
-	uint64_t u;
-};
-
-struct cached_key {
-	jv key;                     /* a string, or null when the entry is free */
-	size_t len;
-};
-
-/* What building jv values keeps from one input to the next. */
-struct builder {
-	struct cached_key keys[KEY_CACHE];
-	int big_seen;               /* the input has a number beyond 2^53 */
-	struct big_int *ints;       /* of the current input */
-	size_t nints, capints;
-};
-
 struct sk_program {
 	jq_state *jq;
-	struct builder b;
+	struct sk_jv_builder b;
 	sk_buf errors;              /* jq's compile messages */
 };
 
 struct sk_result {
 	jv v;
-	const struct builder *bd;   /* the input's large integers */
+	const struct sk_jv_builder *bd;   /* the input's large integers */
 };
-
-
-static void builder_init(struct builder *bd)
-{
-	size_t i;
-
-	memset(bd, 0, sizeof *bd);
-	for (i = 0; i < KEY_CACHE; i++)
-		bd->keys[i].key = jv_null();
-}
-
-static void builder_clear(struct builder *bd)
-{
-	size_t i;
-
-	for (i = 0; i < KEY_CACHE; i++)
-		jv_free(bd->keys[i].key);
-	free(bd->ints);
-}
-
-static jv parse_json(struct builder *bd, const char *s, int n, const sk_program_text *t);
-static int add_jv(sk_buf *b, const struct builder *bd, jv v);
 
 /* ---- arguments ---- */
 
@@ -149,7 +84,7 @@ int sk_program_args_add(sk_program_args *a, const char *name, const char *value,
 
 int sk_program_args_add_json(sk_program_args *a, const char *name, const char *text, sk_err *e)
 {
-	struct builder *bd = malloc(sizeof *bd);
+	struct sk_jv_builder *bd = malloc(sizeof *bd);
 	size_t n = strlen(text);
 	jv v, msg;
 
@@ -159,9 +94,9 @@ int sk_program_args_add_json(sk_program_args *a, const char *name, const char *t
 		free(bd);
 		return sk_err_set(e, EX_USAGE, "$%s: value too long", name);
 	}
-	builder_init(bd);
-	v = parse_json(bd, text, (int)n, NULL);
-	builder_clear(bd);
+	sk_jv_builder_init(bd);
+	v = sk_jv_parse(bd, text, (int)n, NULL);
+	sk_jv_builder_clear(bd);
 	free(bd);
 	if (!jv_is_valid(v)) {
 		msg = jv_invalid_get_msg(v);
@@ -208,7 +143,7 @@ static void print_debug(void *arg, jv v)
 {
 	sk_buf b = { 0 };
 
-	if (sk_buf_adds(&b, "[\"DEBUG:\",") == 0 && add_jv(&b, arg, v) == 0 && sk_buf_adds(&b, "]\n") == 0)
+	if (sk_buf_adds(&b, "[\"DEBUG:\",") == 0 && sk_jv_add(&b, arg, v) == 0 && sk_buf_adds(&b, "]\n") == 0)
 		if (write(STDERR_FILENO, b.p, b.len) < 0) {
 			/* stderr is gone: there is nobody to tell. */
 		}
@@ -222,7 +157,7 @@ void sk_program_free(sk_program *p)
 		return;
 	if (p->jq)
 		jq_teardown(&p->jq);
-	builder_clear(&p->b);
+	sk_jv_builder_clear(&p->b);
 	sk_buf_free(&p->errors);
 	free(p);
 }
@@ -236,7 +171,7 @@ sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk
 		sk_err_oom(e);
 		return NULL;
 	}
-	builder_init(&p->b);
+	sk_jv_builder_init(&p->b);
 	memset(&p->errors, 0, sizeof p->errors);
 	if ((p->jq = jq_init()) == NULL) {
 		sk_program_free(p);
@@ -264,604 +199,6 @@ sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk
 	return p;
 }
 
-/* ---- JSON text to jv ---- */
-
-static void big_int_add(struct builder *bd, const struct big_int *b)
-{
-	struct big_int *nv;
-	size_t i;
-
-	for (i = 0; i < bd->nints; i++) {
-		struct big_int *x = &bd->ints[i];
-		if (x->d != b->d)
-			continue;
-		if (x->kind != b->kind || x->i != b->i || x->u != b->u || x->len != b->len ||
-		    (x->kind == BIG_TEXT && memcmp(x->text, b->text, b->len) != 0))
-			x->ambiguous = 1;
-		return;
-	}
-	if (bd->nints == bd->capints) {
-		size_t cap = bd->capints ? bd->capints * 2 : 8;
-		if ((nv = realloc(bd->ints, cap * sizeof *nv)) == NULL)
-			return;         /* the integer is then written as jq would */
-		bd->ints = nv;
-		bd->capints = cap;
-	}
-	bd->ints[bd->nints++] = *b;
-}
-
-/* The integer of the input whose double d is, if there is exactly one. */
-static const struct big_int *big_int_find(const struct builder *bd, double d)
-{
-	size_t i;
-
-	if (bd == NULL)
-		return NULL;
-	for (i = 0; i < bd->nints; i++)
-		if (bd->ints[i].d == d)
-			return bd->ints[i].ambiguous ? NULL : &bd->ints[i];
-	return NULL;
-}
-
-/* A jv string of s[0..n), shared with earlier inputs when it is a short key. */
-static jv make_string(struct builder *b, const char *s, size_t n, int key)
-{
-	struct cached_key *c;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	if (!key || n > KEY_CACHE_MAX_LEN)
-		return jv_string_sized(s, (int)n);
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	c = &b->keys[h & (KEY_CACHE - 1)];
-	if (jv_get_kind(c->key) == JV_KIND_STRING && c->len == n && memcmp(jv_string_value(c->key), s, n) == 0)
-		return jv_copy(c->key);
-	jv_free(c->key);
-	c->key = jv_string_sized(s, (int)n);
-	/* Bytes that are not UTF-8 were replaced: such a key never matches. */
-	c->len = (size_t)jv_string_length_bytes(jv_copy(c->key));
-	return jv_copy(c->key);
-}
-
-/* Whether cJSON reads s[0..n) as jq does, as far as a look at its bytes
- * tells: not when it holds a control character (jq refuses them raw, in
- * strings too, where cJSON takes them, and between tokens, where cJSON
- * skips them as white space) or "\u0000" (cJSON's strings end at a NUL).
- * NDJSON lines hold neither. */
-static int cjson_fits(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	const char *p = s, *end = s + n;
-	uint64_t w;
-	size_t i;
-
-	/* Eight bytes at a time: is any of them below 0x20? */
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if ((w - ones * 0x20) & ~w & highs)
-			return 0;
-	}
-	for (; i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			return 0;
-	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-		if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
-			return 0;
-		p += 2;                 /* the escaped character is no backslash */
-		if (p >= end)
-			break;
-	}
-	return 1;
-}
-
-static jv from_cjson(struct builder *bd, const cJSON *c, int depth)
-{
-	const cJSON *x;
-	jv r, v;
-
-	switch (c->type & 0xff) {
-	case cJSON_NULL: return jv_null();
-	case cJSON_False: return jv_false();
-	case cJSON_True: return jv_true();
-	case cJSON_Number:
-		if (c->valuedouble >= TWO_53 || c->valuedouble <= -TWO_53)
-			bd->big_seen = 1;
-		return jv_number(c->valuedouble);
-	case cJSON_String: return jv_string_sized(c->valuestring, (int)strlen(c->valuestring));
-	case cJSON_Array:
-	case cJSON_Object:
-		if (depth >= MAX_DEPTH)
-			return jv_invalid();
-		r = c->type & cJSON_Array ? jv_array() : jv_object();
-		for (x = c->child; x; x = x->next) {
-			if (!jv_is_valid(v = from_cjson(bd, x, depth + 1))) {
-				jv_free(r);
-				return v;
-			}
-			if (c->type & cJSON_Array)
-				r = jv_array_append(r, v);
-			else
-				r = jv_object_set(r, make_string(bd, x->string, strlen(x->string), 1), v);
-		}
-		return r;
-	}
-	return jv_invalid();
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* An integer of the text, JSON's way (no leading zero), at s[0..n). */
-static void note_int(struct builder *bd, const char *s, size_t n)
-{
-	char buf[64];
-	struct big_int b = { .kind = BIG_TEXT, .text = s, .len = n };
-	size_t i;
-
-	for (i = s[0] == '-'; i < n; i++)
-		if (!is_digit(s[i]))
-			return;
-	if (n >= sizeof buf || s[s[0] == '-'] == '0')
-		return;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	b.d = strtod(buf, NULL);
-	if (b.d >= TWO_53 || b.d <= -TWO_53)
-		big_int_add(bd, &b);
-}
-
-/* The integers of s[0..n) beyond 2^53, whose digits a double does not
- * keep, so that a result passing one through unchanged writes it exactly.
- * cJSON read the text as JSON: outside strings, a token that starts with
- * a digit or '-' is a number. */
-static void note_big_ints(struct builder *bd, const char *s, size_t n)
-{
-	const char *p = s, *end = s + n, *from;
-
-	while (p < end) {
-		if (*p == '"') {
-			for (p++; p < end && *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			p++;
-		} else if (*p == '-' || is_digit(*p)) {
-			for (from = p++; p < end && (is_digit(*p) || strchr(".eE+-", *p)); p++)
-				;
-			note_int(bd, from, (size_t)(p - from));
-		} else {
-			p++;
-		}
-	}
-}
-
-/* A text read by cJSON ahead of its run: a cJSON tree under another name. */
-struct sk_program_text {
-	cJSON c;
-};
-
-sk_program_text *sk_program_read_text(const char *s, size_t n)
-{
-	const char *end = NULL;
-	cJSON *c;
-
-	if (!cjson_fits(s, n) || (c = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
-		return NULL;
-	while (end < s + n && *end == ' ')
-		end++;
-	if (end != s + n) {
-		cJSON_Delete(c);        /* more than one value */
-		return NULL;
-	}
-	return (sk_program_text *)c;
-}
-
-void sk_program_text_free(sk_program_text *t)
-{
-	cJSON_Delete((cJSON *)t);
-}
-
-/* The value of s[0..n), which cJSON has read as t. */
-static jv from_text(struct builder *bd, const sk_program_text *t, const char *s, size_t n)
-{
-	jv v;
-
-	bd->big_seen = 0;
-	v = from_cjson(bd, (const cJSON *)t, 0);
-	if (jv_is_valid(v) && bd->big_seen)
-		note_big_ints(bd, s, n);
-	return v;
-}
-
-/* One JSON value in s[0..n) read by cJSON, or invalid when cJSON cannot
- * read it as jq does. */
-static jv parse_cjson(struct builder *bd, const char *s, size_t n)
-{
-	sk_program_text *t = sk_program_read_text(s, n);
-	jv v;
-
-	if (t == NULL)
-		return jv_invalid();
-	v = from_text(bd, t, s, n);
-	sk_program_text_free(t);
-	return v;
-}
-
-/* What jv_parse_sized does in libjq 1.6, through its public parser: its
- * message quotes the text with "%s", which would read on to a NUL. */
-static jv jq_parse(const char *s, int n)
-{
-	jv_parser *parser = jv_parser_new(0);
-	jv v, next, msg;
-
-	jv_parser_set_buf(parser, s, n, 0);
-	v = jv_parser_next(parser);
-	if (jv_is_valid(v)) {
-		next = jv_parser_next(parser);
-		if (jv_is_valid(next)) {
-			jv_free(v);
-			jv_free(next);
-			v = jv_invalid_with_msg(jv_string("Unexpected extra JSON values"));
-		} else if (jv_invalid_has_msg(jv_copy(next))) {
-			jv_free(v);
-			v = next;
-		} else {
-			jv_free(next);
-		}
-	} else if (!jv_invalid_has_msg(jv_copy(v))) {
-		jv_free(v);
-		v = jv_invalid_with_msg(jv_string("Expected JSON value"));
-	}
-	jv_parser_free(parser);
-	if (!jv_is_valid(v) && jv_invalid_has_msg(jv_copy(v))) {
-		msg = jv_invalid_get_msg(v);
-		v = jv_invalid_with_msg(jv_string_fmt("%s (while parsing '%.*s')", jv_string_value(msg), n, s));
-		jv_free(msg);
-	}
-	return v;
-}
-
-/* s[0..n) as jq parses it: by cJSON when it reads it as jq does (t: cJSON
- * has read it already), else (and for every error) by jq. */
-static jv parse_json(struct builder *bd, const char *s, int n, const sk_program_text *t)
-{
-	jv v;
-
-	bd->nints = 0;
-	v = t ? from_text(bd, t, s, (size_t)n) : parse_cjson(bd, s, (size_t)n);
-	if (jv_is_valid(v))
-		return v;
-	jv_free(v);
-	bd->nints = 0;
-	return jq_parse(s, n);
-}
-
-/* ---- json-c to jv ---- */
-
-static jv from_json(struct builder *bd, json_object *o);
-
-static jv from_json_object(struct builder *bd, json_object *o)
-{
-	jv r = jv_object();
-
-	json_object_object_foreach(o, k, v) {
-		r = jv_object_set(r, make_string(bd, k, strlen(k), 1), from_json(bd, v));
-	}
-	return r;
-}
-
-static jv from_json_int(struct builder *bd, json_object *o)
-{
-	struct big_int b = { .kind = BIG_SIGNED };
-
-	b.i = json_object_get_int64(o);
-	if (b.i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
-		/* json-c keeps integers above INT64_MAX as unsigned. */
-		b.kind = BIG_UNSIGNED;
-		b.u = json_object_get_uint64(o);
-		b.i = 0;
-		b.d = (double)b.u;
-	} else {
-		b.d = (double)b.i;
-	}
-	if (b.d >= TWO_53 || b.d <= -TWO_53)
-		big_int_add(bd, &b);
-	return jv_number(b.d);
-}
-
-static jv from_json(struct builder *bd, json_object *o)
-{
-	size_t i, n;
-	jv a;
-
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		return jv_null();
-	case json_type_boolean:
-		return jv_bool(json_object_get_boolean(o));
-	case json_type_double:
-		return jv_number(json_object_get_double(o));
-	case json_type_int:
-		return from_json_int(bd, o);
-	case json_type_string:
-		return jv_string_sized(json_object_get_string(o), json_object_get_string_len(o));
-	case json_type_array:
-		n = json_object_array_length(o);
-		a = jv_array_sized(n > INT_MAX ? INT_MAX : (int)n);
-		for (i = 0; i < n; i++)
-			a = jv_array_append(a, from_json(bd, json_object_array_get_idx(o, i)));
-		return a;
-	case json_type_object:
-		return from_json_object(bd, o);
-	}
-	return jv_null();
-}
-
-/* ---- jv to JSON text ---- */
-
-/* A string as jq writes it: control characters and DEL escaped, the rest
- * (all of it valid UTF-8 in a jv) as it is. */
-static int add_string(sk_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, run;
-
-	if (n > (SIZE_MAX - 2) / 6 || sk_buf_reserve(b, n * 6 + 2) < 0)
-		return -1;
-	b->p[b->len++] = '"';
-	while (i < n) {
-		unsigned char c;
-		for (run = i; run < n && (unsigned char)s[run] >= 0x20 && s[run] != 0x7f && s[run] != '"' &&
-		     s[run] != '\\'; run++)
-			;
-		memcpy(b->p + b->len, s + i, run - i);
-		b->len += run - i;
-		if ((i = run) == n)
-			break;
-		c = (unsigned char)s[i++];
-		b->p[b->len++] = '\\';
-		switch (c) {
-		case '"': b->p[b->len++] = '"'; break;
-		case '\\': b->p[b->len++] = '\\'; break;
-		case '\b': b->p[b->len++] = 'b'; break;
-		case '\f': b->p[b->len++] = 'f'; break;
-		case '\n': b->p[b->len++] = 'n'; break;
-		case '\r': b->p[b->len++] = 'r'; break;
-		case '\t': b->p[b->len++] = 't'; break;
-		default:
-			memcpy(b->p + b->len, "u00", 3);
-			b->len += 3;
-			b->p[b->len++] = hex[c >> 4];
-			b->p[b->len++] = hex[c & 15];
-		}
-	}
-	b->p[b->len++] = '"';
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-/* jq writes integers below 2^53 in full ("-0" for negative zero) and other
- * numbers in the shortest form that reads back the same (jvp_dtoa_fmt). */
-static int add_number(sk_buf *b, const struct builder *bd, double d)
-{
-	const struct big_int *big;
-	jv s;
-	int rc;
-
-	if (d > -TWO_53 && d < TWO_53 && d == (double)(int64_t)d) {
-		if (d == 0 && 1 / d < 0)
-			return sk_buf_adds(b, "-0");
-		return sk_buf_add_i64(b, (int64_t)d);
-	}
-	if ((big = big_int_find(bd, d)) != NULL) {
-		switch (big->kind) {
-		case BIG_TEXT: return sk_buf_add(b, big->text, big->len);
-		case BIG_SIGNED: return sk_buf_add_i64(b, big->i);
-		case BIG_UNSIGNED: return sk_buf_printf(b, "%llu", (unsigned long long)big->u);
-		}
-	}
-	s = jv_dump_string(jv_number(d), 0);
-	rc = sk_buf_adds(b, jv_string_value(s));
-	jv_free(s);
-	return rc;
-}
-
-static int add_jv_string(sk_buf *b, jv s)
-{
-	return add_string(b, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
-}
-
-/* The members of an object, without "_cursor" when skip_cursor is set;
- * *count: how many were written. */
-static int add_members(sk_buf *b, const struct builder *bd, jv o, int skip_cursor, int *count)
-{
-	int i, rc = 0;
-
-	*count = 0;
-	for (i = jv_object_iter(o); rc == 0 && jv_object_iter_valid(o, i); i = jv_object_iter_next(o, i)) {
-		jv k = jv_object_iter_key(o, i), v;
-		if (skip_cursor && jv_string_length_bytes(jv_copy(k)) == 7 &&
-		    memcmp(jv_string_value(k), "_cursor", 7) == 0) {
-			jv_free(k);
-			continue;
-		}
-		v = jv_object_iter_value(o, i);
-		if ((*count)++ && sk_buf_addc(b, ',') < 0)
-			rc = -1;
-		if (rc == 0 && (add_jv_string(b, k) < 0 || sk_buf_addc(b, ':') < 0 || add_jv(b, bd, v) < 0))
-			rc = -1;
-		jv_free(k);
-		jv_free(v);
-	}
-	return rc;
-}
-
-/* Append v (not consumed) as compact JSON. */
-static int add_jv(sk_buf *b, const struct builder *bd, jv v)
-{
-	int i, n, count;
-
-	switch (jv_get_kind(v)) {
-	case JV_KIND_NULL: return sk_buf_add(b, "null", 4);
-	case JV_KIND_FALSE: return sk_buf_add(b, "false", 5);
-	case JV_KIND_TRUE: return sk_buf_add(b, "true", 4);
-	case JV_KIND_NUMBER: return add_number(b, bd, jv_number_value(v));
-	case JV_KIND_STRING: return add_jv_string(b, v);
-	case JV_KIND_ARRAY:
-		if (sk_buf_addc(b, '[') < 0)
-			return -1;
-		n = jv_array_length(jv_copy(v));
-		for (i = 0; i < n; i++) {
-			jv x = jv_array_get(jv_copy(v), i);
-			int rc = (i > 0 && sk_buf_addc(b, ',') < 0) || add_jv(b, bd, x) < 0 ? -1 : 0;
-			jv_free(x);
-			if (rc < 0)
-				return -1;
-		}
-		return sk_buf_addc(b, ']');
-	case JV_KIND_OBJECT:
-		if (sk_buf_addc(b, '{') < 0 || add_members(b, bd, v, 0, &count) < 0)
-			return -1;
-		return sk_buf_addc(b, '}');
-	default:
-		return sk_buf_add(b, "null", 4);
-	}
-}
-
-/* ---- jv to json-c ---- */
-
-/* A double as json-c writes it back: in jq's own notation. */
-static json_object *double_json(double d)
-{
-	jv s = jv_dump_string(jv_number(d), 0);
-	json_object *o;
-
-	if (d != d)
-		o = NULL;               /* jq writes NaN as null */
-	else
-		o = json_object_new_double_s(d > 1.7976931348623157e308 ? 1.7976931348623157e308 :
-		                             d < -1.7976931348623157e308 ? -1.7976931348623157e308 : d,
-		                             jv_string_value(s));
-	jv_free(s);
-	return o;
-}
-
-/* Digits of the input text as the json-c integer they are, if they fit. */
-static json_object *text_int_json(const struct big_int *big, double d)
-{
-	char buf[32];
-	long long i;
-	unsigned long long u;
-
-	if (big->len >= sizeof buf)
-		return double_json(d);
-	memcpy(buf, big->text, big->len);
-	buf[big->len] = '\0';
-	errno = 0;
-	if (buf[0] == '-') {
-		i = strtoll(buf, NULL, 10);
-		return errno ? double_json(d) : json_object_new_int64(i);
-	}
-	u = strtoull(buf, NULL, 10);
-	return errno ? double_json(d) : json_object_new_uint64(u);
-}
-
-static json_object *number_json(const struct builder *bd, double d)
-{
-	const struct big_int *big;
-
-	if (d > -TWO_53 && d < TWO_53 && d == (double)(int64_t)d && !(d == 0 && 1 / d < 0))
-		return json_object_new_int64((int64_t)d);
-	if ((big = big_int_find(bd, d)) != NULL) {
-		switch (big->kind) {
-		case BIG_SIGNED: return json_object_new_int64(big->i);
-		case BIG_UNSIGNED: return json_object_new_uint64(big->u);
-		case BIG_TEXT:
-			return text_int_json(big, d);
-		}
-	}
-	return double_json(d);
-}
-
-static int to_json(const struct builder *bd, jv v, json_object **out, sk_err *e);
-
-static int to_json_object(const struct builder *bd, jv v, json_object **out, sk_err *e)
-{
-	json_object *o = json_object_new_object(), *x;
-	int i;
-
-	if (o == NULL)
-		return sk_err_oom(e);
-	for (i = jv_object_iter(v); jv_object_iter_valid(v, i); i = jv_object_iter_next(v, i)) {
-		jv k = jv_object_iter_key(v, i), val = jv_object_iter_value(v, i);
-		const char *ks = jv_string_value(k);
-		int rc = 0;
-		if (strlen(ks) != (size_t)jv_string_length_bytes(jv_copy(k)))
-			rc = sk_err_set(e, EX_DATAERR, "an object key holds a NUL character");
-		else if ((rc = to_json(bd, val, &x, e)) == 0 &&
-		         json_object_object_add_ex(o, ks, x, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
-			json_object_put(x);
-			rc = sk_err_oom(e);
-		}
-		jv_free(k);
-		jv_free(val);
-		if (rc < 0) {
-			json_object_put(o);
-			return -1;
-		}
-	}
-	*out = o;
-	return 0;
-}
-
-static int to_json(const struct builder *bd, jv v, json_object **out, sk_err *e)
-{
-	json_object *x;
-	int i, n;
-
-	*out = NULL;
-	switch (jv_get_kind(v)) {
-	case JV_KIND_NULL:
-		return 0;
-	case JV_KIND_FALSE:
-	case JV_KIND_TRUE:
-		*out = json_object_new_boolean(jv_get_kind(v) == JV_KIND_TRUE);
-		break;
-	case JV_KIND_NUMBER:
-		*out = number_json(bd, jv_number_value(v));
-		if (*out == NULL && jv_number_value(v) == jv_number_value(v))
-			return sk_err_oom(e);
-		return 0;
-	case JV_KIND_STRING:
-		*out = json_object_new_string_len(jv_string_value(v), jv_string_length_bytes(jv_copy(v)));
-		break;
-	case JV_KIND_ARRAY:
-		n = jv_array_length(jv_copy(v));
-		if ((*out = json_object_new_array_ext(n)) == NULL)
-			return sk_err_oom(e);
-		for (i = 0; i < n; i++) {
-			jv item = jv_array_get(jv_copy(v), i);
-			int rc = to_json(bd, item, &x, e);
-			jv_free(item);
-			if (rc < 0 || json_object_array_add(*out, x) < 0) {
-				if (rc == 0)
-					json_object_put(x);
-				json_object_put(*out);
-				*out = NULL;
-				return rc < 0 ? -1 : sk_err_oom(e);
-			}
-		}
-		return 0;
-	case JV_KIND_OBJECT:
-		return to_json_object(bd, v, out, e);
-	default:
-		return 0;
-	}
-	return *out ? 0 : sk_err_oom(e);
-}
-
 /* ---- running ---- */
 
 static int failed(sk_program *p, jv v, sk_err *e)
@@ -875,7 +212,7 @@ static int failed(sk_program *p, jv v, sk_err *e)
 		msg = jq_get_error_message(p->jq);
 		if (jv_get_kind(msg) == JV_KIND_STRING)
 			sk_err_set(e, EX_DATAERR, "jq: halted: %s", jv_string_value(msg));
-		else if (jv_is_valid(msg) && jv_get_kind(msg) != JV_KIND_NULL && add_jv(&b, &p->b, msg) == 0)
+		else if (jv_is_valid(msg) && jv_get_kind(msg) != JV_KIND_NULL && sk_jv_add(&b, &p->b, msg) == 0)
 			sk_err_set(e, EX_DATAERR, "jq: halted: %s", b.p);
 		else
 			sk_err_set(e, EX_DATAERR, "jq: halted");
@@ -887,7 +224,7 @@ static int failed(sk_program *p, jv v, sk_err *e)
 		msg = jv_invalid_get_msg(v);
 		if (jv_get_kind(msg) == JV_KIND_STRING)
 			sk_err_set(e, EX_DATAERR, "jq: error: %s", jv_string_value(msg));
-		else if (add_jv(&b, &p->b, msg) == 0)
+		else if (sk_jv_add(&b, &p->b, msg) == 0)
 			sk_err_set(e, EX_DATAERR, "jq: error (not a string): %s", b.p);
 		else
 			sk_err_oom(e);
@@ -930,7 +267,7 @@ int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program
 
 	if (n > INT_MAX)
 		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
-	in = parse_json(&p->b, s, (int)n, t);
+	in = sk_jv_parse(&p->b, s, (int)n, t);
 	if (!jv_is_valid(in)) {
 		jv msg = jv_invalid_get_msg(in);
 		sk_err_set(e, EX_DATAERR, "jq: error: %s", jv_string_value(msg));
@@ -943,7 +280,7 @@ int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program
 int sk_program_run_json(sk_program *p, json_object *in, sk_result_cb cb, void *arg, sk_err *e)
 {
 	p->b.nints = 0;
-	return run(p, from_json(&p->b, in), cb, arg, e);
+	return run(p, sk_jv_from_json(&p->b, in), cb, arg, e);
 }
 
 /* ---- results ---- */
@@ -980,7 +317,7 @@ const char *sk_result_string(const sk_result *r, size_t *len)
 
 int sk_result_add_json(const sk_result *r, sk_buf *b)
 {
-	return add_jv(b, r->bd, r->v);
+	return sk_jv_add(b, r->bd, r->v);
 }
 
 int sk_result_add_envelope(const sk_result *r, const char *cursor, sk_buf *b)
@@ -988,9 +325,9 @@ int sk_result_add_envelope(const sk_result *r, const char *cursor, sk_buf *b)
 	int count = 0;
 
 	if (jv_get_kind(r->v) == JV_KIND_OBJECT) {
-		if (sk_buf_addc(b, '{') < 0 || add_members(b, r->bd, r->v, 1, &count) < 0)
+		if (sk_buf_addc(b, '{') < 0 || sk_jv_add_members(b, r->bd, r->v, 1, &count) < 0)
 			return -1;
-	} else if (sk_buf_add(b, "{\"value\":", 9) < 0 || add_jv(b, r->bd, r->v) < 0) {
+	} else if (sk_buf_add(b, "{\"value\":", 9) < 0 || sk_jv_add(b, r->bd, r->v) < 0) {
 		return -1;
 	} else {
 		count = 1;
@@ -1006,7 +343,7 @@ json_object *sk_result_to_json(const sk_result *r, sk_err *e)
 	json_object *o;
 
 	sk_err_clear(e);
-	return to_json(r->bd, r->v, &o, e) < 0 ? NULL : o;
+	return sk_jv_to_json(r->bd, r->v, &o, e) < 0 ? NULL : o;
 }
 
 /* ---- expressions ---- */
@@ -1081,13 +418,13 @@ int sk_program_first_string(sk_program *p, json_object *in, char **out, size_t *
 
 static int take_int(struct first *f, const sk_result *r, sk_err *e)
 {
-	const struct big_int *big;
+	const struct sk_big_int *big;
 	double d;
 
 	if (jv_get_kind(r->v) != JV_KIND_NUMBER)
 		return sk_err_set(e, EX_DATAERR, "expected an integer, got %s", sk_result_kind_name(r));
 	d = jv_number_value(r->v);
-	if ((big = big_int_find(r->bd, d)) != NULL && big->kind == BIG_SIGNED) {
+	if ((big = sk_big_int_find(r->bd, d)) != NULL && big->kind == SK_BIG_SIGNED) {
 		f->i = big->i;
 		return 0;
 	}

@@ -1,0 +1,47 @@
+/* json_impl.h - what json.c (parsing) and json_write.c (JSON text out)
+ * share: which bytes stand for themselves in a string, and UTF-8. */
+#ifndef SK_JSON_IMPL_H
+#define SK_JSON_IMPL_H
+
+#include <stddef.h>
+#include "json.h"
+
+/* 1 for the bytes that stand for themselves inside a string (json.c). */
+extern const unsigned char sk_json_string_plain[256];
+
+static inline int sk_json_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 when invalid. */
+static inline size_t sk_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && s[1] < 0xA0)
+			return 0;       /* overlong */
+		if (c == 0xED && s[1] > 0x9F)
+			return 0;       /* surrogate */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xF0 && s[1] < 0x90)
+			return 0;
+		if (c == 0xF4 && s[1] > 0x8F)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+#endif
