@@ -504,7 +504,8 @@ static int position_lag(const char *source, const char *position, sk_position_la
 	out->end = (int64_t)st.st_size;
 	fd = p.has_id ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	/* A file that cannot be read is taken for its inode's. */
-	if (!p.has_id || (fd < 0 && (uint64_t)st.st_ino == p.ino) || (fd >= 0 && sk_file_is_position_file(fd, &st, &p))) {
+	if (!p.has_id || (fd < 0 && (uint64_t)st.st_ino == p.ino) ||
+	    (fd >= 0 && sk_file_is_position_file(fd, &st, &p))) {
 		out->has_lag = 1;
 		out->lag = out->end - (int64_t)p.off;
 	} else {

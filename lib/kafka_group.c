@@ -84,14 +84,15 @@ int sk_kafka_commit_covered(struct sk_kafka_src *ks, const rd_kafka_topic_partit
 /* A commit (librdkafka's, of the offset store) came back: what the group
  * has. A failed one is sent again by librdkafka. */
 void sk_kafka_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
-                      void *opaque)
+                        void *opaque)
 {
 	struct sk_kafka_src *ks = opaque;
 	int i, k;
 
 	(void)rk;
 	for (i = 0; l && i < l->cnt; i++)
-		if (!err && !l->elems[i].err && (k = sk_kafka_find_part(ks, l->elems[i].topic, l->elems[i].partition)) >= 0 &&
+		if (!err && !l->elems[i].err &&
+		    (k = sk_kafka_find_part(ks, l->elems[i].topic, l->elems[i].partition)) >= 0 &&
 		    l->elems[i].offset > ks->parts[k].committed)
 			ks->parts[k].committed = l->elems[i].offset;
 }
@@ -103,7 +104,8 @@ static int covered(struct sk_kafka_src *ks, const rd_kafka_topic_partition_list_
 	int64_t next;
 
 	for (i = 0; i < l->cnt; i++) {
-		if ((k = sk_kafka_find_part(ks, l->elems[i].topic, l->elems[i].partition)) < 0 || ks->parts[k].emitted < 0)
+		if ((k = sk_kafka_find_part(ks, l->elems[i].topic, l->elems[i].partition)) < 0 ||
+		    ks->parts[k].emitted < 0)
 			continue;
 		next = -1;
 		if (sk_kafka_stored_next(ks, l->elems[i].topic, l->elems[i].partition, &next, e) < 0)
@@ -151,7 +153,7 @@ static void cb_fail(struct sk_kafka_src *ks, const sk_err *e)
 
 /* Group mode: the group assigns partitions to this member or takes them. */
 void sk_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
-                         void *opaque)
+                           void *opaque)
 {
 	struct sk_kafka_src *ks = opaque;
 	int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;

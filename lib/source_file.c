@@ -124,7 +124,7 @@ int sk_file_begin(struct sk_file_src *fs, uint64_t off, sk_err *e)
 		fs->fp_done = sk_file_hash_more(fs->fd, 0, sk_file_fp_len(off), &fs->fp);
 		snprintf(fs->fp_hex, sizeof fs->fp_hex, "%016llx", (unsigned long long)fs->fp);
 		fs->id_tag_len = sk_file_format_id_tag(fs->id_tag, sizeof fs->id_tag, (uint64_t)fs->dev,
-		                                         (uint64_t)fs->ino);
+		                                       (uint64_t)fs->ino);
 	}
 	return 0;
 }
@@ -202,7 +202,7 @@ static int stored_position(struct sk_file_src *fs, const sk_source_opts *o, stru
 /* The old file of p, found under another name: read it from p->off first
  * (fs->fd, at the path, if open, is closed: it is opened again after). */
 int sk_file_finish_old(struct sk_file_src *fs, int fd, const char *name, const struct sk_file_pos *p,
-                           sk_err *e)
+                       sk_err *e)
 {
 	struct stat st;
 
