@@ -50,7 +50,7 @@ struct sk_kafka_src {
 	rd_kafka_message_t *batch[BATCH];
 	ssize_t nbatch, ibatch;
 	sk_kafka_env kenv;
-	sk_kafka_refill refill;     /* see take_batch */
+	sk_kafka_refill refill;     /* see take_batch (kafka_consume.c) */
 	char fatal[256];            /* a fatal error from librdkafka's error callback */
 };
 
