@@ -14,7 +14,10 @@
  *   3. rename tmp to final;  4. fsync DIR;  5. forget the intent.
  * Killed before 2 commits, the part is a leftover that the next open
  * deletes, and since its cursors were not committed its rows come again.
- * Killed after, the next open finishes 3 to 5 from the record. */
+ * Killed after, the next open finishes 3 to 5 from the record.
+ *
+ * The dataset's description, schema.json and dataset.json, and the lock:
+ * dataset_meta.c; what the two share: sink_dataset_impl.h. */
 /* realpath is POSIX 2008 base, but glibc declares it only for X/Open. */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
@@ -29,27 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sink_dataset_impl.h"
 #include "json.h"
-#include "sink_impl.h"
 
 #define FLUSH_AT (256u << 10)
-#define FORMAT_RECORD_MAX 4096  /* dataset.json is a line; more is not ours */
-#define LOCK_WAIT_MS 10000      /* a writer killed a moment ago may still hold it */
 
-struct dataset {
-	char *dir;              /* realpath of DIR: the dataset's name in the state store */
-	char *staging;          /* DIR/.staging */
-	char *schema_path;      /* DIR/schema.json */
-	char *format_path;      /* DIR/dataset.json */
-	enum sk_format format;  /* the dataset's: never SK_FORMAT_DEFAULT once open */
-	int lock_fd;
-	uint64_t next_part;
-	int fd;                 /* the staged part, -1 when none is open */
-	char *tmp_path, *final_path;
-	sk_buf buf;
-};
-
-static char *path_join(const char *dir, const char *name)
+char *sk_dataset_path_join(const char *dir, const char *name)
 {
 	size_t a = strlen(dir), b = strlen(name);
 	char *p = malloc(a + b + 2);
@@ -62,24 +50,6 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
-static const char *format_name(enum sk_format f)
-{
-	return f == SK_FORMAT_CSV ? "csv" : "ndjson";
-}
-
-static int format_from_name(const char *name, enum sk_format *f)
-{
-	if (strcmp(name, "ndjson") == 0)
-		*f = SK_FORMAT_NDJSON;
-	else if (strcmp(name, "csv") == 0)
-		*f = SK_FORMAT_CSV;
-	else
-		return -1;
-	return 0;
-}
-
-#define FORMAT_BIT(f) (1u << (f))
-
 /* part-NNNNNNNN.EXT: 1 and *num, *f; 0 for any other name. */
 static int part_name(const char *name, uint64_t *num, enum sk_format *f)
 {
@@ -91,12 +61,12 @@ static int part_name(const char *name, uint64_t *num, enum sk_format *f)
 	*num = strtoull(name + 5, &end, 10);
 	if (errno || *end != '.')
 		return 0;
-	return format_from_name(end + 1, f) == 0;
+	return sk_dataset_format_from_name(end + 1, f) == 0;
 }
 
-/* The highest part number in dir (0 when none), and the FORMAT_BITs of
- * the formats of its parts. */
-static int scan_parts(const char *dir, uint64_t *max, unsigned *formats, sk_err *e)
+/* The highest part number in dir (0 when none), and the
+ * SK_DATASET_FORMAT_BITs of the formats of its parts. */
+int sk_dataset_scan_parts(const char *dir, uint64_t *max, unsigned *formats, sk_err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -110,225 +80,9 @@ static int scan_parts(const char *dir, uint64_t *max, unsigned *formats, sk_err 
 			continue;
 		if (n > *max)
 			*max = n;
-		*formats |= FORMAT_BIT(f);
+		*formats |= SK_DATASET_FORMAT_BIT(f);
 	}
 	closedir(d);
-	return 0;
-}
-
-/* Read at most FORMAT_RECORD_MAX + 1 bytes of fd into text: how many. */
-static ssize_t read_small(int fd, char *text)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n <= FORMAT_RECORD_MAX) {
-		r = read(fd, text + n, FORMAT_RECORD_MAX + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
-/* The format dataset.json records: 1 and *f, 0 when there is no record
- * (a new dataset, or one written before formats were recorded), -1. */
-static int read_format_record(const struct dataset *d, enum sk_format *f, sk_err *e)
-{
-	char text[FORMAT_RECORD_MAX + 1];
-	json_object *root = NULL, *v;
-	sk_json *p;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(d->format_path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return sk_err_set(e, sk_err_code_for_errno(errno), "%s: %s", d->format_path, strerror(errno));
-	}
-	n = read_small(fd, text);
-	if (n < 0) {
-		sk_err_set(e, EX_IOERR, "%s: %s", d->format_path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if ((p = sk_json_new()) == NULL)
-		return sk_err_oom(e);
-	if (n <= FORMAT_RECORD_MAX)
-		root = sk_json_parse(p, text, (size_t)n, e);
-	sk_json_free(p);
-	if (root == NULL || !json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "format", &v) || !json_object_is_type(v, json_type_string) ||
-	    format_from_name(json_object_get_string(v), f) < 0) {
-		json_object_put(root);
-		return sk_err_set(e, EX_CONFIG, "%s: expected {\"format\":\"ndjson\"} or {\"format\":\"csv\"}",
-		                  d->format_path);
-	}
-	json_object_put(root);
-	return 1;
-}
-
-/* Record f in dataset.json: a temporary file, fsync, rename, fsync DIR, so
- * that a crash leaves the old record or the new one. */
-static int write_format_record(const struct dataset *d, enum sk_format f, sk_err *e)
-{
-	char text[32];
-	char *tmp = sk_strprintf("%s.tmp", d->format_path);
-	int n = snprintf(text, sizeof text, "{\"format\":\"%s\"}\n", format_name(f));
-	int fd = -1, rc = -1;
-
-	if (tmp == NULL)
-		return sk_err_oom(e);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
-		sk_err_set(e, sk_err_code_for_errno(errno), "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (sk_write_all(fd, text, (size_t)n, e, tmp) < 0)
-		goto out;
-	if (fsync(fd) < 0) {
-		sk_err_set(e, EX_IOERR, "%s: fsync: %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0 || rename(tmp, d->format_path) < 0) {
-		rc = sk_err_set(e, EX_IOERR, "%s: %s", d->format_path, strerror(errno));
-		goto out;
-	}
-	rc = sk_fsync_dir(d->dir, e);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
-/* The format of the parts in DIR, for a dataset that has no record: 1 and
- * *f, 0 when it has no parts, -1 (parts of both formats are an error). */
-static int format_of_parts(sk_sink *k, const struct dataset *d, enum sk_format *f, sk_err *e)
-{
-	unsigned formats = 0;
-	uint64_t max = 0;
-
-	if (scan_parts(d->dir, &max, &formats, e) < 0)
-		return -1;
-	if (formats == 0)
-		return 0;
-	if (formats == (FORMAT_BIT(SK_FORMAT_NDJSON) | FORMAT_BIT(SK_FORMAT_CSV)))
-		return sk_err_set(e, EX_CONFIG, "%s: the dataset has both csv and ndjson parts", k->label);
-	*f = formats == FORMAT_BIT(SK_FORMAT_CSV) ? SK_FORMAT_CSV : SK_FORMAT_NDJSON;
-	return 1;
-}
-
-/* The parts' format is the dataset's, kept in dataset.json (inferred from
- * the parts of a dataset written before it was kept); --format may only
- * repeat it. A new dataset takes --format, ndjson by default, and keeps it
- * at once, so that a run without --format goes on in it. */
-static int settle_format(sk_sink *k, struct dataset *d, enum sk_format want, sk_err *e)
-{
-	enum sk_format have;
-	int recorded, rc;
-
-	if ((rc = recorded = read_format_record(d, &have, e)) == 0)
-		rc = format_of_parts(k, d, &have, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		have = want == SK_FORMAT_DEFAULT ? SK_FORMAT_NDJSON : want;
-	else if (want != SK_FORMAT_DEFAULT && want != have)
-		return sk_err_set(e, EX_CONFIG, "%s: --format %s does not match the dataset's format, %s", k->label,
-		                  format_name(want), format_name(have));
-	d->format = have;
-	return recorded == 1 ? 0 : write_format_record(d, have, e);
-}
-
-static int lock_dataset(sk_sink *k, struct dataset *d, sk_err *e)
-{
-	char *path = path_join(d->dir, ".lock");
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct timespec pause = { 0, 20 * 1000000 };
-	int64_t deadline = sk_now_ms() + LOCK_WAIT_MS;
-
-	if (path == NULL)
-		return sk_err_oom(e);
-	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (d->lock_fd < 0) {
-		sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	while (fcntl(d->lock_fd, F_SETLK, &fl) < 0) {
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
-			return sk_err_set(e, EX_IOERR, "%s: lock: %s", k->label, strerror(errno));
-		if (sk_now_ms() >= deadline) {
-			struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-			if (fcntl(d->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
-				return sk_err_set(e, EX_TEMPFAIL, "%s: being written by another process (pid %ld)",
-				                  k->label, (long)who.l_pid);
-			return sk_err_set(e, EX_TEMPFAIL, "%s: being written by another process", k->label);
-		}
-		nanosleep(&pause, NULL);
-	}
-	return 0;
-}
-
-/* Describe how two schemas differ, for the mismatch message. */
-static void schema_difference(const sk_schema *want, const sk_schema *have, char *buf, size_t n)
-{
-	size_t i, nw = sk_schema_ncols(want), nh = sk_schema_ncols(have);
-
-	for (i = 0; i < nw && i < nh; i++) {
-		if (strcmp(sk_schema_col_name(want, i), sk_schema_col_name(have, i)) != 0 ||
-		    sk_schema_col_type(want, i) != sk_schema_col_type(have, i)) {
-			snprintf(buf, n, "column %zu is \"%s\" %s in --schema, \"%s\" %s in the dataset", i + 1,
-			         sk_schema_col_name(want, i), sk_type_name(sk_schema_col_type(want, i)),
-			         sk_schema_col_name(have, i), sk_type_name(sk_schema_col_type(have, i)));
-			return;
-		}
-	}
-	snprintf(buf, n, "--schema has %zu columns, the dataset %zu", nw, nh);
-}
-
-/* The schema: the stored one, checked against --schema, or --schema
- * stored now, or none yet (inferred from the first row). */
-static int settle_schema(sk_sink *k, struct dataset *d, sk_err *e)
-{
-	sk_schema *disk = NULL;
-	char diff[256];
-	int rc;
-
-	k->keeps_schema = 1;
-	rc = sk_schema_load(d->schema_path, &disk, e);
-	if (rc < 0) {
-		if (e)
-			e->code = EX_CONFIG;
-		return -1;
-	}
-	if (rc == 1) {
-		if (k->schema && !sk_schema_equal(k->schema, disk)) {
-			schema_difference(k->schema, disk, diff, sizeof diff);
-			sk_schema_free(disk);
-			return sk_err_set(e, EX_CONFIG, "%s: --schema does not match %s: %s", k->label,
-			                  d->schema_path, diff);
-		}
-		sk_schema_free(k->schema);
-		k->schema = disk;
-		k->schema_stored = 1;
-		return 0;
-	}
-	if (k->schema) {
-		if (sk_schema_save(k->schema, d->schema_path, e) < 0)
-			return -1;
-		k->schema_stored = 1;
-	}
 	return 0;
 }
 
@@ -379,7 +133,7 @@ static void staged_free(struct staged_list *l)
 }
 
 /* Finish the publication of every part a killed writer had recorded. */
-static int publish_recorded(sk_sink *k, struct dataset *d, sk_err *e)
+static int publish_recorded(sk_sink *k, struct sk_dataset *d, sk_err *e)
 {
 	struct staged_list l = { 0 };
 	size_t i;
@@ -410,7 +164,7 @@ out:
 }
 
 /* Delete what is left in .staging: parts no transaction recorded. */
-static int remove_leftovers(sk_sink *k, struct dataset *d, sk_err *e)
+static int remove_leftovers(sk_sink *k, struct sk_dataset *d, sk_err *e)
 {
 	DIR *dir = opendir(d->staging);
 	struct dirent *de;
@@ -422,7 +176,7 @@ static int remove_leftovers(sk_sink *k, struct dataset *d, sk_err *e)
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if ((p = path_join(d->staging, de->d_name)) == NULL) {
+		if ((p = sk_dataset_path_join(d->staging, de->d_name)) == NULL) {
 			closedir(dir);
 			return sk_err_oom(e);
 		}
@@ -442,25 +196,26 @@ static int remove_leftovers(sk_sink *k, struct dataset *d, sk_err *e)
 /* Number the next part after every part there is. Without a state store a
  * part left in .staging may be recorded in a store we cannot see: it is
  * kept, and its number is not reused. */
-static int number_parts(sk_sink *k, struct dataset *d, sk_err *e)
+static int number_parts(sk_sink *k, struct sk_dataset *d, sk_err *e)
 {
 	unsigned formats = 0;
 	uint64_t max = 0;
 
-	if (scan_parts(d->dir, &max, &formats, e) < 0)
+	if (sk_dataset_scan_parts(d->dir, &max, &formats, e) < 0)
 		return -1;
 	/* The record and the parts disagree: dataset.json was edited. */
-	if (formats & ~FORMAT_BIT(d->format))
+	if (formats & ~SK_DATASET_FORMAT_BIT(d->format))
 		return sk_err_set(e, EX_CONFIG, "%s: %s says the parts are %s, but there are %s parts", k->label,
-		                  d->format_path, format_name(d->format),
-		                  format_name(d->format == SK_FORMAT_CSV ? SK_FORMAT_NDJSON : SK_FORMAT_CSV));
-	if (scan_parts(d->staging, &max, &formats, e) < 0)
+		                  d->format_path, sk_dataset_format_name(d->format),
+		                  sk_dataset_format_name(d->format == SK_FORMAT_CSV ? SK_FORMAT_NDJSON
+		                                                                    : SK_FORMAT_CSV));
+	if (sk_dataset_scan_parts(d->staging, &max, &formats, e) < 0)
 		return -1;
 	d->next_part = max + 1;
 	return 0;
 }
 
-static void dataset_free(struct dataset *d)
+static void dataset_free(struct sk_dataset *d)
 {
 	if (d == NULL)
 		return;
@@ -482,7 +237,7 @@ static void dataset_free(struct dataset *d)
 
 static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, sk_err *e)
 {
-	struct dataset *d = calloc(1, sizeof *d);
+	struct sk_dataset *d = calloc(1, sizeof *d);
 	char *real;
 
 	if (d == NULL)
@@ -499,9 +254,9 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 		goto fail;
 	}
 	d->dir = real;
-	d->staging = path_join(real, ".staging");
-	d->schema_path = path_join(real, "schema.json");
-	d->format_path = path_join(real, "dataset.json");
+	d->staging = sk_dataset_path_join(real, ".staging");
+	d->schema_path = sk_dataset_path_join(real, "schema.json");
+	d->format_path = sk_dataset_path_join(real, "dataset.json");
 	if (d->staging == NULL || d->schema_path == NULL || d->format_path == NULL) {
 		sk_err_oom(e);
 		goto fail;
@@ -511,14 +266,15 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 		goto fail;
 	}
 	k->impl = d;
-	if (lock_dataset(k, d, e) < 0)
+	if (sk_dataset_lock(k, d, e) < 0)
 		goto fail;
 	/* A part a killed writer recorded is the dataset's already: it is
 	 * published before the parts tell the format of a dataset that has
 	 * no record of it. */
 	if (k->state && (publish_recorded(k, d, e) < 0 || remove_leftovers(k, d, e) < 0))
 		goto fail;
-	if (settle_format(k, d, o->format, e) < 0 || settle_schema(k, d, e) < 0 || number_parts(k, d, e) < 0)
+	if (sk_dataset_settle_format(k, d, o->format, e) < 0 || sk_dataset_settle_schema(k, d, e) < 0 ||
+	    number_parts(k, d, e) < 0)
 		goto fail;
 	k->takes_json = d->format == SK_FORMAT_NDJSON;
 	return 0;
@@ -582,15 +338,15 @@ static int csv_row(sk_buf *b, const sk_schema *s, json_object *row)
 	return sk_buf_add(b, "\r\n", 2);
 }
 
-static int open_part(sk_sink *k, struct dataset *d, sk_err *e)
+static int open_part(sk_sink *k, struct sk_dataset *d, sk_err *e)
 {
 	char name[64];
 
-	snprintf(name, sizeof name, "part-%08" PRIu64 ".%s", d->next_part, format_name(d->format));
+	snprintf(name, sizeof name, "part-%08" PRIu64 ".%s", d->next_part, sk_dataset_format_name(d->format));
 	free(d->tmp_path);
 	free(d->final_path);
-	d->tmp_path = path_join(d->staging, name);
-	d->final_path = path_join(d->dir, name);
+	d->tmp_path = sk_dataset_path_join(d->staging, name);
+	d->final_path = sk_dataset_path_join(d->dir, name);
 	if (d->tmp_path == NULL || d->final_path == NULL)
 		return sk_err_oom(e);
 	d->fd = open(d->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -602,7 +358,7 @@ static int open_part(sk_sink *k, struct dataset *d, sk_err *e)
 	return 0;
 }
 
-static int write_out(struct dataset *d, sk_err *e)
+static int write_out(struct sk_dataset *d, sk_err *e)
 {
 	if (sk_write_all(d->fd, d->buf.p, d->buf.len, e, d->tmp_path) < 0)
 		return -1;
@@ -611,7 +367,7 @@ static int write_out(struct dataset *d, sk_err *e)
 }
 
 /* The part a row goes to: open one if none is. */
-static int staging_part(sk_sink *k, struct dataset *d, sk_err *e)
+static int staging_part(sk_sink *k, struct sk_dataset *d, sk_err *e)
 {
 	if (k->schema == NULL)
 		return sk_err_set(e, EX_SOFTWARE, "%s: a row came before the schema", k->label);
@@ -622,7 +378,7 @@ static int staging_part(sk_sink *k, struct dataset *d, sk_err *e)
 
 static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
 {
-	struct dataset *d = k->impl;
+	struct sk_dataset *d = k->impl;
 	int rc;
 
 	if (staging_part(k, d, e) < 0)
@@ -639,7 +395,7 @@ static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
 /* NDJSON parts only (takes_json): the row's text is its line. */
 static int dataset_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
 {
-	struct dataset *d = k->impl;
+	struct sk_dataset *d = k->impl;
 
 	if (staging_part(k, d, e) < 0)
 		return -1;
@@ -653,7 +409,7 @@ static int dataset_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
 }
 
 /* Step 1: the staged part complete and durable in .staging. */
-static int seal_part(struct dataset *d, sk_err *e)
+static int seal_part(struct sk_dataset *d, sk_err *e)
 {
 	int fd = d->fd;
 
@@ -668,7 +424,7 @@ static int seal_part(struct dataset *d, sk_err *e)
 }
 
 /* Step 2: the intent to publish and the cursors, in one transaction. */
-static int record_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)
+static int record_part(sk_sink *k, struct sk_dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)
 {
 	if (sk_state_begin(k->state, e) < 0)
 		return -1;
@@ -702,7 +458,7 @@ static int find_mine(void *arg, int64_t id, const char *tmp, const char *final)
  * that another process's commit made stale fails at once (SQLITE_BUSY,
  * without waiting), and the other programs of a pipeline write to the
  * store too. */
-static int unstage_part(sk_sink *k, struct dataset *d, sk_err *e)
+static int unstage_part(sk_sink *k, struct sk_dataset *d, sk_err *e)
 {
 	struct unstage_arg u = { d->tmp_path, -1 };
 
@@ -711,7 +467,7 @@ static int unstage_part(sk_sink *k, struct dataset *d, sk_err *e)
 	return u.id < 0 ? 0 : sk_state_unstage_part(k->state, u.id, e);
 }
 
-static int publish_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)
+static int publish_part(sk_sink *k, struct sk_dataset *d, const sk_cursorset *cs, int64_t rows, sk_err *e)
 {
 	if (!k->schema_stored) {
 		if (sk_schema_save(k->schema, d->schema_path, e) < 0)
@@ -734,7 +490,7 @@ static int publish_part(sk_sink *k, struct dataset *d, const sk_cursorset *cs, i
 
 static int dataset_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e)
 {
-	struct dataset *d = k->impl;
+	struct sk_dataset *d = k->impl;
 	sk_cursorset *none = NULL;
 	int rc;
 

@@ -1,0 +1,50 @@
+/* endpoint_impl.h - what the parts of the endpoint module share: endpoint.c
+ * (URL forms, query parameters, resolution), endpoint_label.c (secret
+ * names, printable labels) and endpoints_file.c (named endpoints). */
+#ifndef SK_ENDPOINT_IMPL_H
+#define SK_ENDPOINT_IMPL_H
+
+#include <stddef.h>
+#include "endpoint.h"
+
+/* What a kind of endpoint takes; sk_ep_kinds is indexed by enum sk_ep_kind. */
+struct sk_ep_kind_info {
+	const char *name;
+	const char *const *params;    /* NULL: the URL's query is the server's, not ours */
+	const char *passthrough;      /* endpoints-file keys passed on, or NULL */
+	const char *credentials;      /* where credentials go instead of the URL, or NULL */
+};
+extern const struct sk_ep_kind_info sk_ep_kinds[];
+
+/* A URL form: its prefix and its kind. */
+struct sk_ep_scheme {
+	const char *prefix;
+	enum sk_ep_kind kind;
+};
+
+#define SK_EP_BOOLEANS "1, true, yes or on; 0, false, no or off"
+
+/* endpoint.c: the syntax of URLs and of the keys kinds take. */
+const struct sk_ep_scheme *sk_ep_find_scheme(const char *s);   /* NULL: no known form */
+int sk_ep_starts(const char *s, const char *prefix);
+size_t sk_ep_url_scheme(const char *s);
+size_t sk_ep_userinfo(const char *a);
+long sk_ep_url_decode(char *s, size_t n);
+int sk_ep_in_list(const char *const *list, const char *key);
+int sk_ep_is_bool_key(const char *key);
+int sk_ep_bool_value(const char *v);
+void sk_ep_keys_taken(const struct sk_ep_kind_info *k, int settings, char *buf, size_t size);
+int sk_ep_kv_push(sk_kv **v, size_t *n, const char *key, size_t klen, const char *value, size_t vlen);
+/* Parse url into ep (its kind, path or hosts and topic, query), checking
+ * the query against what the kind takes. */
+int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e);
+
+/* endpoint_label.c: the argument as it may be printed and stored, malloc'd. */
+char *sk_ep_safe_label(const char *arg);
+
+/* endpoints_file.c: named endpoints. */
+int sk_ep_looks_like_name(const char *s);
+/* Look ep->arg up in the endpoints file ini_path and parse its section. */
+int sk_ep_resolve_name(sk_endpoint *ep, const char *ini_path, sk_err *e);
+
+#endif
