@@ -1,5 +1,6 @@
 /* options.c - command-line options from tables (see options.h). */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,4 +264,20 @@ int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups
 				return -1;
 	}
 	return 0;
+}
+
+int sk_usage_error(const char *usage, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		sk_error("%s", msg);
+	}
+	if (usage)
+		fprintf(stderr, "usage: %s\n", usage);
+	return EX_USAGE;
 }

@@ -77,4 +77,9 @@ const char *sk_kindopts_get(const sk_kindopts *given, const char *name);
  * ("kafka endpoints:"). Returns -1 when the write failed. */
 int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups, size_t ngroups);
 
+/* A usage error of a program: the message (fmt may be NULL: none) as
+ * sk_error prints it, then "usage: USAGE" when usage is not NULL. Returns
+ * EX_USAGE, for the program to exit with. */
+int sk_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -3,9 +3,11 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "options.h"
+#include "util.h"
 
 enum { O_NAME, O_QUIET, O_COUNT };
 
@@ -162,11 +164,45 @@ static void help(void)
 	free(text);
 }
 
+/* What sk_usage_error writes to stderr, caught in a file. */
+static char *usage_text(int *rc, const char *usage, const char *what)
+{
+	static char text[512];
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	if (!f || saved < 0 || dup2(fileno(f), 2) < 0)
+		abort();
+	*rc = what ? sk_usage_error(usage, "bad %s", what) : sk_usage_error(usage, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(text, 1, sizeof text - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void usage_error(void)
+{
+	int rc;
+
+	sk_progname = "prog";
+	is_str(usage_text(&rc, "prog [options] FILE", "--count"),
+	       "prog: bad --count\nusage: prog [options] FILE\n", "the message, then the usage line");
+	ok(rc == EX_USAGE, "exit status 64");
+	is_str(usage_text(&rc, NULL, "--count"), "prog: bad --count\n", "no usage line when none is given");
+	is_str(usage_text(&rc, "prog FILE", NULL), "usage: prog FILE\n", "no message when none is given");
+}
+
 int main(void)
 {
 	parsing();
 	refusing();
 	kinds();
 	help();
+	usage_error();
 	return tap_done();
 }
