@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,16 +12,14 @@
 #include <unistd.h>
 
 #include "endpoint.h"
-#include "filter.h"
-#include "json.h"
 #include "lines.h"
+#include "on_error.h"
 #include "program.h"
+#include "reader.h"
 #include "source.h"
 #include "state.h"
 #include "util.h"
 
-#define OUT_BATCH (64u << 10)   /* write stdout when this much is waiting */
-#define MAX_WAIT_MS 1000        /* bound on one wait, so a stop is never missed */
 #define DEFAULT_DRAIN_MS 10000  /* --drain-timeout */
 
 static const char usage_text[] =
@@ -60,17 +57,15 @@ static const char usage_text[] =
 	"      --help               this text\n"
 	"      --version            the version\n";
 
-enum on_error { ON_ERROR_FAIL, ON_ERROR_SKIP, ON_ERROR_DEAD_LETTER };
-
 struct config {
-	const char *endpoint, *name, *state, *endpoints, *dead_letter, *filter;
+	const char *endpoint, *name, *state, *endpoints, *filter;
 	sk_program_args *args;  /* --arg, --argjson */
 	int name_from_env, exit_at_end, have_count;
 	int from_stored;        /* --from stored: resume, else earliest */
 	const char **kafka_props;   /* -X */
 	uint64_t count;
 	int64_t idle_ms;        /* -1: none */
-	enum on_error on_error;
+	sk_on_error on_error;
 	sk_source_opts src;
 };
 
@@ -230,16 +225,8 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 			c->src.max_line = (size_t)v;
 			break;
 		case OPT_ON_ERROR:
-			if (strcmp(optarg, "fail") == 0)
-				c->on_error = ON_ERROR_FAIL;
-			else if (strcmp(optarg, "skip") == 0)
-				c->on_error = ON_ERROR_SKIP;
-			else if (strncmp(optarg, "dead-letter:", 12) == 0 && optarg[12] != '\0') {
-				c->on_error = ON_ERROR_DEAD_LETTER;
-				c->dead_letter = optarg + 12;
-			} else
-				return *rc = usage_error("invalid --on-error '%s' "
-				                         "(expected fail, skip or dead-letter:PATH)", optarg), -1;
+			if (sk_on_error_parse(optarg, SK_ON_ERROR_TAKES_ALL, &c->on_error, &e) < 0)
+				return *rc = usage_error("%s", e.msg), -1;
 			break;
 		case OPT_FILTER: c->filter = optarg; break;
 		case OPT_ARG:
@@ -273,230 +260,12 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 	return 0;
 }
 
-/* Standard output, batched. EPIPE means the reader went away: a clean stop. */
-static sk_buf out;
-static int out_closed;
-/* With --name: when messages last went out, for stream-run --stall-timeout. */
-static struct { sk_state *st; const char *name; sk_read_note note; } reads;
-
-static int out_flush(sk_err *e)
-{
-	size_t done = 0;
-
-	if (out.len && reads.st && sk_state_note_read(reads.st, reads.name, &reads.note, 0, e) < 0)
-		return -1;
-	while (done < out.len) {
-		ssize_t w = write(STDOUT_FILENO, out.p + done, out.len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EPIPE) {
-			out_closed = 1;
-			break;
-		}
-		if (w < 0)
-			return sk_err_set(e, EX_IOERR, "standard output: %s", strerror(errno));
-		done += (size_t)w;
-	}
-	sk_buf_reset(&out);
-	return 0;
-}
-
-static int out_message(const sk_msg *m, sk_err *e)
-{
-	if (sk_buf_add(&out, m->env, m->env_len) < 0 || sk_buf_addc(&out, '\n') < 0)
-		return sk_err_oom(e);
-	return out.len >= OUT_BATCH ? out_flush(e) : 0;
-}
-
-/* A bad message: one JSON line in the dead-letter file, saying where it
- * was and why. A message read whole (one a --filter program failed on)
- * is in "message", as its envelope; one that was not (too long) is located
- * by the members the source gives for it ("line_number" and "offset" in a
- * file, "topic", "partition" and "offset" in Kafka), so that no member
- * means two things. */
-static int dead_letter_write(int fd, const char *path, const char *input, const sk_msg *m,
-                             const sk_err *why, sk_err *e)
-{
-	int whole = m->cursor != NULL;
-	sk_buf b = { 0 };
-	int rc = -1;
-
-	if (sk_buf_adds(&b, "{\"input\":") < 0 || sk_json_add_string(&b, input, strlen(input)) < 0 ||
-	    sk_buf_adds(&b, ",\"error\":") < 0 || sk_json_add_string(&b, why->msg, strlen(why->msg)) < 0)
-		goto oom;
-	if (m->env && m->env_len > 2 && m->env[0] == '{') {
-		if (whole ? (sk_buf_adds(&b, ",\"message\":") < 0 || sk_buf_add(&b, m->env, m->env_len) < 0 ||
-		             sk_buf_addc(&b, '}') < 0)
-		          : (sk_buf_addc(&b, ',') < 0 || sk_buf_add(&b, m->env + 1, m->env_len - 1) < 0))
-			goto oom;
-	} else if (sk_buf_addc(&b, '}') < 0)
-		goto oom;
-	if (sk_buf_addc(&b, '\n') < 0)
-		goto oom;
-	rc = sk_write_all(fd, b.p, b.len, e, path);
-	sk_buf_free(&b);
-	return rc;
-oom:
-	sk_buf_free(&b);
-	return sk_err_oom(e);
-}
-
 struct run {
-	const struct config *c;
 	const sk_endpoint *ep;
 	sk_source *src;
-	sk_filter *filter;      /* --filter, or NULL */
-	int dead_fd;
-	uint64_t emitted, skipped, dead;
+	sk_reader *reader;
+	sk_reader_opts ro;
 };
-
-/* A message the source refused (e->code EX_DATAERR): 0 to go on. */
-static int bad_message(struct run *r, const sk_msg *m, sk_err *e)
-{
-	sk_err werr;
-
-	switch (r->c->on_error) {
-	case ON_ERROR_SKIP:
-		r->skipped++;
-		sk_warn("%s: %s; skipped", r->ep->arg, e->msg);
-		return 0;
-	case ON_ERROR_DEAD_LETTER:
-		if (dead_letter_write(r->dead_fd, r->c->dead_letter, r->ep->arg, m, e, &werr) < 0) {
-			*e = werr;
-			return -1;
-		}
-		r->dead++;
-		sk_info("%s: %s; written to %s", r->ep->arg, e->msg, r->c->dead_letter);
-		return 0;
-	default:
-		sk_err_prefix(e, "%s", r->ep->arg);
-		return -1;
-	}
-}
-
-/* The results of --filter over one message, each with its cursor. A
- * message the program fails on prints nothing and is a bad message. */
-static int out_filtered(void *arg, const sk_filtered *f, sk_err *e)
-{
-	struct run *r = arg;
-	sk_err why;
-
-	if (f->error) {
-		why = *f->error;
-		if (why.code == EX_DATAERR) {
-			sk_err_prefix(&why, "message %s: --filter", f->msg->cursor);
-			if (bad_message(r, f->msg, &why) == 0)
-				return 0;
-		}
-		*e = why;
-		return -1;
-	}
-	if (sk_buf_add(&out, f->out, f->out_len) < 0)
-		return sk_err_oom(e);
-	return out.len >= OUT_BATCH ? out_flush(e) : 0;
-}
-
-/* Everything the filter holds, out: before a pause, a bad message, the end. */
-static int drain(struct run *r, sk_err *e)
-{
-	return r->filter ? sk_filter_drain(r->filter, e) : 0;
-}
-
-/* The source gives messages up (a Kafka rebalance): everything printed
- * so far goes out first, so that the pipeline can checkpoint it. */
-static int flush_output(void *arg, sk_err *e)
-{
-	return drain(arg, e) < 0 ? -1 : out_flush(e);
-}
-
-/* Standard output closed, so that the pipeline sees its end: the exit code. */
-static int close_output(int code)
-{
-	static int closed;
-
-	if (closed)
-		return code;
-	closed = 1;
-	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
-		sk_error("standard output: %s", strerror(errno));
-		code = EX_IOERR;
-	}
-	return code;
-}
-
-/* The next message, flushing stdout whenever none is ready: 1, 0 to
- * stop cleanly, -1 on error. */
-static int next_message(struct run *r, sk_msg *m, sk_err *e)
-{
-	const struct config *c = r->c;
-	int64_t idle_until = -1;
-	sk_err held;
-	int rc, wait;
-
-	for (;;) {
-		if (stop_signal || out_closed)
-			return 0;
-		rc = sk_source_next(r->src, m, 0, e);
-		if (rc == 0 || rc == SK_END) {
-			if (drain(r, e) < 0 || out_flush(e) < 0)
-				return -1;
-			if (out_closed || (rc == SK_END && c->exit_at_end))
-				return 0;
-			if (c->idle_ms >= 0 && idle_until < 0)
-				idle_until = sk_now_ms() + c->idle_ms;
-			wait = MAX_WAIT_MS;
-			if (idle_until >= 0) {
-				int64_t left = idle_until - sk_now_ms();
-				if (left <= 0)
-					return 0;
-				if (left < wait)
-					wait = (int)left;
-			}
-			rc = sk_source_next(r->src, m, wait, e);
-		}
-		if (rc == 1)
-			return 1;
-		if (rc == SK_EOF)
-			return 0;
-		if (rc < 0) {
-			if (e->code != EX_DATAERR)
-				return sk_err_prefix(e, "%s", r->ep->arg);
-			/* In order: what the filter holds came before. */
-			if (drain(r, &held) < 0) {
-				*e = held;
-				return -1;
-			}
-			if (bad_message(r, m, e) < 0)
-				return -1;
-			idle_until = -1;
-		}
-	}
-}
-
-static int run(struct run *r, sk_err *e)
-{
-	sk_err ignored;
-	sk_msg m;
-	int rc = 0;
-
-	while (!(r->c->have_count && r->emitted >= r->c->count)) {
-		rc = next_message(r, &m, e);
-		if (rc <= 0)
-			break;
-		if ((rc = r->filter ? sk_filter_push(r->filter, &m, e) : out_message(&m, e)) < 0)
-			break;
-		r->emitted++;
-	}
-	if (rc >= 0)
-		rc = drain(r, e);
-	if (rc < 0) {
-		/* What came before the error is good output: deliver it. */
-		drain(r, &ignored);
-		out_flush(&ignored);
-		return -1;
-	}
-	return out_flush(e);
-}
 
 static void setup_signals(void)
 {
@@ -557,13 +326,6 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 			return -1;
 		c->src.name = c->name;
 		c->src.state = *st;
-		reads.st = *st;
-		reads.name = c->name;
-	}
-	if (c->on_error == ON_ERROR_DEAD_LETTER) {
-		r->dead_fd = open(c->dead_letter, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-		if (r->dead_fd < 0)
-			return sk_err_set(e, EX_IOERR, "%s: %s", c->dead_letter, strerror(errno));
 	}
 	if (sk_source_open(*ep, &c->src, &r->src, e) < 0)
 		return sk_err_prefix(e, "%s", (*ep)->arg);
@@ -574,44 +336,61 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	return 0;
 }
 
-static int report_and_close(struct run *r, sk_endpoint *ep, sk_state *st, int code)
+/* Compile --filter, open the dead-letter file: the reader, before the
+ * source, which flushes through it. */
+static int start_reader(const struct config *c, struct run *r, sk_err *e)
 {
-	if (r->skipped)
-		sk_warn("%s: %llu bad message%s skipped", ep->arg, (unsigned long long)r->skipped,
-		        r->skipped == 1 ? "" : "s");
-	if (r->dead)
-		sk_warn("%s: %llu bad message%s written to %s", ep->arg, (unsigned long long)r->dead,
-		        r->dead == 1 ? "" : "s", r->c->dead_letter);
-	sk_filter_free(r->filter);
-	sk_source_close(r->src);
-	if (r->dead_fd >= 0 && close(r->dead_fd) < 0 && code == 0) {
-		sk_error("%s: %s", r->c->dead_letter, strerror(errno));
-		code = EX_IOERR;
-	}
-	if (st)
-		sk_state_close(st);
-	sk_endpoint_free(ep);
-	sk_buf_free(&out);
+	r->ro = (sk_reader_opts){
+		.out_fd = STDOUT_FILENO, .out_name = "standard output",
+		.have_count = c->have_count, .count = c->count, .exit_at_end = c->exit_at_end,
+		.idle_ms = c->idle_ms, .on_error = c->on_error, .filter = c->filter, .args = c->args,
+		.stop = &stop_signal,
+	};
+	return (r->reader = sk_reader_new(&r->ro, e)) ? 0 : -1;
+}
+
+/* Read, then say how many bad messages were left out: the exit code. */
+static int read_all(const struct config *c, struct run *r)
+{
+	const char *input = r->ep->arg;
+	sk_reader_stats n;
+	sk_err e;
+	int code = 0;
+
+	r->ro.input = input;
+	r->ro.state = c->src.state;
+	r->ro.name = c->src.name;
+	if (sk_reader_run(r->reader, r->src, &n, &e) < 0)
+		code = sk_fail(&e);
+	if (n.skipped)
+		sk_warn("%s: %llu bad message%s skipped", input, (unsigned long long)n.skipped,
+		        n.skipped == 1 ? "" : "s");
+	if (n.dead_lettered)
+		sk_warn("%s: %llu bad message%s written to %s", input, (unsigned long long)n.dead_lettered,
+		        n.dead_lettered == 1 ? "" : "s", c->on_error.dead_letter);
 	return code;
 }
 
-/* Compile --filter and start it: on a thread of its own when there is a
- * second CPU for it, as there would be for jq in a pipeline. */
-static int start_filter(const struct config *c, struct run *r, sk_err *e)
+/* Standard output closed, so that the pipeline sees its end: the exit
+ * code. (Once the reader has run, it has closed it.) */
+static int close_stdout(int code)
 {
-	r->filter = sk_filter_new(c->filter, c->args, sysconf(_SC_NPROCESSORS_ONLN) > 1, out_filtered, r, e);
-	return r->filter ? 0 : sk_err_prefix(e, "--filter");
+	if (fclose(stdout) != 0 && errno != EPIPE && code == 0) {
+		sk_error("standard output: %s", strerror(errno));
+		code = EX_IOERR;
+	}
+	return code;
 }
 
 int main(int argc, char **argv)
 {
 	struct config c = { .endpoint = "-", .idle_ms = -1,
 	                    .src = { .max_line = SK_LINES_DEFAULT_MAX, .drain_ms = DEFAULT_DRAIN_MS } };
-	struct run r = { .c = &c, .dead_fd = -1 };
+	struct run r = { 0 };
 	sk_endpoint *ep = NULL;
 	sk_state *st = NULL;
 	sk_err e = { 0 };
-	int code = 0;
+	int code = 0, ran = 0;
 
 	sk_log_init(argv[0]);
 	c.name = getenv("STREAMKIT_NAME");
@@ -620,28 +399,26 @@ int main(int argc, char **argv)
 		goto out;
 	if (c.name && *c.name == '\0')
 		c.name = NULL;
-	if (c.filter && start_filter(&c, &r, &e) < 0) {
+	if (start_reader(&c, &r, &e) < 0) {
 		code = sk_fail(&e);
 		goto out;
 	}
 	setup_signals();
-	c.src.flush = flush_output;
-	c.src.flush_arg = &r;
-	if (open_all(&c, &ep, &st, &r, &e) < 0 || run(&r, &e) < 0)
+	c.src.flush = sk_reader_flush;
+	c.src.flush_arg = r.reader;
+	if (open_all(&c, &ep, &st, &r, &e) < 0) {
 		code = sk_fail(&e);
-	/* A clean stop: the output ends first, then the source waits for the
-	 * pipeline's checkpoint and acknowledges what it covers. */
-	code = close_output(code);
-	if (code == 0 && reads.st && sk_state_note_read(reads.st, reads.name, &reads.note, 1, &e) < 0)
-		code = sk_fail(&e);
-	if (code == 0 && r.src && sk_source_drain(r.src, &e) < 0)
-		code = sk_fail(&e);
-	if (ep)
-		code = report_and_close(&r, ep, st, code);
+	} else {
+		ran = 1;
+		code = read_all(&c, &r);
+	}
+	sk_reader_free(r.reader);
+	sk_source_close(r.src);
+	if (st)
+		sk_state_close(st);
+	sk_endpoint_free(ep);
 out:
-	if (ep == NULL)
-		sk_filter_free(r.filter);
 	sk_program_args_free(c.args);
 	free(c.kafka_props);
-	return close_output(code);
+	return ran ? code : close_stdout(code);
 }
