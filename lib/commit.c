@@ -10,9 +10,9 @@
 #include "commit.h"
 #include "json.h"
 #include "lines.h"
+#include "output.h"
 #include "util.h"
 
-#define OUT_FLUSH_BYTES (64u << 10)
 #define IDLE_WAKEUP_MS 500     /* bounds a stop signal that lands just before a wait */
 
 /* Lines go to `out`; the cursors of the lines in it are `buffered`. Once
@@ -20,9 +20,8 @@
  * committed: a cursor is committed after its line has left the process. */
 struct committer {
 	const sk_commit_opts *o;
-	int out_fd;
 	sk_json *json;
-	sk_buf out;
+	sk_output out;
 	sk_cursorset *buffered, *written;
 	int64_t buffered_rows, written_rows;
 	int64_t last_checkpoint_ms;
@@ -34,22 +33,10 @@ struct committer {
 /* Write out in full. 0 done, 1 stdout is closed (EPIPE), -1 error. */
 static int flush_out(struct committer *c)
 {
-	const char *p = c->out.p;
-	size_t n = c->out.len;
+	int rc = sk_output_flush(&c->out, &c->e);
 
-	while (n > 0) {
-		ssize_t w = write(c->out_fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE)
-				return 1;
-			return sk_err_set(&c->e, EX_IOERR, "%s: %s", c->o->output, strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	sk_buf_reset(&c->out);
+	if (rc != 0)
+		return rc == SK_EOF ? 1 : -1;
 	if (sk_cursorset_merge(c->written, c->buffered, &c->e) < 0)
 		return -1;
 	sk_cursorset_clear(c->buffered);
@@ -66,7 +53,7 @@ static int commit_written(struct committer *c)
 		return 0;
 	}
 	/* A line in a file must be on disk before its cursor says so. */
-	if (c->out_is_file && fsync(c->out_fd) < 0 && errno != EINVAL)
+	if (c->out_is_file && fsync(c->out.fd) < 0 && errno != EINVAL)
 		return sk_err_set(&c->e, EX_IOERR, "%s: fsync: %s", c->o->output, strerror(errno));
 	if (sk_state_checkpoint(c->o->state, c->o->name, c->written, c->written_rows, &c->e) < 0)
 		return -1;
@@ -103,7 +90,7 @@ static int wait_ms(const struct committer *c)
 {
 	int64_t left;
 
-	if (c->out.len > 0)
+	if (c->out.buf.len > 0)
 		return 0;
 	if (sk_cursorset_count(c->written) == 0)
 		return IDLE_WAKEUP_MS;
@@ -115,7 +102,7 @@ static int wait_ms(const struct committer *c)
 static int bad_line(struct committer *c, uint64_t lineno, const char *what)
 {
 	sk_err_set(&c->e, EX_DATAERR, "%s:%llu: %s", c->o->input, (unsigned long long)lineno, what);
-	if (!c->o->skip_bad)
+	if (c->o->on_error.action != SK_ON_ERROR_SKIP)
 		return -1;
 	c->stats->skipped++;
 	if (c->o->on_bad)
@@ -160,13 +147,15 @@ static int take_cursor(struct committer *c, const char *line, size_t len, uint64
 /* Buffer the line for stdout. 0 ok, 1 stdout closed, -1 error. */
 static int pass_line(struct committer *c, const char *line, size_t len)
 {
-	if (sk_buf_reserve(&c->out, len + 1) < 0)
+	sk_buf *b = &c->out.buf;
+
+	if (sk_buf_reserve(b, len + 1) < 0)
 		return sk_err_oom(&c->e);
-	sk_buf_add(&c->out, line, len);
-	sk_buf_addc(&c->out, '\n');
+	sk_buf_add(b, line, len);
+	sk_buf_addc(b, '\n');
 	c->buffered_rows++;
 	c->stats->lines++;
-	if (c->out.len >= OUT_FLUSH_BYTES)
+	if (b->len >= SK_OUTPUT_BATCH)
 		return flush_out(c);
 	return 0;
 }
@@ -195,10 +184,10 @@ static enum stop copy_lines(struct committer *c, sk_lines *r)
 				return c->e.code == EX_DATAERR ? STOP_BAD_INPUT : STOP_FAILED;
 			rc = pass_line(c, line, len);
 		} else if (rc == 0) {
-			rc = c->out.len > 0 ? flush_out(c) : 0;
+			rc = c->out.buf.len > 0 ? flush_out(c) : 0;
 		} else if (rc == SK_EOF) {
 			return STOP_DONE;
-		} else if (e.code == EX_DATAERR && c->o->skip_bad) {
+		} else if (e.code == EX_DATAERR && c->o->on_error.action == SK_ON_ERROR_SKIP) {
 			/* A line over the maximum: the reader has skipped it, so it cannot pass. */
 			c->stats->skipped++;
 			sk_err_prefix(&e, "%s", c->o->input);
@@ -221,13 +210,14 @@ static enum stop copy_lines(struct committer *c, sk_lines *r)
 
 int sk_commit_run(int in_fd, int out_fd, const sk_commit_opts *o, sk_commit_stats *stats, sk_err *e)
 {
-	struct committer c = { .o = o, .out_fd = out_fd, .stats = stats };
+	struct committer c = { .o = o, .stats = stats };
 	struct stat sb;
 	sk_lines *r;
 	enum stop why;
 	int rc, status = 0;
 
 	memset(stats, 0, sizeof *stats);
+	sk_output_init(&c.out, out_fd, o->output);
 	c.json = sk_json_new();
 	c.buffered = sk_cursorset_new();
 	c.written = sk_cursorset_new();
@@ -261,6 +251,6 @@ out:
 	sk_cursorset_free(c.buffered);
 	sk_cursorset_free(c.written);
 	sk_json_free(c.json);
-	sk_buf_free(&c.out);
+	sk_output_free(&c.out);
 	return status;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "on_error.h"
 #include "state.h"
 
 typedef struct sk_commit_opts {
@@ -14,7 +15,7 @@ typedef struct sk_commit_opts {
 	sk_state *state;
 	uint64_t checkpoint_rows;      /* commit after this many lines */
 	int64_t checkpoint_ms;         /* ... and this long after the last commit */
-	int skip_bad;                  /* pass bad lines through (counted) instead of stopping */
+	sk_on_error on_error;          /* fail, or skip: pass bad lines through (counted) */
 	size_t max_line;
 	const char *input, *output;    /* names in messages: "stdin", "stdout" */
 	void (*on_bad)(void *arg, const char *msg);   /* each bad line passed on; may be NULL */

@@ -4,71 +4,38 @@
  * regular file, and only then commits the cursors of those rows. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "json.h"
+#include "output.h"
 #include "sink_impl.h"
 
-#define FLUSH_AT (64u << 10)
-
 struct out {
-	int fd;
 	int owned;          /* ours to close (file:PATH) */
 	int regular;        /* a regular file: fsync at checkpoints */
 	char *what;         /* "<stdout>" or the path, for messages */
-	sk_buf buf;
-	int closed;         /* the reader went away (EPIPE) */
+	sk_output w;        /* closed once the reader went away (EPIPE) */
 };
-
-static int push_out(struct out *o, sk_err *e)
-{
-	size_t off = 0;
-	ssize_t w;
-
-	if (o->closed)
-		return SK_EOF;
-	while (off < o->buf.len) {
-		w = write(o->fd, o->buf.p + off, o->buf.len - off);
-		if (w >= 0) {
-			off += (size_t)w;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			/* An output left non-blocking by whoever set it up. */
-			struct pollfd p = { .fd = o->fd, .events = POLLOUT };
-			poll(&p, 1, -1);
-			continue;
-		}
-		if (errno == EPIPE) {
-			o->closed = 1;
-			return SK_EOF;
-		}
-		return sk_err_set(e, EX_IOERR, "%s: %s", o->what, strerror(errno));
-	}
-	sk_buf_reset(&o->buf);
-	return 0;
-}
 
 static int out_write(sk_sink *k, json_object *row, sk_err *e)
 {
 	struct out *o = k->impl;
 
-	if (o->closed)
+	if (o->w.closed)
 		return SK_EOF;
-	if (sk_json_add_object(&o->buf, row) < 0 || sk_buf_addc(&o->buf, '\n') < 0)
+	if (sk_json_add_object(&o->w.buf, row) < 0 || sk_buf_addc(&o->w.buf, '\n') < 0)
 		return sk_err_oom(e);
-	return o->buf.len >= FLUSH_AT ? push_out(o, e) : 0;
+	return sk_output_ready(&o->w, e);
 }
 
 static int out_flush(sk_sink *k, sk_err *e)
 {
-	return push_out(k->impl, e);
+	struct out *o = k->impl;
+
+	return sk_output_flush(&o->w, e);
 }
 
 static int out_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e)
@@ -76,9 +43,9 @@ static int out_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_e
 	struct out *o = k->impl;
 	int rc;
 
-	if ((rc = push_out(o, e)) != 0)
+	if ((rc = sk_output_flush(&o->w, e)) != 0)
 		return rc;
-	if (o->regular && fsync(o->fd) < 0 && errno != EINVAL && errno != EROFS)
+	if (o->regular && fsync(o->w.fd) < 0 && errno != EINVAL && errno != EROFS)
 		return sk_err_set(e, EX_IOERR, "%s: fsync: %s", o->what, strerror(errno));
 	if (k->state && (rows > 0 || (cs && sk_cursorset_count(cs) > 0)))
 		return sk_state_checkpoint(k->state, k->name, cs, rows, e);
@@ -92,8 +59,8 @@ static void out_close(sk_sink *k)
 	if (o == NULL)
 		return;
 	if (o->owned)
-		close(o->fd);
-	sk_buf_free(&o->buf);
+		close(o->w.fd);
+	sk_output_free(&o->w);
 	free(o->what);
 	free(o);
 }
@@ -109,7 +76,7 @@ static int out_new(sk_sink *k, int fd, int owned, const char *what, sk_err *e)
 			close(fd);
 		return sk_err_oom(e);
 	}
-	o->fd = fd;
+	sk_output_init(&o->w, fd, o->what);
 	o->owned = owned;
 	o->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	k->impl = o;
@@ -128,11 +95,11 @@ static int end_partial_line(struct out *o, sk_err *e)
 	struct stat st;
 	char c;
 
-	if (fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+	if (fstat(o->w.fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
 		return 0;
-	if (pread(o->fd, &c, 1, st.st_size - 1) != 1)
+	if (pread(o->w.fd, &c, 1, st.st_size - 1) != 1)
 		return errno == EBADF ? 0 : sk_err_set(e, EX_IOERR, "%s: %s", o->what, strerror(errno));
-	if (c != '\n' && sk_buf_addc(&o->buf, '\n') < 0)
+	if (c != '\n' && sk_buf_addc(&o->w.buf, '\n') < 0)
 		return sk_err_oom(e);
 	return 0;
 }

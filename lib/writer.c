@@ -4,12 +4,9 @@
  * or the slow one (sk_writer_handle_line, with writer_rows.c), and
  * checkpoints by count, by time and at the end; bad lines fail the run,
  * are skipped or are dead-lettered here. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lines.h"
 #include "writer_impl.h"
@@ -27,14 +24,11 @@ static int checkpoint(struct sk_writer *w, sk_err *e)
 	int rc;
 
 	schedule_checkpoint(w);
-	if (w->handled == 0 && sk_cursorset_count(w->cs) == 0 && !w->dl_dirty)
+	if (w->handled == 0 && sk_cursorset_count(w->cs) == 0 && !w->dl.dirty)
 		return 0;
 	/* Dead letters are durable before the cursors of their lines commit. */
-	if (w->dl_dirty) {
-		if (fsync(w->dl_fd) < 0)
-			return sk_err_set(e, EX_IOERR, "%s: fsync: %s", w->o->dead_letter, strerror(errno));
-		w->dl_dirty = 0;
-	}
+	if (sk_dead_letter_sync(&w->dl, e) < 0)
+		return -1;
 	if ((rc = sk_sink_checkpoint(w->k, w->cs, w->staged, e)) != 0)
 		return rc;
 	sk_cursorset_clear(w->cs);
@@ -53,29 +47,6 @@ static int last_checkpoint(struct sk_writer *w, sk_err *e)
 	return rc != 0 ? rc : checkpoint(w, e);
 }
 
-static int open_dead_letter(struct sk_writer *w, sk_err *e)
-{
-	w->dl_fd = open(w->o->dead_letter, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (w->dl_fd < 0)
-		return sk_err_set(e, EX_IOERR, "%s: %s", w->o->dead_letter, strerror(errno));
-	return 0;
-}
-
-static int dead_letter(struct sk_writer *w, const char *line, size_t len, sk_err *e)
-{
-	char *copy = malloc(len + 1);
-	int rc;
-
-	if (copy == NULL)
-		return sk_err_oom(e);
-	memcpy(copy, line, len);
-	copy[len] = '\n';
-	rc = sk_write_all(w->dl_fd, copy, len + 1, e, w->o->dead_letter);
-	free(copy);
-	w->dl_dirty = 1;
-	return rc;
-}
-
 /* A line that is not rows: fail, or count it (and keep it) and go on.
  * line is NULL when it was too long to keep. The cursors of a line that
  * is skipped or dead-lettered are committed: it was handled. */
@@ -90,14 +61,14 @@ int sk_writer_bad_line(struct sk_writer *w, const char *line, size_t len, uint64
 	         (unsigned long long)w->lineno, why->msg);
 	if (nrows == 0)
 		nrows = 1;
-	if (w->o->on_error == SK_ON_ERROR_FAIL) {
+	if (w->o->on_error.action == SK_ON_ERROR_FAIL) {
 		sk_writer_drop_line(w);
 		if ((rc = last_checkpoint(w, e)) != 0)
 			return rc;
 		return sk_err_set(e, EX_DATAERR, "%s", msg);
 	}
-	if (w->o->on_error == SK_ON_ERROR_DEAD_LETTER && line) {
-		if (dead_letter(w, line, len, e) < 0) {
+	if (w->o->on_error.action == SK_ON_ERROR_DEAD_LETTER && line) {
+		if (sk_dead_letter_add(&w->dl, line, len, e) < 0) {
 			sk_writer_drop_line(w);
 			return -1;
 		}
@@ -187,7 +158,7 @@ static int oversize_line(struct sk_writer *w, sk_err *e)
 	size_t max = w->o->max_line ? w->o->max_line : SK_LINES_DEFAULT_MAX;
 
 	sk_err_set(&why, EX_DATAERR, "line longer than %zu bytes (--max-line)%s", max,
-	           w->o->on_error == SK_ON_ERROR_DEAD_LETTER ? ", too long to dead-letter: skipped" : "");
+	           w->o->on_error.action == SK_ON_ERROR_DEAD_LETTER ? ", too long to dead-letter: skipped" : "");
 	return sk_writer_bad_line(w, NULL, 0, 1, &why, e);
 }
 
@@ -253,7 +224,8 @@ static int run(struct sk_writer *w, sk_err *e)
 
 int sk_writer_run(sk_sink *k, int fd, const sk_writer_opts *o, sk_writer_stats *st, sk_err *e)
 {
-	struct sk_writer w = { .k = k, .o = o, .st = st, .dl_fd = -1 };
+	struct sk_writer w = { .k = k, .o = o, .st = st };
+	sk_err ignored;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -264,7 +236,8 @@ int sk_writer_run(sk_sink *k, int fd, const sk_writer_opts *o, sk_writer_stats *
 		goto out;
 	}
 	sk_json_exact_integers(w.parser);
-	if (o->on_error == SK_ON_ERROR_DEAD_LETTER && open_dead_letter(&w, e) < 0)
+	if (o->on_error.action == SK_ON_ERROR_DEAD_LETTER &&
+	    sk_dead_letter_open(&w.dl, o->on_error.dead_letter, e) < 0)
 		goto out;
 	if ((w.r = sk_readahead_start(&w, fd, e)) == NULL)
 		goto out;
@@ -276,8 +249,7 @@ out:
 	free(w.out_cursor);
 	free(w.cursors);
 	sk_buf_free(&w.text);
-	if (w.dl_fd >= 0)
-		close(w.dl_fd);
+	sk_dead_letter_close(&w.dl, &ignored);
 	sk_cursorset_free(w.cs);
 	sk_json_free(w.parser);
 	return rc;

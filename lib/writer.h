@@ -15,18 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "on_error.h"
 #include "program.h"
 #include "sink.h"
 
-enum sk_on_error {
-	SK_ON_ERROR_FAIL,          /* checkpoint what came before, then stop (EX_DATAERR) */
-	SK_ON_ERROR_SKIP,          /* count the line and go on */
-	SK_ON_ERROR_DEAD_LETTER,   /* append the line to a file, count it, go on */
-};
-
 typedef struct sk_writer_opts {
-	enum sk_on_error on_error;
-	const char *dead_letter;   /* path, for SK_ON_ERROR_DEAD_LETTER */
+	/* A bad line: fail (checkpoint what came before, then stop with
+	 * EX_DATAERR), skip it (counted), or append it to the dead-letter
+	 * file as it came (counted); either way its cursors commit. */
+	sk_on_error on_error;
 	uint64_t checkpoint_rows;  /* checkpoint after this many rows; 0: never by count */
 	int64_t checkpoint_ms;     /* ... and this long after the last; 0: never by time */
 	size_t max_line;           /* 0: SK_LINES_DEFAULT_MAX */

@@ -25,8 +25,7 @@ struct sk_writer {
 	struct sk_readahead *r;
 	uint64_t lineno;            /* of the line being handled */
 	sk_cursorset *cs;           /* cursors to commit at the next checkpoint */
-	int dl_fd;                  /* dead-letter file, or -1 */
-	int dl_dirty;               /* written since its last fsync */
+	sk_dead_letter dl;          /* --on-error=dead-letter:PATH */
 	uint64_t handled;           /* rows handled (written or rejected) since the checkpoint */
 	int64_t staged;             /* rows written since the checkpoint */
 	int64_t deadline;           /* of the next checkpoint by time */

@@ -241,7 +241,7 @@ static int write_text(struct sk_writer *w, const char *line, size_t len, const c
 	w->st->lines++;
 	if ((rc = sk_sink_write_json(w->k, text, n, &why)) < 0 && why.code == EX_DATAERR && sk_sink_rejects_rows(w->k)) {
 		/* Skipped or dead-lettered, the line was handled: its cursor counts. */
-		if (w->o->on_error != SK_ON_ERROR_FAIL && cursor && sk_cursorset_add(w->cs, cursor, cursor_len, e) < 0)
+		if (w->o->on_error.action != SK_ON_ERROR_FAIL && cursor && sk_cursorset_add(w->cs, cursor, cursor_len, e) < 0)
 			return -1;
 		return sk_writer_bad_line(w, line, len, 1, &why, e);
 	}

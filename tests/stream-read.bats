@@ -4,6 +4,7 @@
 bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/files
+load helpers/pipeline
 
 setup() { setup_scratch; }
 
@@ -12,6 +13,7 @@ teardown() {
 		kill "$READER" 2>/dev/null || true
 		wait "$READER" 2>/dev/null || true
 	fi
+	stop_pipeline
 }
 
 # start_reader OUT ARGS...: stream-read in the background, stdout to OUT,
@@ -353,6 +355,39 @@ field() { jq -r "$1" "$2"; }
 	jq -e -s '.[0] == {"input":"in.txt","error":"line 2: longer than 16 bytes","line_number":2,"offset":6}' bad.ndjson
 	jq -e -s '.[1].line_number == 4 and .[1].offset == 110' bad.ndjson
 	[[ "$stderr" == *"in.txt: 2 bad messages written to bad.ndjson"* ]]
+}
+
+# The message after a bad one carries a cursor that covers it: a
+# downstream checkpoint may commit it as soon as it is out, so the record
+# must reach the disk first.
+@test "a dead letter is fsynced before the message after it is written out" {
+	strace -f -qq -o /dev/null -e trace=none true 2>/dev/null || skip "strace cannot trace here"
+	{ echo short; head -c 100 /dev/zero | tr '\0' x; echo; echo ok; } >in.txt
+	strace -f -qq -s 4096 -o trace -e trace=fsync,write \
+		stream-read --max-line 16 --on-error=dead-letter:bad.ndjson in.txt >out 2>err
+	assert_equal "$(jq -r .line out | paste -sd,)" "short,ok"
+	local synced written
+	synced=$(grep -n 'fsync(' trace | head -n 1 | cut -d: -f1)
+	written=$(grep -nF 'write(1, ' trace | grep -F '\"line\":\"ok\"' | head -n 1 | cut -d: -f1)
+	[ -n "$synced" ] && [ -n "$written" ]
+	[ "$synced" -lt "$written" ] || { echo "fsync at line $synced of the trace, ok written at $written" >&2; false; }
+}
+
+committed_at() {
+	[ "$(state_sql "SELECT position FROM positions WHERE name = 'r'" 2>/dev/null)" = "$1" ]
+}
+
+@test "stream-read's dead letters survive a kill -9 right after the cursor commit" {
+	{ echo short; head -c 100 /dev/zero | tr '\0' x; echo; echo ok; } >in.txt
+	start_pipeline 'stream-read --name r --follow --max-line 16 --on-error=dead-letter:bad.ndjson in.txt |
+		stream-checkpoint commit r --checkpoint-rows 1 >out.ndjson'
+	wait_for 30 lines_in 2 out.ndjson
+	# The line after the bad one is out: its record is there already.
+	jq -e -s 'length == 1 and .[0].line_number == 2' bad.ndjson
+	wait_for 30 committed_at "$(position_in in.txt 110)"
+	stop_pipeline
+	jq -e -s '. == [{"input":"in.txt","error":"line 2: longer than 16 bytes","line_number":2,"offset":6}]' bad.ndjson
+	assert_equal "$(jq -r .line out.ndjson | paste -sd,)" "short,ok"
 }
 
 @test "an unknown endpoint name is a configuration error (exit 78)" {

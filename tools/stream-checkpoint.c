@@ -22,6 +22,7 @@
 #include "kafka_lag.h"
 #include "commit.h"
 #include "lines.h"
+#include "on_error.h"
 #include "source.h"
 #include "state.h"
 #include "run_status.h"
@@ -95,7 +96,7 @@ struct opts {
 	const char *source, *partition, *position;
 	uint64_t checkpoint_rows;
 	int64_t checkpoint_interval_ms;
-	int skip_bad;                /* --on-error=skip */
+	sk_on_error on_error;        /* commit: fail or skip */
 	uint64_t max_line;
 	const char *endpoints;       /* lag: named endpoints file */
 	const char *kafka_config;    /* lag: -F */
@@ -798,7 +799,7 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	sk_commit_opts co = {
 		.checkpoint_rows = o->checkpoint_rows, .checkpoint_ms = o->checkpoint_interval_ms,
-		.skip_bad = o->skip_bad, .max_line = (size_t)o->max_line, .stop = &stop_signal,
+		.on_error = o->on_error, .max_line = (size_t)o->max_line, .stop = &stop_signal,
 		.input = "stdin", .output = "stdout", .on_bad = warn_bad, .on_checkpoint = report_checkpoint,
 	};
 	sk_commit_stats stats;
@@ -878,12 +879,9 @@ static int parse_value(struct opts *o, int opt, const char *arg)
 		o->given |= F_INTERVAL;
 		break;
 	case OPT_ON_ERROR:
-		if (strcmp(arg, "fail") == 0)
-			o->skip_bad = 0;
-		else if (strcmp(arg, "skip") == 0)
-			o->skip_bad = 1;
-		else
-			return usage_error("--on-error: expected fail or skip, not '%s'", arg);
+		if (sk_on_error_parse(arg, SK_ON_ERROR_TAKES(SK_ON_ERROR_FAIL) | SK_ON_ERROR_TAKES(SK_ON_ERROR_SKIP),
+		                      &o->on_error, &e) < 0)
+			return usage_error("%s", e.msg);
 		o->given |= F_ON_ERROR;
 		break;
 	case OPT_MAX_LINE:

@@ -130,20 +130,6 @@ static int usage_error(const char *fmt, ...)
 	return EX_USAGE;
 }
 
-static int parse_on_error(const char *s, sk_writer_opts *w)
-{
-	if (strcmp(s, "fail") == 0)
-		w->on_error = SK_ON_ERROR_FAIL;
-	else if (strcmp(s, "skip") == 0)
-		w->on_error = SK_ON_ERROR_SKIP;
-	else if (strncmp(s, "dead-letter:", 12) == 0 && s[12] != '\0') {
-		w->on_error = SK_ON_ERROR_DEAD_LETTER;
-		w->dead_letter = s + 12;
-	} else
-		return -1;
-	return 0;
-}
-
 /* --arg NAME VALUE and --argjson NAME JSON, as jq takes them: NAME in
  * optarg, the value in the next argument. 0, or the exit code. */
 static int program_arg(int argc, char **argv, int json, struct config *c)
@@ -237,9 +223,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->w.checkpoint_ms = ms;
 			break;
 		case OPT_ON_ERROR:
-			if (parse_on_error(optarg, &c->w) < 0)
-				return usage_error("invalid --on-error '%s' (expected fail, skip or dead-letter:PATH)",
-				                   optarg);
+			if (sk_on_error_parse(optarg, SK_ON_ERROR_TAKES_ALL, &c->w.on_error, &e) < 0)
+				return usage_error("%s", e.msg);
 			break;
 		case OPT_MAX_LINE:
 			if (sk_parse_size(optarg, &n, &e) < 0 || n == 0 || n > SIZE_MAX / 2)
@@ -403,7 +388,7 @@ int main(int argc, char **argv)
 		sk_error("skipped %llu bad rows", (unsigned long long)stats.skipped);
 	if (stats.dead_lettered)
 		sk_error("dead-lettered %llu bad rows to %s", (unsigned long long)stats.dead_lettered,
-		         c.w.dead_letter);
+		         c.w.on_error.dead_letter);
 	sk_info("wrote %llu rows from %llu lines in %llu checkpoints", (unsigned long long)stats.rows,
 	        (unsigned long long)stats.lines, (unsigned long long)stats.checkpoints);
 	return rc;

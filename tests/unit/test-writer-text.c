@@ -109,7 +109,7 @@ static char *through_writer(enum mode mode, const sk_schema *s, const char *line
 	struct record r = { .cs = sk_cursorset_new() };
 	char label[] = "record";
 	sk_sink k = { .ops = &record_ops, .label = label, .takes_json = 1, .impl = &r };
-	sk_writer_opts o = { .on_error = SK_ON_ERROR_SKIP, .input = "<test>", .wake_fd = -1 };
+	sk_writer_opts o = { .on_error = { SK_ON_ERROR_SKIP }, .input = "<test>", .wake_fd = -1 };
 	sk_writer_stats st;
 	sk_err e;
 	char *got = NULL;
