@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "endpoint_impl.h"
+#include "kinds.h"
 #include "util.h"
 
 /* The query parameters each kind takes besides json, which all take; in
@@ -31,12 +32,6 @@ const struct sk_ep_kind_info sk_ep_kinds[] = {
 	[SK_EP_SSE] = { "sse", NULL, NULL, NULL },
 };
 
-/* The URL forms, by prefix; "file://" before "file:". */
-static const struct sk_ep_scheme schemes[] = {
-	{ "file://", SK_EP_FILE }, { "file:", SK_EP_FILE }, { "dataset:", SK_EP_DATASET },
-	{ "sqlite:", SK_EP_SQLITE }, { "kafka://", SK_EP_KAFKA }, { "sqs+https://", SK_EP_SQS },
-	{ "sqs+http://", SK_EP_SQS }, { "sse+https://", SK_EP_SSE }, { "sse+http://", SK_EP_SSE },
-};
 
 const char *sk_ep_kind_name(enum sk_ep_kind k)
 {
@@ -174,14 +169,15 @@ void sk_ep_keys_taken(const struct sk_ep_kind_info *k, int settings, char *buf, 
 	}
 }
 
-const struct sk_ep_scheme *sk_ep_find_scheme(const char *s)
+int sk_ep_find_scheme(const char *s, struct sk_ep_scheme *out)
 {
-	size_t i;
+	const sk_kind *k = sk_kind_by_url(s);
 
-	for (i = 0; i < sizeof schemes / sizeof *schemes; i++)
-		if (strncmp(s, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
-			return &schemes[i];
-	return NULL;
+	if (k == NULL)
+		return 0;
+	out->prefix = sk_kind_scheme_of(k, s);
+	out->kind = sk_kind_ep(k);
+	return 1;
 }
 
 int sk_ep_starts(const char *s, const char *prefix)
@@ -403,7 +399,8 @@ static int parse_kind(sk_endpoint *ep, const char *url, const struct sk_ep_schem
 
 int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 {
-	const struct sk_ep_scheme *sc = sk_ep_find_scheme(url);
+	struct sk_ep_scheme found;
+	const struct sk_ep_scheme *sc = sk_ep_find_scheme(url, &found) ? &found : NULL;
 	size_t scheme;
 
 	if ((ep->url = strdup(url)) == NULL)

@@ -16,7 +16,7 @@ struct sk_ep_kind_info {
 };
 extern const struct sk_ep_kind_info sk_ep_kinds[];
 
-/* A URL form: its prefix and its kind. */
+/* A URL form: its prefix and its kind (the registry's, kinds.c). */
 struct sk_ep_scheme {
 	const char *prefix;
 	enum sk_ep_kind kind;
@@ -25,7 +25,7 @@ struct sk_ep_scheme {
 #define SK_EP_BOOLEANS "1, true, yes or on; 0, false, no or off"
 
 /* endpoint.c: the syntax of URLs and of the keys kinds take. */
-const struct sk_ep_scheme *sk_ep_find_scheme(const char *s);   /* NULL: no known form */
+int sk_ep_find_scheme(const char *s, struct sk_ep_scheme *out);   /* 0: no known form */
 int sk_ep_starts(const char *s, const char *prefix);
 size_t sk_ep_url_scheme(const char *s);
 size_t sk_ep_userinfo(const char *a);

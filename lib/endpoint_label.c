@@ -99,7 +99,8 @@ static int label_query(sk_buf *b, const struct sk_ep_kind_info *k, const char *q
  * path or a name as it is. */
 char *sk_ep_safe_label(const char *arg)
 {
-	const struct sk_ep_scheme *sc = sk_ep_find_scheme(arg);
+	struct sk_ep_scheme found;
+	const struct sk_ep_scheme *sc = sk_ep_find_scheme(arg, &found) ? &found : NULL;
 	size_t sn = sc ? strlen(sc->prefix) : sk_ep_url_scheme(arg);
 	const struct sk_ep_kind_info *k = sc ? &sk_ep_kinds[sc->kind] : NULL;
 	const char *rest, *q;

@@ -332,6 +332,28 @@ int sk_kafka_conf_apply(rd_kafka_conf_t *conf, const sk_endpoint *ep, const char
 	return 0;
 }
 
+const sk_option sk_kafka_conf_options[] = {
+	{ "X", 'X', SK_OPT_REPEAT, "KEY=VALUE", "a librdkafka setting (repeatable)", 0, 0 },
+	{ "kafka-config", 'F', SK_OPT_VALUE, "FILE", "librdkafka settings, KEY=VALUE lines", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
+};
+
+int sk_kafka_conf_apply_given(rd_kafka_conf_t *conf, const sk_endpoint *ep, const sk_kindopts *given,
+                              sk_err *e)
+{
+	const char **props = NULL, *v;
+	size_t i = 0, n = 0;
+	int rc;
+
+	if (given && (props = calloc(given->n + 1, sizeof *props)) == NULL)
+		return sk_err_oom(e);
+	while ((v = sk_kindopts_next(given, "X", &i)) != NULL)
+		props[n++] = v;
+	rc = sk_kafka_conf_apply(conf, ep, sk_kindopts_get(given, "kafka-config"), props, n, e);
+	free(props);
+	return rc;
+}
+
 void sk_kafka_waiting(const char *brokers, const char *topic, int64_t bound_ms)
 {
 	if (bound_ms > 0)

@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 #include "err.h"
 #include "endpoint.h"
+#include "options.h"
 
 /* Set one setting; EX_CONFIG naming where (may be NULL: the key alone
  * then) and the key, and why: an unknown property, or an invalid value
@@ -38,6 +39,14 @@ int sk_kafka_conf_new(const sk_endpoint *ep, const char *client_id, void *opaque
  * "FILE:LINE: [NAME] kafka.KEY", "FILE:LINE: KEY", "-X KEY". */
 int sk_kafka_conf_apply(rd_kafka_conf_t *conf, const sk_endpoint *ep, const char *config_file,
                         const char *const *props, size_t n, sk_err *e);
+/* -X KEY=VALUE and -F FILE: the rows every role of Kafka endpoints shares
+ * (the source's and the sink's option groups, stream-checkpoint lag's),
+ * as an sk_option_group's shared rows. */
+extern const sk_option sk_kafka_conf_options[];
+/* sk_kafka_conf_apply with the -F file and the -X settings of given (the
+ * options given for a group that shares sk_kafka_conf_options; may be NULL). */
+int sk_kafka_conf_apply_given(rd_kafka_conf_t *conf, const sk_endpoint *ep, const sk_kindopts *given,
+                              sk_err *e);
 /* Say once, on stderr (a warning), that brokers did not answer at once and
  * are being waited for, and how long at most (bound_ms; 0: no end). */
 void sk_kafka_waiting(const char *brokers, const char *topic, int64_t bound_ms);

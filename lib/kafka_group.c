@@ -123,7 +123,7 @@ static int covered(struct sk_kafka_src *ks, const rd_kafka_topic_partition_list_
 static int release(struct sk_kafka_src *ks, const rd_kafka_topic_partition_list_t *l, int wait, sk_err *e)
 {
 	const sk_source_opts *o = ks->o;
-	int64_t deadline = sk_now_ms() + o->drain_ms;
+	int64_t deadline = sk_now_ms() + ks->drain_ms;
 	struct timespec pause = { 0, DRAIN_POLL_MS * 1000000L };
 	int rc;
 

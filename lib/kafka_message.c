@@ -28,30 +28,35 @@ static int compile(const char *text, const sk_program_args *args, const char *op
 	return 0;
 }
 
-int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_sink_opts *o, sk_err *e)
+int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_kindopts *given, const sk_program_args *args,
+                           sk_err *e)
 {
-	const sk_program_args *args = o->kafka_args;
-	size_t i;
+	const char *binary = sk_kindopts_get(given, "binary"), *h;
+	size_t i, n = 0;
 
-	x->base64 = o->kafka_base64;
-	if (compile(o->kafka_key, args, "--key", &x->key, e) < 0 ||
-	    compile(o->kafka_value, args, "--value", &x->value, e) < 0 ||
-	    compile(o->kafka_partition, args, "--partition", &x->partition, e) < 0 ||
-	    compile(o->kafka_timestamp, args, "--timestamp", &x->timestamp, e) < 0 ||
-	    compile(o->kafka_headers_expr, args, "--headers", &x->headers_obj, e) < 0)
+	if (binary && strcmp(binary, "base64") != 0 && strcmp(binary, "escape") != 0)
+		return sk_err_set(e, EX_USAGE, "invalid --binary '%s' (expected escape or base64)", binary);
+	x->base64 = binary && strcmp(binary, "base64") == 0;
+	if (compile(sk_kindopts_get(given, "key"), args, "--key", &x->key, e) < 0 ||
+	    compile(sk_kindopts_get(given, "value"), args, "--value", &x->value, e) < 0 ||
+	    compile(sk_kindopts_get(given, "partition"), args, "--partition", &x->partition, e) < 0 ||
+	    compile(sk_kindopts_get(given, "timestamp"), args, "--timestamp", &x->timestamp, e) < 0 ||
+	    compile(sk_kindopts_get(given, "headers"), args, "--headers", &x->headers_obj, e) < 0)
 		return -1;
-	if (o->nkafka_headers && (x->headers = calloc(o->nkafka_headers, sizeof *x->headers)) == NULL)
+	for (i = 0; sk_kindopts_next(given, "header", &i) != NULL;)
+		n++;
+	if (n && (x->headers = calloc(n, sizeof *x->headers)) == NULL)
 		return sk_err_oom(e);
-	for (i = 0; i < o->nkafka_headers; i++) {
-		const char *h = o->kafka_headers[i], *eq = strchr(h, '=');
+	for (i = 0; (h = sk_kindopts_next(given, "header", &i)) != NULL;) {
+		const char *eq = strchr(h, '=');
 
 		if (eq == NULL || eq == h || eq[1] == '\0')
 			return sk_err_set(e, EX_USAGE, "--header '%s': expected NAME=EXPR", h);
-		if ((x->headers[i].name = strndup(h, (size_t)(eq - h))) == NULL)
+		if ((x->headers[x->nheaders].name = strndup(h, (size_t)(eq - h))) == NULL)
 			return sk_err_oom(e);
-		x->nheaders = i + 1;
-		if ((x->headers[i].p = sk_program_compile(eq + 1, args, e)) == NULL)
-			return sk_err_prefix(e, "--header %s", x->headers[i].name);
+		x->nheaders++;
+		if ((x->headers[x->nheaders - 1].p = sk_program_compile(eq + 1, args, e)) == NULL)
+			return sk_err_prefix(e, "--header %s", x->headers[x->nheaders - 1].name);
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "err.h"
+#include "options.h"
 #include "program.h"
 #include "sink.h"
 #include "util.h"
@@ -39,9 +40,12 @@ typedef struct sk_kafka_message {
 	rd_kafka_headers_t *headers;    /* NULL: none; the caller's to free or hand on */
 } sk_kafka_message;
 
-/* Compile the expressions o gives (EX_USAGE for a --header without
- * NAME=EXPR; an expression's error prefixed with its option). */
-int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_sink_opts *o, sk_err *e);
+/* Compile the expressions given (--key ... --headers, with the variables
+ * args, which may be NULL) and read --binary (EX_USAGE for a --header
+ * without NAME=EXPR or a bad --binary; an expression's error prefixed with
+ * its option). */
+int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_kindopts *given, const sk_program_args *args,
+                           sk_err *e);
 /* 1 when no expression is given: a row's message is its JSON text alone. */
 int sk_kafka_exprs_none(const sk_kafka_exprs *x);
 /* The message of row into *m: 0, or -1 (EX_DATAERR: an expression

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "program.h"
 #include "util.h"
 
 #define HELP_COLUMN 27          /* where help text starts on its line */
@@ -17,8 +18,8 @@ struct entry {
 
 struct parser {
 	struct entry *entries;
-	struct option *longopts;    /* entries, then a zero row */
-	size_t n;
+	struct option *longopts;    /* the entries with a long name, then a zero row */
+	size_t n, nlong;
 	sk_buf shorts;              /* ":" then "X:" ... for getopt */
 };
 
@@ -32,6 +33,12 @@ static int has_name(const struct parser *p, const char *name)
 	return 0;
 }
 
+/* A row whose name is one character is its short form alone (-X). */
+static int short_only(const sk_option *row)
+{
+	return row->name[0] != '\0' && row->name[1] == '\0';
+}
+
 static int add_entry(struct parser *p, const sk_option *row, int own)
 {
 	struct option *lo;
@@ -39,11 +46,13 @@ static int add_entry(struct parser *p, const sk_option *row, int own)
 	if (has_name(p, row->name))
 		return 0;
 	p->entries[p->n] = (struct entry){ .row = row, .own = own };
-	lo = &p->longopts[p->n];
-	lo->name = row->name;
-	lo->has_arg = row->arg == SK_OPT_FLAG ? no_argument : required_argument;
-	lo->flag = NULL;
-	lo->val = 256 + (int)p->n;
+	if (!short_only(row)) {
+		lo = &p->longopts[p->nlong++];
+		lo->name = row->name;
+		lo->has_arg = row->arg == SK_OPT_FLAG ? no_argument : required_argument;
+		lo->flag = NULL;
+		lo->val = 256 + (int)p->n;
+	}
 	p->n++;
 	if (row->short_name &&
 	    (sk_buf_addc(&p->shorts, row->short_name) < 0 ||
@@ -61,6 +70,25 @@ static size_t count_rows(const sk_option *t)
 	return n;
 }
 
+/* Call f on each row of group: its own, then the shared ones. */
+static int each_row(const sk_option_group *g, int (*f)(void *arg, const sk_option *row), void *arg)
+{
+	const sk_option *t[2] = { g->options, g->shared };
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; t[i] && t[i][j].name; j++)
+			if ((rc = f(arg, &t[i][j])) != 0)
+				return rc;
+	return 0;
+}
+
+static int add_kind_entry(void *arg, const sk_option *row)
+{
+	return add_entry(arg, row, 0);
+}
+
 static void parser_free(struct parser *p)
 {
 	free(p->entries);
@@ -74,7 +102,7 @@ static int parser_build(struct parser *p, const sk_option *own, const sk_option_
 	size_t total = count_rows(own), i, j;
 
 	for (i = 0; i < ngroups; i++)
-		total += count_rows(groups[i].options);
+		total += count_rows(groups[i].options) + count_rows(groups[i].shared);
 	memset(p, 0, sizeof *p);
 	p->entries = calloc(total + 1, sizeof *p->entries);
 	p->longopts = calloc(total + 1, sizeof *p->longopts);
@@ -84,9 +112,8 @@ static int parser_build(struct parser *p, const sk_option *own, const sk_option_
 		if (add_entry(p, &own[j], 1) < 0)
 			return sk_err_oom(e);
 	for (i = 0; i < ngroups; i++)
-		for (j = 0; groups[i].options[j].name; j++)
-			if (add_entry(p, &groups[i].options[j], 0) < 0)
-				return sk_err_oom(e);
+		if (each_row(&groups[i], add_kind_entry, p) < 0)
+			return sk_err_oom(e);
 	return 0;
 }
 
@@ -169,12 +196,77 @@ const sk_option *sk_option_find(const sk_option *table, const char *name)
 	return NULL;
 }
 
+const sk_option *sk_option_group_find(const sk_option_group *group, const char *name)
+{
+	const sk_option *o = sk_option_find(group->options, name);
+
+	return o ? o : sk_option_find(group->shared, name);
+}
+
+const char *sk_kindopts_next(const sk_kindopts *given, const char *name, size_t *i)
+{
+	for (; given && *i < given->n; ++*i)
+		if (strcmp(given->v[*i].name, name) == 0)
+			return given->v[(*i)++].value;
+	return NULL;
+}
+
+/* The row named name among the groups', or NULL. */
+static const sk_option *groups_find(const sk_option_group *groups, size_t ngroups, const char *name)
+{
+	const sk_option *o = NULL;
+	size_t i;
+
+	for (i = 0; o == NULL && i < ngroups; i++)
+		o = sk_option_group_find(&groups[i], name);
+	return o;
+}
+
+int sk_kindopts_flagged(const sk_kindopts *given, const sk_option_group *groups, size_t ngroups,
+                        unsigned flag)
+{
+	const sk_option *o;
+	size_t i;
+
+	for (i = 0; given && i < given->n; i++)
+		if ((o = groups_find(groups, ngroups, given->v[i].name)) && (o->flags & flag))
+			return 1;
+	return 0;
+}
+
+/* "--name", or "-X" for a row with no long name. */
+static int add_label(sk_buf *b, const char *name)
+{
+	return sk_buf_adds(b, name[1] == '\0' ? "-" : "--") < 0 ? -1 : sk_buf_adds(b, name);
+}
+
+int sk_options_list(sk_buf *b, const sk_option_group *groups, size_t ngroups, unsigned flag)
+{
+	const sk_option *rows[64];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < ngroups; i++) {
+		const sk_option *t[2] = { groups[i].options, groups[i].shared };
+		for (j = 0; j < 2; j++) {
+			const sk_option *o;
+			for (o = t[j]; o && o->name; o++)
+				if ((o->flags & flag) && groups_find(groups, i, o->name) == NULL &&
+				    n < sizeof rows / sizeof rows[0])
+					rows[n++] = o;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if ((i > 0 && sk_buf_adds(b, i + 1 == n ? " or " : ", ") < 0) || add_label(b, rows[i]->name) < 0)
+			return -1;
+	return 0;
+}
+
 const char *sk_kindopts_get(const sk_kindopts *given, const char *name)
 {
 	const char *last = NULL;
 	size_t i;
 
-	for (i = 0; i < given->n; i++)
+	for (i = 0; given && i < given->n; i++)
 		if (strcmp(given->v[i].name, name) == 0)
 			last = given->v[i].value ? given->v[i].value : "";
 	return last;
@@ -186,9 +278,9 @@ static int kinds_taking(sk_buf *b, const char *name, const sk_option_group *grou
 	size_t i, found = 0, total = 0;
 
 	for (i = 0; i < ngroups; i++)
-		total += sk_option_find(groups[i].options, name) != NULL;
+		total += sk_option_group_find(&groups[i], name) != NULL;
 	for (i = 0; i < ngroups; i++) {
-		if (sk_option_find(groups[i].options, name) == NULL)
+		if (sk_option_group_find(&groups[i], name) == NULL)
 			continue;
 		found++;
 		if (found > 1 && sk_buf_adds(b, found == total ? " and " : ", ") < 0)
@@ -202,22 +294,23 @@ static int kinds_taking(sk_buf *b, const char *name, const sk_option_group *grou
 int sk_kindopts_check(const sk_kindopts *given, const char *kind, const sk_option_group *groups,
                       size_t ngroups, sk_err *e)
 {
-	const sk_option *mine = NULL;
+	const sk_option_group *mine = NULL;
 	sk_buf b = { 0 };
 	size_t i;
 	int rc;
 
 	for (i = 0; i < ngroups; i++)
 		if (strcmp(groups[i].kind, kind) == 0)
-			mine = groups[i].options;
+			mine = &groups[i];
 	for (i = 0; i < given->n; i++) {
-		if (sk_option_find(mine, given->v[i].name))
+		if (mine && sk_option_group_find(mine, given->v[i].name))
 			continue;
-		if (kinds_taking(&b, given->v[i].name, groups, ngroups) < 0) {
+		if (add_label(&b, given->v[i].name) < 0 || sk_buf_adds(&b, " is an option of ") < 0 ||
+		    kinds_taking(&b, given->v[i].name, groups, ngroups) < 0) {
 			sk_buf_free(&b);
 			return sk_err_oom(e);
 		}
-		rc = sk_err_set(e, EX_USAGE, "--%s is an option of %s", given->v[i].name, b.p);
+		rc = sk_err_set(e, EX_USAGE, "%s", b.p);
 		sk_buf_free(&b);
 		return rc;
 	}
@@ -231,8 +324,11 @@ static int help_row(FILE *f, const sk_option *o)
 	const char *h = o->help, *nl;
 	int n;
 
-	n = fprintf(f, "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
-	            o->short_name ? ", " : "  ", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+	if (short_only(o))
+		n = fprintf(f, "  -%c%s%s", o->short_name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+	else
+		n = fprintf(f, "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+		            o->short_name ? ", " : "  ", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
 	if (n < 0)
 		return -1;
 	if (n >= HELP_COLUMN - 1)
@@ -246,6 +342,11 @@ static int help_row(FILE *f, const sk_option *o)
 	return n < 0 || fprintf(f, "%s\n", h) < 0 ? -1 : 0;
 }
 
+static int help_row_of(void *f, const sk_option *o)
+{
+	return help_row(f, o);
+}
+
 int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups, size_t ngroups)
 {
 	size_t i;
@@ -254,16 +355,39 @@ int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups
 		if (help_row(f, own) < 0)
 			return -1;
 	for (i = 0; i < ngroups; i++) {
-		const sk_option *o = groups[i].options;
-		if (o == NULL || o->name == NULL)
+		if (count_rows(groups[i].options) + count_rows(groups[i].shared) == 0)
 			continue;
-		if (fprintf(f, "\n%s endpoints:\n", groups[i].kind) < 0)
+		if (fprintf(f, "\n%s endpoints:\n", groups[i].kind) < 0 ||
+		    each_row(&groups[i], help_row_of, f) < 0)
 			return -1;
-		for (; o->name; o++)
-			if (help_row(f, o) < 0)
-				return -1;
 	}
 	return 0;
+}
+
+int sk_options_common(const sk_option *o, const char **show, sk_err *e)
+{
+	if (strcmp(o->name, "quiet") == 0)
+		sk_verbosity = -1;
+	else if (strcmp(o->name, "verbose") == 0)
+		sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1;
+	else if (strcmp(o->name, "help") == 0 || strcmp(o->name, "version") == 0) {
+		*show = o->name;
+		return sk_err_set(e, EX_OK, "--%s", o->name);   /* stop here */
+	} else
+		return 0;
+	return 1;
+}
+
+int sk_options_show(const char *show, const char *program, const char *version, const char *head,
+                    const sk_option *own, const sk_option_group *groups, size_t ngroups)
+{
+	int rc;
+
+	if (strcmp(show, "version") == 0)
+		rc = printf("%s (streamkit) %s\n", program, version) < 0 ? -1 : 0;
+	else
+		rc = fputs(head, stdout) < 0 ? -1 : sk_options_help(stdout, own, groups, ngroups);
+	return rc == 0 && fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
 int sk_usage_error(const char *usage, const char *fmt, ...)
@@ -280,4 +404,20 @@ int sk_usage_error(const char *usage, const char *fmt, ...)
 	if (usage)
 		fprintf(stderr, "usage: %s\n", usage);
 	return EX_USAGE;
+}
+
+int sk_program_arg(sk_program_args **args, int argc, char **argv, const char *opt, const char *name,
+                   sk_err *e)
+{
+	int json = strcmp(opt, "--argjson") == 0;
+
+	if (optind >= argc)
+		return sk_err_set(e, EX_USAGE, "%s %s: missing value (%s NAME %s)", opt, name, opt,
+		                  json ? "JSON" : "VALUE");
+	if (*args == NULL && (*args = sk_program_args_new()) == NULL)
+		return sk_err_oom(e);
+	if ((json ? sk_program_args_add_json : sk_program_args_add)(*args, name, argv[optind], e) < 0)
+		return sk_err_prefix(e, "%s", opt);
+	optind++;
+	return 0;
 }

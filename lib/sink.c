@@ -1,33 +1,33 @@
-/* sink.c - the sink modules by endpoint kind, and the calls tools make. */
+/* sink.c - the sink interface: the module the registry (kinds.c) names
+ * for an endpoint's kind writes it; the calls tools make. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "sink_impl.h"
+#include "kinds_impl.h"
 
-static const struct {
-	enum sk_ep_kind kind;
-	const struct sk_sink_ops *ops;
-} modules[] = {
-	{ SK_EP_STDIO, &sk_sink_stdout_ops },
-	{ SK_EP_FILE, &sk_sink_file_ops },
-	{ SK_EP_DATASET, &sk_sink_dataset_ops },
-	{ SK_EP_SQLITE, &sk_sink_sqlite_ops },
-	{ SK_EP_KAFKA, &sk_sink_kafka_ops },
-};
-
+/* The sink module of ep's kind, or NULL and why there is none. */
 static const struct sk_sink_ops *module_for(const sk_endpoint *ep, sk_err *e)
 {
-	size_t i;
+	const struct sk_kind *k = sk_kind_of(ep);
 
-	for (i = 0; i < sizeof modules / sizeof modules[0]; i++)
-		if (modules[i].kind == ep->kind)
-			return modules[i].ops;
-	if (ep->kind == SK_EP_SSE)
-		sk_err_set(e, EX_USAGE, "%s: sse endpoints can only be read", ep->arg);
-	else
-		sk_err_set(e, EX_UNAVAILABLE, "%s: %s sinks are not available in this version", ep->arg,
-		           sk_ep_kind_name(ep->kind));
-	return NULL;
+	if (k == NULL)
+		sk_err_set(e, EX_SOFTWARE, "%s: endpoint kind %d has no sink", ep->arg, (int)ep->kind);
+	else if (k->sink == NULL && k->roles == SK_KIND_READ_ONLY)
+		sk_err_set(e, EX_USAGE, "%s: %s endpoints can only be read", ep->arg, k->name);
+	else if (k->sink == NULL)
+		sk_err_set(e, EX_UNAVAILABLE, "%s: %s sinks are not available in this version", ep->arg, k->name);
+	return k ? k->sink : NULL;
+}
+
+const sk_option_group *sk_sink_option_groups(size_t *n)
+{
+	return sk_kind_option_groups(SK_KIND_WRITE, n);
+}
+
+int sk_sink_check(const sk_endpoint *ep, const sk_kindopts *given, sk_err *e)
+{
+	/* A kind that cannot be written: sk_sink_open says so. */
+	return module_for(ep, NULL) ? sk_kind_check_options(sk_kind_of(ep), SK_KIND_WRITE, given, e) : 0;
 }
 
 int sk_sink_open(const sk_endpoint *ep, const sk_sink_opts *o, sk_sink **out, sk_err *e)
@@ -38,8 +38,8 @@ int sk_sink_open(const sk_endpoint *ep, const sk_sink_opts *o, sk_sink **out, sk
 	*out = NULL;
 	if (ops == NULL)
 		return -1;
-	if (o->format == SK_FORMAT_CSV && ep->kind != SK_EP_DATASET)
-		return sk_err_set(e, EX_USAGE, "%s: --format csv is for dataset: endpoints", ep->arg);
+	if (sk_sink_check(ep, o->kindopts, e) < 0)
+		return -1;
 	if ((k = calloc(1, sizeof *k)) == NULL || (k->label = strdup(ep->arg)) == NULL) {
 		free(k);
 		return sk_err_oom(e);

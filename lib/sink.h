@@ -12,29 +12,18 @@
 #include "cursor.h"
 #include "schema.h"
 #include "program.h"
-
-/* A dataset's part format. SK_FORMAT_DEFAULT (no --format): the one the
- * dataset has, ndjson for a new dataset. */
-enum sk_format { SK_FORMAT_DEFAULT, SK_FORMAT_NDJSON, SK_FORMAT_CSV };
+#include "options.h"
 
 typedef struct sk_sink_opts {
 	const char *name;          /* recipe name; cursors are committed under it */
 	sk_state *state;           /* open when name is set */
 	const sk_schema *schema;   /* --schema, or NULL (copied by open) */
-	enum sk_format format;     /* dataset part format: --format */
-	/* kafka: jq expressions over each row (NULL: none), --header
-	 * "NAME=EXPR" in order, --compression, --sync, librdkafka settings. */
-	const char *kafka_key, *kafka_value, *kafka_partition, *kafka_timestamp;
-	const char *const *kafka_headers;
-	size_t nkafka_headers;
-	const char *kafka_headers_expr;     /* --headers: an object of headers */
-	const sk_program_args *kafka_args;  /* --arg, --argjson for the expressions, or NULL */
-	int kafka_base64;                   /* --binary=base64: key and value strings decoded */
-	const char *kafka_compression;
-	int kafka_sync;
-	const char *kafka_config_file;      /* librdkafka properties file */
-	const char *const *kafka_props;     /* -X "key=value", in order */
-	size_t nkafka_props;
+	/* The options of the endpoint's kind given (sk_sink_option_groups),
+	 * which its module reads and checks; NULL: none. */
+	const sk_kindopts *kindopts;
+	/* --arg, --argjson for the jq programs among them (SK_OPTF_PROGRAM),
+	 * or NULL. */
+	const sk_program_args *args;
 	/* Set (by a signal handler) to ask for a stop, incremented by each
 	 * signal: a sink waiting for its output to be confirmed gives up
 	 * after a bound, at once at the second. NULL: none. */
@@ -42,6 +31,15 @@ typedef struct sk_sink_opts {
 } sk_sink_opts;
 
 typedef struct sk_sink sk_sink;
+
+/* The options of every kind that can be written, a group per kind (for
+ * the parser and --help). */
+const sk_option_group *sk_sink_option_groups(size_t *n);
+/* Whether the options given all belong to ep's kind: -1 with EX_USAGE
+ * "--key is an option of kafka endpoints" when one does not (0 for a
+ * kind that cannot be written: open says so). Their values are the
+ * module's to check, at open (EX_USAGE). */
+int sk_sink_check(const sk_endpoint *ep, const sk_kindopts *given, sk_err *e);
 
 /* Errors name the endpoint as the user wrote it. An endpoint kind that has
  * no sink module is EX_UNAVAILABLE; one that can only be read, EX_USAGE. */

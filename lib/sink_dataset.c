@@ -235,12 +235,26 @@ static void dataset_free(struct sk_dataset *d)
 	free(d);
 }
 
+static const sk_option dataset_options[] = {
+	{ "format", 0, SK_OPT_VALUE, "ndjson|csv", "format of a new dataset's parts (default ndjson);\n"
+	  "an existing dataset keeps its own", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
+};
+
+static const sk_option_group dataset_option_group = { "dataset", dataset_options, NULL };
+
 static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, sk_err *e)
 {
-	struct sk_dataset *d = calloc(1, sizeof *d);
+	const char *format_name = sk_kindopts_get(o->kindopts, "format");
+	enum sk_format format = SK_FORMAT_DEFAULT;
+	struct sk_dataset *d;
 	char *real;
 
-	if (d == NULL)
+	/* Before the directory is made. */
+	if (format_name && sk_dataset_format_from_name(format_name, &format) < 0)
+		return sk_err_set(e, EX_USAGE, "%s: invalid --format '%s' (expected ndjson or csv)", k->label,
+		                  format_name);
+	if ((d = calloc(1, sizeof *d)) == NULL)
 		return sk_err_oom(e);
 	d->fd = d->lock_fd = -1;
 	if (sk_mkdir_p(ep->path, 0777, e) < 0) {
@@ -273,7 +287,7 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 	 * no record of it. */
 	if (k->state && (publish_recorded(k, d, e) < 0 || remove_leftovers(k, d, e) < 0))
 		goto fail;
-	if (sk_dataset_settle_format(k, d, o->format, e) < 0 || sk_dataset_settle_schema(k, d, e) < 0 ||
+	if (sk_dataset_settle_format(k, d, format, e) < 0 || sk_dataset_settle_schema(k, d, e) < 0 ||
 	    number_parts(k, d, e) < 0)
 		goto fail;
 	k->takes_json = d->format == SK_FORMAT_NDJSON;
@@ -513,6 +527,7 @@ static void dataset_close(sk_sink *k)
 
 const struct sk_sink_ops sk_sink_dataset_ops = {
 	.kind = "dataset",
+	.options = &dataset_option_group,
 	.open = dataset_open,
 	.write = dataset_write,
 	.flush = NULL,

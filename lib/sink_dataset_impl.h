@@ -9,6 +9,10 @@
 
 #include "sink_impl.h"
 
+/* A dataset's part format. SK_FORMAT_DEFAULT (no --format): the one the
+ * dataset has, ndjson for a new dataset. */
+enum sk_format { SK_FORMAT_DEFAULT, SK_FORMAT_NDJSON, SK_FORMAT_CSV };
+
 /* The sink's own state (sk_sink's impl). */
 struct sk_dataset {
 	char *dir;              /* realpath of DIR: the dataset's name in the state store */

@@ -6,6 +6,7 @@
 
 struct sk_sink_ops {
 	const char *kind;
+	const sk_option_group *options;     /* the kind's own options, or NULL */
 	/* Set k->impl, and k->schema / k->keeps_schema as the module needs. */
 	int (*open)(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, sk_err *e);
 	int (*write)(sk_sink *k, json_object *row, sk_err *e);

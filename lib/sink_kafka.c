@@ -65,9 +65,32 @@ static int64_t conf_number(const rd_kafka_conf_t *conf, const char *key, int64_t
 	return x;
 }
 
+/* What writing to a topic takes besides librdkafka's settings (-X, -F);
+ * the expressions are compiled by kafka_message.c. The order of the
+ * SK_OPTF_PROGRAM rows is the order "--arg and --argjson need ..." names
+ * them in. */
+static const sk_option kafka_options[] = {
+	{ "key", 0, SK_OPT_VALUE, "EXPR", "the message key (jq expression over the row)", 0, SK_OPTF_PROGRAM },
+	{ "value", 0, SK_OPT_VALUE, "EXPR", "the message value (default: the row as JSON)", 0, SK_OPTF_PROGRAM },
+	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the partition (default: librdkafka's partitioner)", 0,
+	  SK_OPTF_PROGRAM },
+	{ "timestamp", 0, SK_OPT_VALUE, "EXPR", "the timestamp, ms since 1970 (default: now)", 0, SK_OPTF_PROGRAM },
+	{ "header", 0, SK_OPT_REPEAT, "NAME=EXPR", "a header (repeatable)", 0, SK_OPTF_PROGRAM },
+	{ "headers", 0, SK_OPT_VALUE, "EXPR", "headers from an object, NAME: value or [values]", 0,
+	  SK_OPTF_PROGRAM },
+	{ "binary", 0, SK_OPT_VALUE, "MODE", "escape (default) or base64: key and value\n"
+	  "strings are base64, sent decoded", 0, 0 },
+	{ "compression", 0, SK_OPT_VALUE, "CODEC", "none, gzip, snappy, lz4 or zstd", 0, 0 },
+	{ "sync", 0, SK_OPT_FLAG, NULL, "deliver each row before reading the next", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
+};
+
+static const sk_option_group kafka_option_group = { "kafka", kafka_options, sk_kafka_conf_options };
+
 static int build_conf(struct sk_ksink *ks, const sk_endpoint *ep, const sk_sink_opts *o,
                       rd_kafka_conf_t **out, sk_err *e)
 {
+	const char *compression = sk_kindopts_get(o->kindopts, "compression");
 	rd_kafka_conf_t *conf;
 
 	if (sk_kafka_conf_new(ep, "stream-write", ks, on_error, &conf, e) < 0)
@@ -82,9 +105,8 @@ static int build_conf(struct sk_ksink *ks, const sk_endpoint *ep, const sk_sink_
 	if (sk_kafka_conf_set(conf, "enable.idempotence", "true", NULL, e) < 0 ||
 	    sk_kafka_conf_set(conf, "queue.buffering.max.kbytes", "1024", NULL, e) < 0 ||
 	    sk_kafka_conf_set(conf, "batch.num.messages", "2048", NULL, e) < 0 ||
-	    (o->kafka_compression &&
-	     sk_kafka_conf_set(conf, "compression.codec", o->kafka_compression, "--compression", e) < 0) ||
-	    sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
+	    (compression && sk_kafka_conf_set(conf, "compression.codec", compression, "--compression", e) < 0) ||
+	    sk_kafka_conf_apply_given(conf, ep, o->kindopts, e) < 0)
 		goto fail;
 	ks->spread = keyless_random(conf);
 	ks->stick_rows = conf_number(conf, "batch.num.messages", 10000);
@@ -179,7 +201,7 @@ static int kafka_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, 
 	if ((ks = calloc(1, sizeof *ks)) == NULL)
 		return sk_err_oom(e);
 	/* Errors from here on are prefixed with the endpoint at fail. */
-	ks->sync = o->kafka_sync;
+	ks->sync = sk_kindopts_get(o->kindopts, "sync") != NULL;
 	ks->stop = o->stop;
 	ks->events[0] = ks->events[1] = -1;
 	ks->seed = (uint32_t)sk_wall_ms() | 1;
@@ -187,7 +209,7 @@ static int kafka_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, 
 		sk_err_oom(e);
 		goto fail;
 	}
-	if (sk_ksink_open_epoch(ks, e) < 0 || sk_kafka_exprs_compile(&ks->x, o, e) < 0 ||
+	if (sk_ksink_open_epoch(ks, e) < 0 || sk_kafka_exprs_compile(&ks->x, o->kindopts, o->args, e) < 0 ||
 	    build_conf(ks, ep, o, &conf, e) < 0)
 		goto fail;
 	/* The topic handle asks for the topic's metadata now: the first rows
@@ -298,6 +320,7 @@ static void kafka_close(sk_sink *k)
 
 const struct sk_sink_ops sk_sink_kafka_ops = {
 	.kind = "kafka",
+	.options = &kafka_option_group,
 	.open = kafka_open,
 	.write = kafka_write,
 	.flush = kafka_flush,

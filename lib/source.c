@@ -1,43 +1,57 @@
-/* source.c - the source interface: which module reads which endpoint kind. */
+/* source.c - the source interface: the module the registry (kinds.c)
+ * names for an endpoint's kind reads it; what positions mean, by kind. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "source_impl.h"
+#include "kinds_impl.h"
 
-/* One line per endpoint kind. A kind without a module says why. */
-static const struct source_kind {
-	const struct sk_source_ops *ops;
-	int code;
-	const char *why;
-} source_kinds[] = {
-	[SK_EP_STDIO] = { &sk_source_file_ops, 0, NULL },
-	[SK_EP_FILE] = { &sk_source_file_ops, 0, NULL },
-	[SK_EP_DATASET] = { NULL, EX_USAGE, "dataset endpoints can be written, not read" },
-	[SK_EP_SQLITE] = { NULL, EX_USAGE, "sqlite endpoints can be written, not read" },
-	[SK_EP_KAFKA] = { &sk_source_kafka_ops, 0, NULL },
-	[SK_EP_SQS] = { NULL, EX_UNAVAILABLE, "sqs sources are not available in this version" },
-	[SK_EP_SSE] = { NULL, EX_UNAVAILABLE, "sse sources are not available in this version" },
-};
+/* The source module of ep's kind, or NULL and why there is none. */
+static const struct sk_source_ops *module_for(const sk_endpoint *ep, sk_err *e)
+{
+	const struct sk_kind *k = sk_kind_of(ep);
+
+	if (k == NULL)
+		sk_err_set(e, EX_SOFTWARE, "endpoint kind %d has no source", (int)ep->kind);
+	else if (k->source == NULL && k->roles == SK_KIND_WRITE_ONLY)
+		sk_err_set(e, EX_USAGE, "%s endpoints can be written, not read", k->name);
+	else if (k->source == NULL)
+		sk_err_set(e, EX_UNAVAILABLE, "%s sources are not available in this version", k->name);
+	return k ? k->source : NULL;
+}
+
+const sk_option_group *sk_source_option_groups(size_t *n)
+{
+	return sk_kind_option_groups(SK_KIND_READ, n);
+}
+
+int sk_source_check(const sk_endpoint *ep, const sk_kindopts *given, sk_err *e)
+{
+	/* A kind that cannot be read: sk_source_open says so. */
+	return module_for(ep, NULL) ? sk_kind_check_options(sk_kind_of(ep), SK_KIND_READ, given, e) : 0;
+}
+
+int sk_source_resumes(const sk_endpoint *ep)
+{
+	const struct sk_kind *k = sk_kind_of(ep);
+
+	return k && !k->unpositioned;
+}
 
 int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **out, sk_err *e)
 {
-	const struct source_kind *k;
+	const struct sk_source_ops *ops = module_for(ep, e);
 	sk_source *s;
 
 	*out = NULL;
-	if ((size_t)ep->kind >= sizeof source_kinds / sizeof source_kinds[0] ||
-	    (source_kinds[ep->kind].ops == NULL && source_kinds[ep->kind].why == NULL))
-		return sk_err_set(e, EX_SOFTWARE, "endpoint kind %d has no source", (int)ep->kind);
-	k = &source_kinds[ep->kind];
-	if (k->ops == NULL)
-		return sk_err_set(e, k->code, "%s", k->why);
+	if (ops == NULL)
+		return -1;
 	if (o->name && o->state == NULL)
 		return sk_err_set(e, EX_SOFTWARE, "a recipe name needs an open state store");
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return sk_err_oom(e);
-	s->ops = k->ops;
+	s->ops = ops;
 	/* A module whose open fails has freed its own state; id is ours. */
 	if (s->ops->open(s, ep, o, e) < 0) {
 		free(s->id);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "err.h"
 #include "endpoint.h"
+#include "options.h"
 #include "state.h"
 #include "util.h"
 
@@ -13,32 +14,23 @@
  * message at or after a time). Files take earliest and latest only. */
 enum sk_from { SK_FROM_EARLIEST, SK_FROM_LATEST, SK_FROM_OFFSET, SK_FROM_TAIL, SK_FROM_TIME };
 
-/* --partial-line: what a file reader does with a last line that has no
- * newline yet. DEFAULT holds it when the read is resumable (a name) or
- * follows the file, and emits it otherwise, as cat does. */
-enum sk_partial_line { SK_PARTIAL_DEFAULT, SK_PARTIAL_HOLD, SK_PARTIAL_EMIT };
-
 typedef struct sk_source_opts {
 	const char *name;      /* recipe name: resume from its positions; NULL: none */
 	sk_state *state;       /* open when name is set */
 	enum sk_from from;     /* where to start without a stored position */
 	int64_t from_value;    /* SK_FROM_OFFSET, _TAIL, _TIME: the offset, N, ms */
 	int from_given;        /* --from was given (else a URL's offset= may say) */
-	int follow;            /* files: keep reading as they grow (tail -F) */
-	enum sk_partial_line partial_line;   /* files: an unterminated last line */
 	int json;              /* embed values that are JSON text */
 	int base64;            /* --binary=base64: values as base64 */
 	size_t max_line;       /* longest message accepted, bytes */
-	const char *group;     /* kafka: --group (consumer groups) */
-	int drain_ms;          /* --drain-timeout: bound on waiting for the checkpoint */
+	/* The options of the endpoint's kind given (sk_source_option_groups),
+	 * which its module reads and checks; NULL: none. Kept until close. */
+	const sk_kindopts *kindopts;
 	/* Write out every message returned so far (the tool's output and what
 	 * its filter holds): called before waiting for the checkpoint to
 	 * cover them when a source gives partitions up while running. */
 	int (*flush)(void *arg, sk_err *e);
 	void *flush_arg;
-	const char *kafka_config_file;      /* kafka: librdkafka properties file */
-	const char *const *kafka_props;     /* kafka: -X "key=value", in order */
-	size_t nkafka_props;
 } sk_source_opts;
 
 /* Parse a --from argument into o->from and o->from_value: -1 with
@@ -54,6 +46,17 @@ typedef struct sk_msg {
 
 typedef struct sk_source sk_source;
 
+/* The options of every kind that can be read, a group per kind (for the
+ * parser and --help). */
+const sk_option_group *sk_source_option_groups(size_t *n);
+/* Whether the options given all belong to ep's kind: -1 with EX_USAGE
+ * "--group is an option of kafka endpoints" when one does not (0 for a
+ * kind that cannot be read: open says so). Their values are the module's
+ * to check, at open (EX_USAGE). */
+int sk_source_check(const sk_endpoint *ep, const sk_kindopts *given, sk_err *e);
+/* 0 when ep's messages have no position to resume from (standard input). */
+int sk_source_resumes(const sk_endpoint *ep);
+
 int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **out, sk_err *e);
 /* 1 and *m (valid until the next call) when a message is ready;
  * 0 when none came within timeout_ms (-1: wait as long as it takes);
@@ -64,8 +67,8 @@ int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **o
  * object locating the bad message (for a dead-letter record) and m->cursor
  * is NULL. */
 int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
-/* A clean stop, after the tool closed its output: wait up to
- * o->drain_ms for the downstream checkpoint (the positions stored under
+/* A clean stop, after the tool closed its output: wait (bounded: Kafka's
+ * --drain-timeout) for the downstream checkpoint (the positions stored under
  * o->name) to cover every message returned, and acknowledge upstream what
  * it covers (a Kafka group commit), or record what the next start needs
  * (the size of the file being read). 0 when nothing is left to do. */

@@ -292,6 +292,40 @@ static int open_file(struct sk_file_src *fs, sk_source *s, const sk_endpoint *ep
 	return sk_file_begin(fs, off, e);
 }
 
+/* The options of files and standard input (sk_source_opts.kindopts). */
+static const sk_option file_options[] = {
+	{ "follow", 'f', SK_OPT_FLAG, NULL, "keep reading as the file grows, across rotation", 0, 0 },
+	{ "partial-line", 0, SK_OPT_VALUE, "MODE", "hold or emit a last line without a newline\n"
+	  "(default: hold with --name or --follow)", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
+};
+
+static const sk_option_group file_option_group = { "file", file_options, NULL };
+
+/* The file options of o into fs, checked; and the places --from names
+ * that a file has. */
+static int file_settings(struct sk_file_src *fs, const sk_source_opts *o, sk_err *e)
+{
+	const char *partial = sk_kindopts_get(o->kindopts, "partial-line");
+
+	if (o->from != SK_FROM_EARLIEST && o->from != SK_FROM_LATEST)
+		return sk_err_set(e, EX_USAGE, "--from OFFSET, -N and @MS are for kafka endpoints");
+	fs->follow = sk_kindopts_get(o->kindopts, "follow") != NULL;
+	if (partial == NULL)
+		fs->partial = SK_PARTIAL_DEFAULT;
+	else if (strcmp(partial, "hold") == 0)
+		fs->partial = SK_PARTIAL_HOLD;
+	else if (strcmp(partial, "emit") == 0)
+		fs->partial = SK_PARTIAL_EMIT;
+	else
+		return sk_err_set(e, EX_USAGE, "invalid --partial-line '%s' (expected hold or emit)", partial);
+	if (fs->partial == SK_PARTIAL_EMIT && o->name)
+		return sk_err_set(e, EX_USAGE, "--partial-line=emit cannot be used with --name: a line "
+		                  "emitted before its newline would be committed, and its rest read "
+		                  "later as a line of its own");
+	return 0;
+}
+
 static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o, sk_err *e)
 {
 	struct sk_file_src *fs = calloc(1, sizeof *fs);
@@ -300,10 +334,12 @@ static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *
 	if (fs == NULL)
 		return sk_err_oom(e);
 	fs->fd = -1;
-	fs->follow = o->follow;
+	if (file_settings(fs, o, e) < 0) {
+		free(fs);
+		return -1;
+	}
 	fs->json = o->json;
 	fs->base64 = o->base64;
-	fs->partial = o->partial_line;
 	fs->resumable = o->name != NULL;
 	fs->max_line = o->max_line ? o->max_line : SK_LINES_DEFAULT_MAX;
 	fs->arg = strdup(ep->arg ? ep->arg : ep->path);
@@ -353,6 +389,7 @@ static void file_close(sk_source *s)
 
 const struct sk_source_ops sk_source_file_ops = {
 	.kind = "file",
+	.options = &file_option_group,
 	.open = file_open,
 	.next = sk_file_next,
 	.drain = file_drain,

@@ -24,6 +24,11 @@ struct sk_file_pos {
 	uint64_t fp;           /* FNV-1a of the first sk_file_fp_len(off) bytes */
 };
 
+/* --partial-line: what a file reader does with a last line that has no
+ * newline yet. DEFAULT holds it when the read is resumable (a name) or
+ * follows the file, and emits it otherwise, as cat does. */
+enum sk_partial_line { SK_PARTIAL_DEFAULT, SK_PARTIAL_HOLD, SK_PARTIAL_EMIT };
+
 /* The source's own state (sk_source's impl). */
 struct sk_file_src {
 	char *arg;              /* the endpoint as written, for warnings */

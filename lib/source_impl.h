@@ -6,6 +6,7 @@
 
 struct sk_source_ops {
 	const char *kind;
+	const sk_option_group *options;          /* the kind's own options, or NULL */
 	int (*open)(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o, sk_err *e);
 	int (*next)(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
 	int (*drain)(sk_source *s, sk_err *e);   /* may be NULL: nothing to acknowledge */

@@ -24,6 +24,7 @@
 #include "util.h"
 
 #define METADATA_TRY_MS 2000        /* one metadata request */
+#define DEFAULT_DRAIN_MS 10000      /* --drain-timeout */
 #define METADATA_BOUND_MS 30000     /* unreachable brokers: give up after this */
 #define METADATA_NOTICE_MS 1000     /* the first look: say that brokers are waited for after it */
 
@@ -121,7 +122,7 @@ static int build_conf(struct sk_kafka_src *ks, const sk_endpoint *ep, const sk_s
 	     sk_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky",
 	                       NULL, e) < 0))
 		goto fail;
-	if (sk_kafka_conf_apply(conf, ep, o->kafka_config_file, o->kafka_props, o->nkafka_props, e) < 0)
+	if (sk_kafka_conf_apply_given(conf, ep, o->kindopts, e) < 0)
 		goto fail;
 	if (ks->group) {
 		if (rd_kafka_conf_get(conf, "enable.auto.offset.store", v, &vn) == RD_KAFKA_CONF_OK &&
@@ -353,13 +354,39 @@ static int assign_open(struct sk_kafka_src *ks, const sk_endpoint *ep, sk_err *e
 	return rc;
 }
 
+/* What reading a topic takes besides librdkafka's settings (-X, -F). */
+static const sk_option kafka_options[] = {
+	{ "group", 0, SK_OPT_VALUE, "GROUP", "consume as a member of GROUP", 0, 0 },
+	{ "drain-timeout", 0, SK_OPT_VALUE, "T", "groups: wait up to T for the checkpoint to\n"
+	  "cover what was printed, at a stop (default 10s)", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
+};
+
+static const sk_option_group kafka_option_group = { "kafka", kafka_options, sk_kafka_conf_options };
+
+/* --drain-timeout, 10s when not given. */
+static int drain_timeout(const sk_source_opts *o, int64_t *ms, sk_err *e)
+{
+	const char *v = sk_kindopts_get(o->kindopts, "drain-timeout");
+
+	*ms = DEFAULT_DRAIN_MS;
+	if (v && sk_parse_duration(v, ms, e) < 0)
+		return sk_err_prefix(e, "--drain-timeout");
+	return 0;
+}
+
 static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o, sk_err *e)
 {
-	const char *group = o->group ? o->group : sk_endpoint_param(ep, "group");
+	const char *group = sk_kindopts_get(o->kindopts, "group");
 	const char *param = sk_endpoint_param(ep, "offset");
 	struct sk_kafka_src *ks;
 	rd_kafka_conf_t *conf = NULL;
+	int64_t drain_ms;
 
+	if (group == NULL)
+		group = sk_endpoint_param(ep, "group");
+	if (drain_timeout(o, &drain_ms, e) < 0)
+		return -1;
 	if (ep->topic == NULL || ep->topic[0] == '\0')
 		return sk_err_set(e, EX_USAGE, "no topic (kafka://HOST:PORT/TOPIC)");
 	if (group && group[0] == '\0')
@@ -369,6 +396,7 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 	if ((ks = calloc(1, sizeof *ks)) == NULL)
 		return sk_err_oom(e);
 	ks->o = o;
+	ks->drain_ms = drain_ms;
 	ks->from = *o;
 	if (!o->from_given && param && sk_from_parse(param, &ks->from, e) < 0) {
 		sk_err_prefix(e, "offset=%s", param);
@@ -402,6 +430,7 @@ static void kafka_close(sk_source *s)
 
 const struct sk_source_ops sk_source_kafka_ops = {
 	.kind = "kafka",
+	.options = &kafka_option_group,
 	.open = kafka_open,
 	.next = sk_kafka_next,
 	.drain = sk_kafka_group_drain,

@@ -41,6 +41,7 @@ struct sk_kafka_src {
 	int started;                /* assign mode: partitions whose consume_start succeeded */
 	/* group mode */
 	const sk_source_opts *o;    /* --name, the store, --from, the flush hook */
+	int64_t drain_ms;           /* --drain-timeout */
 	int assigned_once;          /* a first assignment came */
 	int closing;                /* the output is closed: drain without flushing */
 	sk_source_opts from;        /* --from, or the URL's offset= */

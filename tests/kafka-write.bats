@@ -160,7 +160,7 @@ stream-write: topic failing: delivery failed: Local: Message timed out"
 	assert_equal "$stderr" "stream-write: kafka://$KAFKA_BOOTSTRAP/events: --header 'noexpr': expected NAME=EXPR"
 	run stream-write --key .a out.ndjson </dev/null
 	assert_status 64
-	assert_output_contains "are for kafka endpoints"
+	assert_output_contains "--key is an option of kafka endpoints"
 }
 
 @test "--compression, -X, kafka.KEY settings and --kafka-config reach librdkafka; a bad one exits 78" {

@@ -241,7 +241,7 @@ take_inode() {
 	assert_equal "$stderr" "stream-read: in.txt: --partial-line=emit cannot be used with --name: a line emitted before its newline would be committed, and its rest read later as a line of its own"
 	run --separate-stderr stream-read --partial-line=hold kafka://127.0.0.1:1/t
 	assert_status 64
-	assert_equal "$stderr" "stream-read: kafka://127.0.0.1:1/t: --partial-line is for files"
+	assert_equal "$stderr" "stream-read: --partial-line is an option of file endpoints"
 }
 
 @test "with --follow and --name, a line completed later is emitted whole, once, and not committed before" {

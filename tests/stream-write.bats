@@ -492,7 +492,7 @@ blank_lines() {
 	assert_status 64
 	run --separate-stderr stream-write --format csv -
 	assert_status 64
-	assert_equal "$stderr" "stream-write: -: --format csv is for dataset: endpoints"
+	assert_equal "$stderr" "stream-write: --format is an option of dataset endpoints"
 	run stream-write --help
 	assert_status 0
 	assert_output_contains "--on-error fail|skip|dead-letter:PATH"

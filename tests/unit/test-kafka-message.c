@@ -6,15 +6,19 @@
 #include "kafka_message.h"
 #include "tap.h"
 
+/* The options given, as the parser leaves them. */
+#define OPTS(...) ((sk_kindopts){ (sk_optval[]){ __VA_ARGS__ }, \
+                                  sizeof((sk_optval[]){ __VA_ARGS__ }) / sizeof(sk_optval) })
+
 /* The expressions of o over the JSON row text: 0 and *m, or -1 and *e. */
-static int make(const sk_sink_opts *o, const char *text, sk_kafka_exprs *x, sk_kafka_message *m, sk_err *e)
+static int make(const sk_kindopts *o, const char *text, sk_kafka_exprs *x, sk_kafka_message *m, sk_err *e)
 {
 	json_object *row = json_tokener_parse(text);
 	int rc;
 
 	memset(x, 0, sizeof *x);
 	sk_err_clear(e);
-	rc = sk_kafka_exprs_compile(x, o, e) < 0 ? -1 : sk_kafka_message_of(x, row, m, e);
+	rc = sk_kafka_exprs_compile(x, o, NULL, e) < 0 ? -1 : sk_kafka_message_of(x, row, m, e);
 	json_object_put(row);
 	return rc;
 }
@@ -37,7 +41,7 @@ static const char *header(const sk_kafka_message *m, size_t i, const char **name
 
 static void plain_rows(void)
 {
-	sk_sink_opts o = { 0 };
+	sk_kindopts o = { 0 };
 	sk_kafka_exprs x;
 	sk_kafka_message m;
 	sk_err e;
@@ -54,9 +58,8 @@ static void plain_rows(void)
 
 static void expressions(void)
 {
-	const char *hdrs[] = { "src=.src", "n=.n", "none=.missing" };
-	sk_sink_opts o = { .kafka_key = ".id", .kafka_value = ".body", .kafka_partition = ".p",
-	                   .kafka_timestamp = ".t", .kafka_headers = hdrs, .nkafka_headers = 3 };
+	sk_kindopts o = OPTS({ "key", ".id" }, { "value", ".body" }, { "partition", ".p" }, { "timestamp", ".t" },
+	                     { "header", "src=.src" }, { "header", "n=.n" }, { "header", "none=.missing" });
 	const char *name = NULL;
 	sk_kafka_exprs x;
 	sk_kafka_message m;
@@ -77,7 +80,7 @@ static void expressions(void)
 	rd_kafka_headers_destroy(m.headers);
 	sk_kafka_exprs_free(&x);
 
-	o = (sk_sink_opts){ .kafka_value = ".gone" };
+	o = OPTS({ "value", ".gone" });
 	ok(make(&o, "{\"a\":1}", &x, &m, &e) == 0 && m.value == NULL && m.vlen == 0,
 	   "a value expression without a result: a tombstone");
 	sk_kafka_exprs_free(&x);
@@ -85,7 +88,7 @@ static void expressions(void)
 
 static void header_objects(void)
 {
-	sk_sink_opts o = { .kafka_headers_expr = ".h" };
+	sk_kindopts o = OPTS({ "headers", ".h" });
 	const char *name = NULL;
 	sk_kafka_exprs x;
 	sk_kafka_message m;
@@ -111,7 +114,7 @@ static void header_objects(void)
 
 static void base64(void)
 {
-	sk_sink_opts o = { .kafka_key = ".k", .kafka_value = ".v", .kafka_base64 = 1 };
+	sk_kindopts o = OPTS({ "key", ".k" }, { "value", ".v" }, { "binary", "base64" });
 	sk_kafka_exprs x;
 	sk_kafka_message m;
 	sk_err e;
@@ -132,8 +135,7 @@ static void base64(void)
 
 static void refusals(void)
 {
-	const char *bad[] = { "noequals" };
-	sk_sink_opts o = { .kafka_partition = ".p" };
+	sk_kindopts o = OPTS({ "partition", ".p" });
 	sk_kafka_exprs x;
 	sk_kafka_message m;
 	sk_err e;
@@ -141,15 +143,15 @@ static void refusals(void)
 	ok(make(&o, "{\"p\":-1}", &x, &m, &e) < 0 && e.code == EX_DATAERR, "a negative partition");
 	is_str(e.msg, "--partition: -1 is not a partition", "is refused");
 	sk_kafka_exprs_free(&x);
-	o = (sk_sink_opts){ .kafka_timestamp = ".t" };
+	o = OPTS({ "timestamp", ".t" });
 	ok(make(&o, "{\"t\":-5}", &x, &m, &e) < 0 && e.code == EX_DATAERR, "a timestamp before 1970");
 	is_str(e.msg, "--timestamp: -5 is before 1970", "is refused");
 	sk_kafka_exprs_free(&x);
-	o = (sk_sink_opts){ .kafka_headers = bad, .nkafka_headers = 1 };
+	o = OPTS({ "header", "noequals" });
 	ok(make(&o, "{}", &x, &m, &e) < 0 && e.code == EX_USAGE, "--header without NAME=EXPR");
 	is_str(e.msg, "--header 'noequals': expected NAME=EXPR", "is a usage error");
 	sk_kafka_exprs_free(&x);
-	o = (sk_sink_opts){ .kafka_key = ".[" };
+	o = OPTS({ "key", ".[" });
 	ok(make(&o, "{}", &x, &m, &e) < 0 && strncmp(e.msg, "--key", 5) == 0,
 	   "an expression that does not compile names its option (%s)", e.msg);
 	sk_kafka_exprs_free(&x);

@@ -7,36 +7,37 @@
 
 #include "tap.h"
 #include "options.h"
+#include "program.h"
 #include "util.h"
 
 enum { O_NAME, O_QUIET, O_COUNT };
 
 static const sk_option own[] = {
-	{ "name", 0, SK_OPT_VALUE, "NAME", "resume from NAME's positions", O_NAME },
-	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", O_QUIET },
-	{ "count", 'c', SK_OPT_VALUE, "N", "stop after N messages\nand say so", O_COUNT },
-	{ NULL, 0, 0, NULL, NULL, 0 },
+	{ "name", 0, SK_OPT_VALUE, "NAME", "resume from NAME's positions", O_NAME, 0 },
+	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", O_QUIET, 0 },
+	{ "count", 'c', SK_OPT_VALUE, "N", "stop after N messages\nand say so", O_COUNT, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
 static const sk_option kafka[] = {
-	{ "group", 0, SK_OPT_VALUE, "GROUP", "consume as a member of GROUP", 1 },
-	{ "kafka-config", 'F', SK_OPT_VALUE, "FILE", "librdkafka settings", 2 },
-	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the partition", 3 },
-	{ NULL, 0, 0, NULL, NULL, 0 },
+	{ "group", 0, SK_OPT_VALUE, "GROUP", "consume as a member of GROUP", 1, 0 },
+	{ "kafka-config", 'F', SK_OPT_VALUE, "FILE", "librdkafka settings", 2, 0 },
+	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the partition", 3, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
 static const sk_option sqs[] = {
-	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the group id", 1 },
-	{ NULL, 0, 0, NULL, NULL, 0 },
+	{ "partition", 0, SK_OPT_VALUE, "EXPR", "the group id", 1, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
 static const sk_option file[] = {
-	{ "follow", 'f', SK_OPT_FLAG, NULL, "keep reading as the file grows", 1 },
-	{ NULL, 0, 0, NULL, NULL, 0 },
+	{ "follow", 'f', SK_OPT_FLAG, NULL, "keep reading as the file grows", 1, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
 static const sk_option_group groups[] = {
-	{ "file", file }, { "kafka", kafka }, { "sqs", sqs },
+	{ "file", file, NULL }, { "kafka", kafka, NULL }, { "sqs", sqs, NULL },
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
@@ -164,6 +165,82 @@ static void help(void)
 	free(text);
 }
 
+/* Rows shared by groups (-X with no long name), flags, the common options. */
+static void shared_rows(void)
+{
+	static const sk_option conf[] = {
+		{ "X", 'X', SK_OPT_REPEAT, "KEY=VALUE", "a setting", 0, 0 },
+		{ NULL, 0, 0, NULL, NULL, 0, 0 },
+	};
+	static const sk_option sink[] = {
+		{ "key", 0, SK_OPT_VALUE, "EXPR", "the key", 0, SK_OPTF_PROGRAM },
+		{ "headers", 0, SK_OPT_VALUE, "EXPR", "the headers", 0, SK_OPTF_PROGRAM },
+		{ NULL, 0, 0, NULL, NULL, 0, 0 },
+	};
+	static const sk_option_group g[] = { { "file", file, NULL }, { "kafka", sink, conf } };
+	char *argv[] = { "prog", "-X", "a=1", "--key", ".k", "-Xb=2", "x", NULL };
+	struct seen s;
+	sk_kindopts k;
+	sk_err e = { 0 };
+	sk_buf b = { 0 };
+	size_t i = 0;
+	const char *v1, *v2;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	optind = 0;
+	ok(sk_options_parse(7, argv, own, g, 2, on_own, &s, &k, &e) == 6, "a shared row with no long name parses");
+	v1 = sk_kindopts_next(&k, "X", &i);
+	v2 = sk_kindopts_next(&k, "X", &i);
+	ok(v1 && v2 && strcmp(v1, "a=1") == 0 && strcmp(v2, "b=2") == 0 && sk_kindopts_next(&k, "X", &i) == NULL,
+	   "every value of a repeated option, in order");
+	ok(sk_kindopts_check(&k, "kafka", g, 2, &e) == 0, "the group takes its shared rows");
+	ok(sk_kindopts_check(&k, "file", g, 2, &e) < 0, "another group does not");
+	is_str(e.msg, "-X is an option of kafka endpoints", "named by its short form");
+	ok(sk_kindopts_flagged(&k, g, 2, SK_OPTF_PROGRAM), "a program option was given");
+	ok(sk_options_list(&b, g, 2, SK_OPTF_PROGRAM) == 0, "the program options are listed");
+	is_str(b.p, "--key or --headers", "in their order");
+	sk_buf_free(&b);
+	sk_kindopts_free(&k);
+	f = open_memstream(&text, &size);
+	sk_options_help(f, NULL, g + 1, 1);
+	fclose(f);
+	is_str(text, "\nkafka endpoints:\n"
+	       "      --key EXPR           the key\n"
+	       "      --headers EXPR       the headers\n"
+	       "  -X KEY=VALUE             a setting\n", "help: own rows, then shared ones; -X alone");
+	free(text);
+}
+
+static void program_args(void)
+{
+	static const sk_option common[] = {
+		{ "verbose", 'v', SK_OPT_FLAG, NULL, "more", 0, 0 },
+		{ "help", 0, SK_OPT_FLAG, NULL, "this", 0, 0 },
+	};
+	char *argv[] = { "prog", "--arg", "n", "v", "--argjson", "j", "{", NULL };
+	sk_program_args *args = NULL;
+	const char *show = NULL;
+	sk_err e = { 0 };
+
+	optind = 3;
+	ok(sk_program_arg(&args, 7, argv, "--arg", "n", &e) == 0 && optind == 4, "--arg NAME VALUE takes VALUE");
+	optind = 6;
+	ok(sk_program_arg(&args, 7, argv, "--argjson", "j", &e) < 0 && e.code == EX_USAGE, "bad JSON is refused");
+	ok(strncmp(e.msg, "--argjson: ", 11) == 0, "naming the option (%s)", e.msg);
+	optind = 7;
+	ok(sk_program_arg(&args, 7, argv, "--arg", "n", &e) < 0, "a missing VALUE is refused");
+	is_str(e.msg, "--arg n: missing value (--arg NAME VALUE)", "said so");
+	sk_program_args_free(args);
+	sk_verbosity = 0;
+	ok(sk_options_common(&common[0], &show, &e) == 1 && sk_verbosity == 1, "-v is common");
+	ok(sk_options_common(&common[1], &show, &e) < 0 && e.code == EX_OK && strcmp(show, "help") == 0,
+	   "--help stops the parse, to be shown");
+	ok(sk_options_common(&own[0], &show, &e) == 0, "--name is not common");
+	sk_verbosity = 0;
+}
+
 /* What sk_usage_error writes to stderr, caught in a file. */
 static char *usage_text(int *rc, const char *usage, const char *what)
 {
@@ -203,6 +280,8 @@ int main(void)
 	refusing();
 	kinds();
 	help();
+	shared_rows();
+	program_args();
 	usage_error();
 	return tap_done();
 }

@@ -1,0 +1,121 @@
+/* kinds.c - the registry of endpoint kinds: one line per kind. A kind's
+ * module declares its operations and its options (an sk_option_group in
+ * its ops); the line here says which URL forms are the kind's and which
+ * modules read and write it. */
+#include <string.h>
+
+#include "kinds_impl.h"
+
+static const char *const file_schemes[] = { "file://", "file:", NULL };   /* "file://" first */
+static const char *const dataset_schemes[] = { "dataset:", NULL };
+static const char *const sqlite_schemes[] = { "sqlite:", NULL };
+static const char *const kafka_schemes[] = { "kafka://", NULL };
+static const char *const sqs_schemes[] = { "sqs+https://", "sqs+http://", NULL };
+static const char *const sse_schemes[] = { "sse+https://", "sse+http://", NULL };
+
+static const struct sk_kind kinds[] = {
+	{ "stdio", SK_EP_STDIO, NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, 1 },
+	{ "file", SK_EP_FILE, file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops, 0 },
+	{ "dataset", SK_EP_DATASET, dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, 0 },
+	{ "sqlite", SK_EP_SQLITE, sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, 0 },
+	{ "kafka", SK_EP_KAFKA, kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops, 0 },
+	{ "sqs", SK_EP_SQS, sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, 0 },
+	{ "sse", SK_EP_SSE, sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, 0 },
+};
+
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+const sk_kind *sk_kind_at(size_t i)
+{
+	return i < NKINDS ? &kinds[i] : NULL;
+}
+
+const char *sk_kind_name(const sk_kind *k)
+{
+	return k->name;
+}
+
+const sk_kind *sk_kind_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+const char *sk_kind_scheme_of(const sk_kind *k, const char *url)
+{
+	const char *const *s;
+
+	for (s = k->schemes; s && *s; s++)
+		if (strncmp(url, *s, strlen(*s)) == 0)
+			return *s;
+	return NULL;
+}
+
+const sk_kind *sk_kind_by_url(const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (sk_kind_scheme_of(&kinds[i], url))
+			return &kinds[i];
+	return NULL;
+}
+
+enum sk_ep_kind sk_kind_ep(const sk_kind *k)
+{
+	return k->ep;
+}
+
+static const sk_option_group *module_options(const struct sk_kind *k, enum sk_kind_role role)
+{
+	if (role == SK_KIND_READ)
+		return k->source ? k->source->options : NULL;
+	return k->sink ? k->sink->options : NULL;
+}
+
+#define MAX_GROUPS 16
+
+const sk_option_group *sk_kind_option_groups(enum sk_kind_role role, size_t *n)
+{
+	static sk_option_group groups[2][MAX_GROUPS];
+	sk_option_group *out = groups[role];
+	const sk_option_group *g;
+	size_t i, j, m = 0;
+
+	for (i = 0; i < NKINDS; i++) {
+		if ((g = module_options(&kinds[i], role)) == NULL)
+			continue;
+		for (j = 0; j < m && out[j].options != g->options; j++)
+			;
+		if (j == m && m < MAX_GROUPS)
+			out[m++] = *g;
+	}
+	*n = m;
+	return out;
+}
+
+int sk_kind_check_options(const struct sk_kind *k, enum sk_kind_role role, const sk_kindopts *given,
+                          sk_err *e)
+{
+	const sk_option_group *mine = module_options(k, role), *groups;
+	size_t n;
+
+	if (given == NULL || given->n == 0)
+		return 0;
+	groups = sk_kind_option_groups(role, &n);
+	return sk_kindopts_check(given, mine ? mine->kind : "", groups, n, e);
+}
+
+const sk_kind *sk_kind_of(const sk_endpoint *ep)
+{
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (kinds[i].ep == ep->kind)
+			return &kinds[i];
+	return NULL;
+}
