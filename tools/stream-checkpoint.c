@@ -16,12 +16,12 @@
 #include "err.h"
 #include "lag.h"
 #include "lines.h"
-#include "listing.h"
 #include "options.h"
 #include "output.h"
 #include "run_status.h"
 #include "source.h"
 #include "state.h"
+#include "store_listing.h"
 #include "util.h"
 
 #define USAGE "stream-checkpoint [--state PATH] [--json] COMMAND [ARGS] (see --help)"
@@ -95,6 +95,7 @@ struct command {
 	int (*run)(struct opts *o, int argc, char **argv);
 	unsigned allowed;            /* F_* bits */
 	int kind_options;            /* takes the kinds' options (lag: -X) */
+	enum sk_store_listing listing;   /* run NULL: the listing it prints */
 };
 
 /* The NAME argument, else --name / $STREAMKIT_NAME; NULL when neither. */
@@ -128,90 +129,6 @@ static int read_state(const struct opts *o, sk_state **st)
 
 /* --- the listings: show, list, history, lag --- */
 
-static const sk_column show_columns[] = {
-	{ "NAME", "name", SK_COL_TEXT }, { "SOURCE", "source", SK_COL_TEXT },
-	{ "PARTITION", "partition", SK_COL_TEXT }, { "POSITION", "position", SK_COL_TEXT },
-	{ "UPDATED", "updated_ms", SK_COL_TIME },
-};
-static const sk_column list_columns[] = {
-	{ "NAME", "name", SK_COL_TEXT }, { "POSITIONS", "positions", SK_COL_INT },
-	{ "LAST CHECKPOINT", "last_checkpoint_ms", SK_COL_TIME },
-};
-static const sk_column history_columns[] = {
-	{ "ID", "id", SK_COL_INT }, { NULL, "name", SK_COL_TEXT }, { "AT", "at_ms", SK_COL_TIME },
-	{ "ROWS", "rows", SK_COL_INT }, { "CURSORS", "cursors", SK_COL_JSON },
-};
-static const sk_column lag_columns[] = {
-	{ NULL, "name", SK_COL_TEXT }, { "SOURCE", "source", SK_COL_TEXT },
-	{ "PARTITION", "partition", SK_COL_TEXT }, { "POSITION", "position", SK_COL_TEXT },
-	{ "END", "end", SK_COL_INT }, { "LAG", "lag", SK_COL_INT },
-};
-#define LISTING(cols) cols, sizeof cols / sizeof cols[0]
-
-/* A listing being walked: the row callbacks' argument. */
-struct walk {
-	sk_listing l;
-	const char *name;
-	int rc;                  /* of the last row: SK_EOF (stdout closed) or -1 stop it */
-	sk_err e;
-	sk_buf text, more;       /* a position described */
-	int status;              /* lag: of the first source whose end could not be asked */
-};
-
-static void walk_start(struct walk *w, struct opts *o, const sk_column *cols, size_t ncols)
-{
-	sk_listing_init(&w->l, cols, ncols, o->json, &o->out);
-}
-
-static int put_row(struct walk *w, const sk_cell *cells)
-{
-	w->rc = sk_listing_row(&w->l, cells, &w->e);
-	return w->rc != 0;
-}
-
-/* A position as its source's kind reads it: the text for the table, and
- * what more it says (a file's identity) as JSON members after the raw
- * position, which stays as it is so that it can be given back to set. */
-static int describe(struct walk *w, const char *source, const char *position, sk_cell *c)
-{
-	if (sk_position_describe(source, position, &w->text, &w->more) < 0) {
-		w->rc = sk_err_oom(&w->e);
-		return 1;
-	}
-	c->text = w->text.p;
-	c->more = w->more.p;
-	return 0;
-}
-
-/* The exit status of a listing once the state store has been walked (rc). */
-static int walk_end(struct walk *w, int rc, sk_err *e)
-{
-	int status = 0;
-
-	if (w->rc == 0 && rc < 0)
-		status = sk_fail(e);
-	else if (w->rc == 0)
-		w->rc = sk_listing_end(&w->l, &w->e);
-	if (w->rc < 0)
-		status = sk_fail(&w->e);
-	sk_listing_free(&w->l);
-	sk_buf_free(&w->text);
-	sk_buf_free(&w->more);
-	return status;
-}
-
-/* --- show --- */
-
-static int show_one(void *arg, const char *name, const char *source, const char *partition,
-                    const char *position, int64_t updated_ms)
-{
-	struct walk *w = arg;
-	sk_cell c[] = { { .s = name }, { .s = source }, { .s = partition }, { .s = position },
-	                { .n = updated_ms } };
-
-	return describe(w, source, position, &c[3]) || put_row(w, c);
-}
-
 /* The supervisor's state (stream-run), as stream-run --status prints it. */
 struct supervisor_out {
 	const struct opts *o;
@@ -229,93 +146,56 @@ static int supervisor_format(void *arg, const sk_run_info *r)
 	return 0;
 }
 
-static int cmd_show(struct opts *o, int argc, char **argv)
+/* show NAME: after its positions, what its supervisor does. */
+static int show_supervisor(struct opts *o, sk_state *st, const char *name, int64_t rows, sk_err *e)
 {
-	struct walk w = { 0 };
 	struct supervisor_out sup = { .o = o };
-	const char *name = name_arg(o, argc, argv, 0);
-	sk_state *st;
-	sk_err e = { 0 };
-	int status, rc, cb_rc = 0;
+	int rc, cb_rc = 0;
 
-	if (argc > 1)
-		return sk_usage_error(USAGE, "show: too many arguments");
-	if ((status = read_state(o, &st)) != 0)
-		return status;
-	walk_start(&w, o, LISTING(show_columns));
-	rc = sk_state_each_position(st, name, show_one, &w, &e);
-	if (rc == 0 && name && (rc = sk_state_get_run(st, name, supervisor_format, &sup, &cb_rc, &e)) > 0)
-		rc = cb_rc < 0 ? sk_err_oom(&e) : 0;
-	if (rc == 0 && w.l.rows == 0 && name)
-		sk_warn("%s: no positions stored", name);
-	sk_state_close(st);
-	if ((status = walk_end(&w, rc, &e)) == 0 && sup.b.len &&
-	    (((!o->json && w.l.rows > 0 && sk_output_add(&o->out, "", 0, 1, &e) < 0)) ||
-	     sk_output_add(&o->out, sup.b.p, sup.b.len, 0, &e) < 0))
-		status = sk_fail(&e);
+	if ((rc = sk_state_get_run(st, name, supervisor_format, &sup, &cb_rc, e)) > 0)
+		rc = cb_rc < 0 ? sk_err_oom(e) : 0;
+	if (rc == 0 && sup.b.len && ((!o->json && rows > 0 && sk_output_add(&o->out, "", 0, 1, e) < 0) ||
+	                             sk_output_add(&o->out, sup.b.p, sup.b.len, 0, e) < 0))
+		rc = -1;
 	sk_buf_free(&sup.b);
-	return status;
+	return rc;
 }
 
-/* --- list --- */
-
-static int list_one(void *arg, const char *name, int64_t positions, int64_t last_ms)
+/* A source whose end could not be asked: listed without it, and it makes
+ * the exit status. */
+static void lag_failed(void *arg, const sk_err *e)
 {
-	sk_cell c[] = { { .s = name }, { .n = positions }, { .n = last_ms, .null = last_ms <= 0 } };
+	int *status = arg, s = sk_fail(e);
 
-	return put_row(arg, c);
+	*status = *status ? *status : s;
 }
 
-static int cmd_list(struct opts *o, int argc, char **argv)
+static int cmd_listing(struct opts *o, int argc, char **argv, const struct command *cmd)
 {
-	struct walk w = { 0 };
+	sk_store_listing_opts lo = { .name = cmd->listing == SK_LIST_NAMES ? NULL : name_arg(o, argc, argv, 0),
+	                             .lag = &o->lag,
+	                             .limit = o->given & F_LIMIT ? (int)o->limit : 10,
+	                             .failed = lag_failed };
 	sk_state *st;
 	sk_err e = { 0 };
-	int status, rc;
+	int64_t rows = 0;
+	int status = 0, rc;
 
-	(void)argv;
-	if (argc > 0)
-		return sk_usage_error(USAGE, "list: too many arguments");
-	if ((status = read_state(o, &st)) != 0)
-		return status;
-	walk_start(&w, o, LISTING(list_columns));
-	rc = sk_state_each_name(st, list_one, &w, &e);
+	if (lo.name == NULL && cmd->listing != SK_LIST_POSITIONS && cmd->listing != SK_LIST_NAMES)
+		return sk_usage_error(USAGE, "%s: missing NAME", cmd->name);
+	if (argc > (cmd->listing != SK_LIST_NAMES))
+		return sk_usage_error(USAGE, "%s: too many arguments", cmd->name);
+	if ((rc = read_state(o, &st)) != 0)
+		return rc;
+	lo.failed_arg = &status;
+	rc = sk_store_listing(st, cmd->listing, &lo, o->json, &o->out, &rows, &e);
+	if (rc == 0 && cmd->listing == SK_LIST_POSITIONS && lo.name)
+		rc = show_supervisor(o, st, lo.name, rows, &e);
+	if (rc == 0 && rows == 0 && lo.name)
+		sk_warn("%s: no %s", lo.name, cmd->listing == SK_LIST_HISTORY ? "checkpoints recorded" :
+		        "positions stored");
 	sk_state_close(st);
-	return walk_end(&w, rc, &e);
-}
-
-/* --- history --- */
-
-static int history_one(void *arg, int64_t id, const char *name, int64_t at_ms, int64_t rows,
-                       const char *cursors)
-{
-	/* The store keeps the cursors as a JSON array: embedded as one. */
-	sk_cell c[] = { { .n = id }, { .s = name }, { .n = at_ms }, { .n = rows }, { .s = cursors } };
-
-	return put_row(arg, c);
-}
-
-static int cmd_history(struct opts *o, int argc, char **argv)
-{
-	struct walk w = { 0 };
-	const char *name = name_arg(o, argc, argv, 0);
-	int limit = o->given & F_LIMIT ? (int)o->limit : 10;
-	sk_state *st;
-	sk_err e = { 0 };
-	int status, rc;
-
-	if (name == NULL)
-		return sk_usage_error(USAGE, "history: missing NAME");
-	if (argc > 1)
-		return sk_usage_error(USAGE, "history: too many arguments");
-	if ((status = read_state(o, &st)) != 0)
-		return status;
-	walk_start(&w, o, LISTING(history_columns));
-	rc = sk_state_each_checkpoint(st, name, limit, history_one, &w, &e);
-	if (rc == 0 && w.l.rows == 0)
-		sk_warn("%s: no checkpoints recorded", name);
-	sk_state_close(st);
-	return walk_end(&w, rc, &e);
+	return rc < 0 ? sk_fail(&e) : status;
 }
 
 /* --- set --- */
@@ -422,51 +302,6 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 	return status;
 }
 
-/* --- lag --- */
-
-static int lag_row(void *arg, const sk_lag_row *r)
-{
-	struct walk *w = arg;
-	sk_cell c[] = { { .s = w->name }, { .s = r->source }, { .s = r->partition }, { .s = r->position },
-	                { .n = r->end, .null = !r->has_end }, { .n = r->lag, .null = !r->has_lag } };
-
-	if (r->note)
-		sk_warn("%s: %s", r->source, r->note);
-	return (r->position && describe(w, r->source, r->position, &c[3])) || put_row(w, c);
-}
-
-/* A source whose end could not be asked: listed without it, and it makes
- * the exit status. */
-static void lag_failed(void *arg, const sk_err *e)
-{
-	struct walk *w = arg;
-	int status = sk_fail(e);
-
-	w->status = w->status ? w->status : status;
-}
-
-static int cmd_lag(struct opts *o, int argc, char **argv)
-{
-	struct walk w = { .name = name_arg(o, argc, argv, 0) };
-	sk_state *st;
-	sk_err e = { 0 };
-	int status, rc;
-
-	if (w.name == NULL)
-		return sk_usage_error(USAGE, "lag: missing NAME");
-	if (argc > 1)
-		return sk_usage_error(USAGE, "lag: too many arguments");
-	if ((status = read_state(o, &st)) != 0)
-		return status;
-	walk_start(&w, o, LISTING(lag_columns));
-	rc = sk_lag(st, w.name, &o->lag, lag_row, lag_failed, &w, &e);
-	if (rc == 0 && w.l.rows == 0)
-		sk_warn("%s: no positions stored", w.name);
-	sk_state_close(st);
-	status = walk_end(&w, rc, &e);
-	return status ? status : w.status;
-}
-
 /* --- commit --- */
 
 static volatile sig_atomic_t stop_signal;
@@ -551,13 +386,13 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 }
 
 static const struct command commands[] = {
-	{ "show", cmd_show, 0, 0 },
-	{ "list", cmd_list, 0, 0 },
-	{ "history", cmd_history, F_LIMIT, 0 },
-	{ "set", cmd_set, F_SOURCE | F_PARTITION | F_POSITION, 0 },
-	{ "reset", cmd_reset, F_SOURCE | F_PARTITION, 0 },
-	{ "lag", cmd_lag, F_ENDPOINTS | F_TIMEOUT, 1 },
-	{ "commit", cmd_commit, F_ROWS | F_INTERVAL | F_ON_ERROR | F_MAX_LINE, 0 },
+	{ "show", NULL, 0, 0, SK_LIST_POSITIONS },
+	{ "list", NULL, 0, 0, SK_LIST_NAMES },
+	{ "history", NULL, F_LIMIT, 0, SK_LIST_HISTORY },
+	{ "set", cmd_set, F_SOURCE | F_PARTITION | F_POSITION, 0, 0 },
+	{ "reset", cmd_reset, F_SOURCE | F_PARTITION, 0, 0 },
+	{ "lag", NULL, F_ENDPOINTS | F_TIMEOUT, 1, SK_LIST_LAG },
+	{ "commit", cmd_commit, F_ROWS | F_INTERVAL | F_ON_ERROR | F_MAX_LINE, 0, 0 },
 };
 
 /* Parse the value of one option into o: 0, or -1 with EX_USAGE. */
@@ -669,6 +504,8 @@ static int run(struct opts *o, const sk_kindopts *given, int argc, char **argv)
 	if ((status = misplaced(cmd, given, groups, ngroups, o->given)) != 0)
 		return status;
 	o->lag.kind_options = given;
+	if (cmd->run == NULL)
+		return cmd_listing(o, argc - 1, argv + 1, cmd);
 	return cmd->run(o, argc - 1, argv + 1);
 }
 
