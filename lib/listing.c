@@ -43,36 +43,38 @@ static int keep_cell(sk_listing *l, const char *s)
 	return 0;
 }
 
+/* A cell as text (buf holds a number's), or NULL when it has no value. */
+static const char *cell_text(const sk_column *col, const sk_cell *c, char buf[64])
+{
+	if (c->text)
+		return c->text;
+	if (col->type == SK_COL_INT)
+		return c->null ? NULL : (buf[sk_fmt_i64(buf, c->n)] = '\0', buf);
+	if (col->type == SK_COL_TIME) {
+		sk_listing_time(c->null ? 0 : c->n, buf, 64);
+		return buf;
+	}
+	return c->s;
+}
+
 static int table_row(sk_listing *l, const sk_cell *cells)
 {
 	char buf[64];
-	const char *s;
 	size_t i;
 
 	/* The headings are the first row. */
 	for (i = 0; l->rows == 1 && i < l->ncols; i++)
 		if (l->cols[i].heading && keep_cell(l, l->cols[i].heading) < 0)
 			return -1;
-	for (i = 0; i < l->ncols; i++) {
-		const sk_cell *c = &cells[i];
-		if (l->cols[i].heading == NULL)
-			continue;
-		s = c->text ? c->text : c->s;
-		if (c->text == NULL && l->cols[i].type == SK_COL_INT)
-			s = c->null ? NULL : (buf[sk_fmt_i64(buf, c->n)] = '\0', buf);
-		else if (c->text == NULL && l->cols[i].type == SK_COL_TIME)
-			sk_listing_time(c->null ? 0 : c->n, buf, sizeof buf), s = buf;
-		if (keep_cell(l, s) < 0)
+	for (i = 0; i < l->ncols; i++)
+		if (l->cols[i].heading && keep_cell(l, cell_text(&l->cols[i], &cells[i], buf)) < 0)
 			return -1;
-	}
 	return 0;
 }
 
-static int json_member(sk_listing *l, const sk_column *col, const sk_cell *c)
+static int json_member(sk_buf *b, size_t start, sk_json **parser, const sk_column *col, const sk_cell *c)
 {
-	sk_buf *b = &l->line;
-
-	if (sk_buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", col->key) < 0)
+	if (sk_buf_printf(b, "%s\"%s\":", b->len > start + 1 ? "," : "", col->key) < 0)
 		return -1;
 	switch (col->type) {
 	case SK_COL_INT:
@@ -83,9 +85,9 @@ static int json_member(sk_listing *l, const sk_column *col, const sk_cell *c)
 	case SK_COL_JSON:
 		if (c->s == NULL)
 			break;
-		if (l->parser == NULL && (l->parser = sk_json_new()) == NULL)
+		if (*parser == NULL && (*parser = sk_json_new()) == NULL)
 			return -1;
-		return sk_json_add_text(b, l->parser, c->s, strlen(c->s), 1);
+		return sk_json_add_text(b, *parser, c->s, strlen(c->s), 1);
 	case SK_COL_TEXT:
 		if (c->s)
 			return sk_json_add_string(b, c->s, strlen(c->s));
@@ -94,21 +96,53 @@ static int json_member(sk_listing *l, const sk_column *col, const sk_cell *c)
 	return sk_buf_adds(b, "null");
 }
 
-static int json_row(sk_listing *l, const sk_cell *cells, sk_err *e)
+/* The row as one JSON object, appended to b. */
+static int row_object(const sk_column *cols, size_t ncols, const sk_cell *cells, sk_json **parser,
+                       sk_buf *b)
 {
+	size_t i, start = b->len;
+
+	if (sk_buf_addc(b, '{') < 0)
+		return -1;
+	for (i = 0; i < ncols; i++)
+		if (cols[i].key && (json_member(b, start, parser, &cols[i], &cells[i]) < 0 ||
+		                    (cells[i].more && sk_buf_adds(b, cells[i].more) < 0)))
+			return -1;
+	return sk_buf_addc(b, '}');
+}
+
+/* The row as a line of its values, each after its heading ("  pid 42"). */
+static int labelled_line(const sk_column *cols, size_t ncols, const sk_cell *cells, sk_buf *b)
+{
+	char buf[64];
+	const char *v;
 	size_t i;
 
-	sk_buf_reset(&l->line);
-	if (sk_buf_addc(&l->line, '{') < 0)
-		return sk_err_oom(e);
-	for (i = 0; i < l->ncols; i++) {
-		if (l->cols[i].key == NULL)
+	for (i = 0; i < ncols; i++) {
+		if (cols[i].heading == NULL || (v = cell_text(&cols[i], &cells[i], buf)) == NULL)
 			continue;
-		if (json_member(l, &l->cols[i], &cells[i]) < 0 ||
-		    (cells[i].more && sk_buf_adds(&l->line, cells[i].more) < 0))
-			return sk_err_oom(e);
+		if (sk_buf_printf(b, "  %s%s%s", cols[i].heading, *cols[i].heading ? " " : "", v) < 0)
+			return -1;
 	}
-	if (sk_buf_addc(&l->line, '}') < 0)
+	return 0;
+}
+
+int sk_listing_format(const sk_column *cols, size_t ncols, const sk_cell *cells, int json, sk_buf *b)
+{
+	sk_json *parser = NULL;
+	int rc;
+
+	if (!json)
+		return labelled_line(cols, ncols, cells, b);
+	rc = row_object(cols, ncols, cells, &parser, b);
+	sk_json_free(parser);
+	return rc;
+}
+
+static int json_row(sk_listing *l, const sk_cell *cells, sk_err *e)
+{
+	sk_buf_reset(&l->line);
+	if (row_object(l->cols, l->ncols, cells, &l->parser, &l->line) < 0)
 		return sk_err_oom(e);
 	return sk_output_add(l->out, l->line.p, l->line.len, 1, e);
 }

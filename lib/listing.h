@@ -2,7 +2,8 @@
  * list, history and lag, and the attempts of stream-run --status): the
  * columns are declared once, and the aligned text table and the JSON lines
  * of --json are both written from that declaration, so that they cannot
- * drift apart. */
+ * drift apart. A row alone can also be written as a line of labelled
+ * values or one JSON object (the attempts of stream-run --status). */
 #ifndef SK_LISTING_H
 #define SK_LISTING_H
 
@@ -21,7 +22,7 @@ enum sk_col_type {
 };
 
 typedef struct sk_column {
-	const char *heading;    /* in the table; NULL: JSON only */
+	const char *heading;    /* in the table (a line's label); NULL: JSON only */
 	const char *key;        /* the JSON member; NULL: table only */
 	enum sk_col_type type;
 } sk_column;
@@ -56,6 +57,12 @@ int sk_listing_row(sk_listing *l, const sk_cell *cells, sk_err *e);
 /* Write the table (nothing when it has no row); 0, SK_EOF or -1. */
 int sk_listing_end(sk_listing *l, sk_err *e);
 void sk_listing_free(sk_listing *l);
+
+/* One row, appended to b without a newline: a JSON object, or a line of
+ * its values each after its heading, "  attempt 2  pid 42  running" (an
+ * empty heading: the value alone; a value that is not known is left out).
+ * -1 when out of memory. */
+int sk_listing_format(const sk_column *cols, size_t ncols, const sk_cell *cells, int json, sk_buf *b);
 
 /* ms as local time, "2024-05-01 12:00:00", or "-" when ms is not after 1970. */
 void sk_listing_time(int64_t ms, char *buf, size_t size);

@@ -48,6 +48,24 @@ static char *listing_of(const sk_cell (*rows)[NCOLS], size_t nrows, int json)
 	return text;
 }
 
+/* A row alone: its values after their labels, or one JSON object. */
+static void labelled(void)
+{
+	static const sk_column line[] = {
+		{ "attempt", "attempt", SK_COL_INT }, { "pid", NULL, SK_COL_INT }, { NULL, "pid", SK_COL_INT },
+		{ "ran", NULL, SK_COL_TEXT }, { "", NULL, SK_COL_TEXT },
+	};
+	sk_cell c[] = { { .n = 2 }, { .n = -1 }, { .n = -1, .null = 1 }, { .s = NULL }, { .s = "running" } };
+	sk_buf b = { 0 };
+
+	ok(sk_listing_format(line, 5, c, 0, &b) == 0, "a line");
+	is_str(b.p, "  attempt 2  pid -1  running", "each value after its label, unknown ones left out");
+	sk_buf_reset(&b);
+	ok(sk_listing_format(line, 5, c, 1, &b) == 0, "an object");
+	is_str(b.p, "{\"attempt\":2,\"pid\":null}", "of the JSON columns");
+	sk_buf_free(&b);
+}
+
 int main(void)
 {
 	const sk_cell rows[][NCOLS] = {
@@ -68,5 +86,6 @@ int main(void)
 	       "JSON lines: every member, null for what is not known, the raw value and the members after it");
 	is_str(listing_of(rows, 0, 0), "", "a table without rows is not written, not even its headings");
 	is_str(listing_of(rows, 0, 1), "", "nor are JSON lines");
+	labelled();
 	return tap_done();
 }
