@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "store_listing.h"
+#include "run_status.h"
 #include "source.h"
 
 static const sk_column position_columns[] = {
@@ -97,6 +98,41 @@ static void lag_failed(void *arg, const sk_err *e)
 	w->o->failed(w->o->failed_arg, e);
 }
 
+/* show NAME: after its positions, what its supervisor does (stream-run),
+ * as stream-run --status says it. */
+struct supervisor_out {
+	int json;
+	sk_buf b;
+};
+
+static int supervisor_format(void *arg, const sk_run_info *r)
+{
+	struct supervisor_out *s = arg;
+
+	if ((s->json && sk_buf_adds(&s->b, "{\"supervisor\":") < 0) ||
+	    sk_run_status_format(&s->b, r, sk_wall_ms(), s->json) < 0 ||
+	    (s->json && sk_buf_adds(&s->b, "}\n") < 0))
+		return -1;
+	return 0;
+}
+
+static int show_supervisor(sk_state *st, const char *name, int json, sk_output *out, int64_t rows,
+                           sk_err *e)
+{
+	struct supervisor_out sup = { .json = json };
+	int rc, cb_rc = 0;
+
+	if ((rc = sk_state_get_run(st, name, supervisor_format, &sup, &cb_rc, e)) > 0)
+		rc = cb_rc < 0 ? sk_err_oom(e) : 0;
+	/* A blank line between the table and the supervisor's lines. */
+	if (rc == 0 && sup.b.len && !json && rows > 0)
+		rc = sk_output_add(out, "", 0, 1, e);
+	if (rc == 0 && sup.b.len)
+		rc = sk_output_add(out, sup.b.p, sup.b.len, 0, e);
+	sk_buf_free(&sup.b);
+	return rc;
+}
+
 #define COLUMNS(cols) cols, sizeof cols / sizeof cols[0]
 
 int sk_store_listing(sk_state *st, enum sk_store_listing which, const sk_store_listing_opts *o,
@@ -132,6 +168,8 @@ int sk_store_listing(sk_state *st, enum sk_store_listing which, const sk_store_l
 			*e = w.e;
 	}
 	*rows = w.l.rows;
+	if (w.rc == 0 && which == SK_LIST_POSITIONS && o->name)
+		w.rc = show_supervisor(st, o->name, json, out, w.l.rows, e);
 	sk_listing_free(&w.l);
 	sk_buf_free(&w.text);
 	sk_buf_free(&w.more);

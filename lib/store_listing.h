@@ -11,7 +11,8 @@
 #include "state.h"
 
 enum sk_store_listing {
-	SK_LIST_POSITIONS,    /* show: the committed positions of a name, or of every name */
+	SK_LIST_POSITIONS,    /* show: the committed positions of a name (and what its
+	                         supervisor does), or of every name */
 	SK_LIST_NAMES,        /* list: names, their number of positions, last checkpoint */
 	SK_LIST_HISTORY,      /* history: the newest checkpoints of a name, newest first */
 	SK_LIST_LAG,          /* lag: how far each partition of a name is behind its source */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "commit.h"
 #include "cursor.h"
 #include "err.h"
@@ -18,13 +19,14 @@
 #include "lines.h"
 #include "options.h"
 #include "output.h"
-#include "run_status.h"
 #include "source.h"
 #include "state.h"
 #include "store_listing.h"
 #include "util.h"
 
 #define USAGE "stream-checkpoint [--state PATH] [--json] COMMAND [ARGS] (see --help)"
+
+static const char version_text[] = "stream-checkpoint (streamkit) " PACKAGE_VERSION "\n";
 
 static const char commands_text[] =
 	"usage: stream-checkpoint [--state PATH] [--json] COMMAND [ARGS]\n"
@@ -36,12 +38,8 @@ static const char commands_text[] =
 	"  set NAME --source S --partition P --position X\n"
 	"  reset NAME [--source S [--partition P]]\n"
 	"                               forget positions (and history, without --source)\n"
-	"  lag NAME [--timeout T] [--endpoints FILE] [-X KEY=VALUE]...\n"
-	"          [-F, --kafka-config FILE]\n"
-	"                               how far each partition is behind its source\n"
-	"  commit NAME [--checkpoint-rows N] [--checkpoint-interval T]\n"
-	"              [--on-error fail|skip] [--max-line SIZE]\n"
-	"                               copy stdin to stdout, commit the cursors written\n"
+	"  lag NAME [OPTIONS]           how far each partition is behind its source\n"
+	"  commit NAME [OPTIONS]        copy stdin to stdout, commit the cursors written\n"
 	"\n";
 
 /* The options of one command (a bit each, to refuse them elsewhere), then
@@ -50,7 +48,8 @@ enum {
 	F_LIMIT = 1 << 0, F_SOURCE = 1 << 1, F_PARTITION = 1 << 2, F_POSITION = 1 << 3,
 	F_ROWS = 1 << 4, F_INTERVAL = 1 << 5, F_ON_ERROR = 1 << 6, F_MAX_LINE = 1 << 7,
 	F_ENDPOINTS = 1 << 8, F_TIMEOUT = 1 << 9,
-	O_STATE = 1 << 16, O_NAME, O_JSON, O_QUIET, O_VERBOSE, O_HELP, O_VERSION,
+	O_STATE = 1 << 16, O_NAME = 1 << 17, O_JSON = 1 << 18, O_QUIET = 1 << 19, O_VERBOSE = 1 << 20,
+	O_HELP = 1 << 21, O_VERSION = 1 << 22,
 };
 
 static const sk_option options[] = {
@@ -90,14 +89,6 @@ struct opts {
 	sk_output out;               /* standard output */
 };
 
-struct command {
-	const char *name;
-	int (*run)(struct opts *o, int argc, char **argv);
-	unsigned allowed;            /* F_* bits */
-	int kind_options;            /* takes the kinds' options (lag: -X) */
-	enum sk_store_listing listing;   /* run NULL: the listing it prints */
-};
-
 /* The NAME argument, else --name / $STREAMKIT_NAME; NULL when neither. */
 static const char *name_arg(const struct opts *o, int argc, char **argv, int i)
 {
@@ -106,60 +97,19 @@ static const char *name_arg(const struct opts *o, int argc, char **argv, int i)
 	return name && *name ? name : NULL;
 }
 
-/* For set, reset and commit: the store is created when there is none. */
-static int open_state(const struct opts *o, sk_state **st)
+/* set, reset and commit create the store when there is none; show, list,
+ * history and lag read a store they cannot write, and where there is none
+ * they say so (69) rather than create one. */
+static int open_state(const struct opts *o, sk_state **st, int readonly)
 {
 	sk_err e = { 0 };
 
-	if (sk_state_open(o->state_path, st, &e) < 0)
-		return sk_fail(&e);
-	return 0;
-}
-
-/* For show, list, history and lag: they read a store they cannot write,
- * and where there is none they say so (69) rather than create one. */
-static int read_state(const struct opts *o, sk_state **st)
-{
-	sk_err e = { 0 };
-
-	if (sk_state_open_readonly(o->state_path, st, &e) < 0)
+	if ((readonly ? sk_state_open_readonly : sk_state_open)(o->state_path, st, &e) < 0)
 		return sk_fail(&e);
 	return 0;
 }
 
 /* --- the listings: show, list, history, lag --- */
-
-/* The supervisor's state (stream-run), as stream-run --status prints it. */
-struct supervisor_out {
-	const struct opts *o;
-	sk_buf b;
-};
-
-static int supervisor_format(void *arg, const sk_run_info *r)
-{
-	struct supervisor_out *s = arg;
-
-	if ((s->o->json && sk_buf_adds(&s->b, "{\"supervisor\":") < 0) ||
-	    sk_run_status_format(&s->b, r, sk_wall_ms(), s->o->json) < 0 ||
-	    (s->o->json && sk_buf_adds(&s->b, "}\n") < 0))
-		return -1;
-	return 0;
-}
-
-/* show NAME: after its positions, what its supervisor does. */
-static int show_supervisor(struct opts *o, sk_state *st, const char *name, int64_t rows, sk_err *e)
-{
-	struct supervisor_out sup = { .o = o };
-	int rc, cb_rc = 0;
-
-	if ((rc = sk_state_get_run(st, name, supervisor_format, &sup, &cb_rc, e)) > 0)
-		rc = cb_rc < 0 ? sk_err_oom(e) : 0;
-	if (rc == 0 && sup.b.len && ((!o->json && rows > 0 && sk_output_add(&o->out, "", 0, 1, e) < 0) ||
-	                             sk_output_add(&o->out, sup.b.p, sup.b.len, 0, e) < 0))
-		rc = -1;
-	sk_buf_free(&sup.b);
-	return rc;
-}
 
 /* A source whose end could not be asked: listed without it, and it makes
  * the exit status. */
@@ -170,9 +120,9 @@ static void lag_failed(void *arg, const sk_err *e)
 	*status = *status ? *status : s;
 }
 
-static int cmd_listing(struct opts *o, int argc, char **argv, const struct command *cmd)
+static int cmd_listing(struct opts *o, int argc, char **argv, const char *cmd, enum sk_store_listing which)
 {
-	sk_store_listing_opts lo = { .name = cmd->listing == SK_LIST_NAMES ? NULL : name_arg(o, argc, argv, 0),
+	sk_store_listing_opts lo = { .name = which == SK_LIST_NAMES ? NULL : name_arg(o, argc, argv, 0),
 	                             .lag = &o->lag,
 	                             .limit = o->given & F_LIMIT ? (int)o->limit : 10,
 	                             .failed = lag_failed };
@@ -181,18 +131,16 @@ static int cmd_listing(struct opts *o, int argc, char **argv, const struct comma
 	int64_t rows = 0;
 	int status = 0, rc;
 
-	if (lo.name == NULL && cmd->listing != SK_LIST_POSITIONS && cmd->listing != SK_LIST_NAMES)
-		return sk_usage_error(USAGE, "%s: missing NAME", cmd->name);
-	if (argc > (cmd->listing != SK_LIST_NAMES))
-		return sk_usage_error(USAGE, "%s: too many arguments", cmd->name);
-	if ((rc = read_state(o, &st)) != 0)
+	if (lo.name == NULL && which != SK_LIST_POSITIONS && which != SK_LIST_NAMES)
+		return sk_usage_error(USAGE, "%s: missing NAME", cmd);
+	if (argc > (which != SK_LIST_NAMES))
+		return sk_usage_error(USAGE, "%s: too many arguments", cmd);
+	if ((rc = open_state(o, &st, 1)) != 0)
 		return rc;
 	lo.failed_arg = &status;
-	rc = sk_store_listing(st, cmd->listing, &lo, o->json, &o->out, &rows, &e);
-	if (rc == 0 && cmd->listing == SK_LIST_POSITIONS && lo.name)
-		rc = show_supervisor(o, st, lo.name, rows, &e);
+	rc = sk_store_listing(st, which, &lo, o->json, &o->out, &rows, &e);
 	if (rc == 0 && rows == 0 && lo.name)
-		sk_warn("%s: no %s", lo.name, cmd->listing == SK_LIST_HISTORY ? "checkpoints recorded" :
+		sk_warn("%s: no %s", lo.name, which == SK_LIST_HISTORY ? "checkpoints recorded" :
 		        "positions stored");
 	sk_state_close(st);
 	return rc < 0 ? sk_fail(&e) : status;
@@ -203,62 +151,44 @@ static int cmd_listing(struct opts *o, int argc, char **argv, const struct comma
 static int cmd_set(struct opts *o, int argc, char **argv)
 {
 	unsigned by_parts = F_SOURCE | F_PARTITION | F_POSITION;
-	const char *name, *cursor = NULL;
-	char *source = NULL, *partition = NULL, *position = NULL, *canon = NULL;
+	const char *name, *source = o->source, *partition = o->partition, *position = o->position;
+	char *cursor = NULL, *canon = NULL;
 	sk_cursor_parts p;
 	sk_state *st = NULL;
 	sk_err e = { 0 };
 	int status = 0;
 
-	if (o->given & by_parts) {
-		if ((o->given & by_parts) != by_parts)
-			return sk_usage_error(USAGE, "set: --source, --partition and --position go together");
-		if (argc > 1)
-			return sk_usage_error(USAGE, "set: a CURSOR and --source cannot both be given");
-		name = name_arg(o, argc, argv, 0);
-	} else {
-		if (argc == 0)
-			return sk_usage_error(USAGE, "set: missing NAME and CURSOR");
-		if (argc > 2)
-			return sk_usage_error(USAGE, "set: too many arguments");
-		name = argc == 2 ? argv[0] : name_arg(o, 0, argv, 0);
-		cursor = argv[argc - 1];
-	}
+	if ((o->given & by_parts) && (o->given & by_parts) != by_parts)
+		return sk_usage_error(USAGE, "set: --source, --partition and --position go together");
+	if ((o->given & by_parts) && argc > 1)
+		return sk_usage_error(USAGE, "set: a CURSOR and --source cannot both be given");
+	if (!(o->given & by_parts) && (argc == 0 || argc > 2))
+		return sk_usage_error(USAGE, "set: %s", argc ? "too many arguments" : "missing NAME and CURSOR");
+	name = o->given & by_parts || argc == 2 ? name_arg(o, argc, argv, 0) : name_arg(o, 0, argv, 0);
 	if (name == NULL)
 		return sk_usage_error(USAGE, "set: missing NAME");
-
-	if (cursor) {
-		if (sk_cursor_split(cursor, strlen(cursor), &p, &e) < 0)
+	if (!(o->given & by_parts)) {
+		/* The cursor's parts, each ended in place. */
+		if ((cursor = strdup(argv[argc - 1])) == NULL)
+			return sk_fail_oom();
+		if (sk_cursor_split(cursor, strlen(cursor), &p, &e) < 0) {
+			free(cursor);
 			return sk_usage_error(USAGE, "set: %s", e.msg);
-		source = strndup(p.source, p.source_len);
-		partition = strndup(p.partition, p.partition_len);
-		position = strndup(p.position, p.position_len);
-	} else {
-		source = strdup(o->source);
-		partition = strdup(o->partition);
-		position = strdup(o->position);
+		}
+		cursor[p.source_len] = cursor[p.source_len + 1 + p.partition_len] = '\0';
+		source = p.source, partition = p.partition, position = p.position;
 	}
-	if (!source || !partition || !position) {
-		status = sk_fail_oom();
-		goto out;
-	}
-	if (sk_position_source(source, &canon, &e) < 0 || sk_position_check(canon, partition, position, &e) < 0) {
+	if (sk_position_source(source, &canon, &e) < 0 || sk_position_check(canon, partition, position, &e) < 0)
 		status = e.code == EX_USAGE ? sk_usage_error(USAGE, "set: %s", e.msg) : sk_fail(&e);
-		goto out;
-	}
-	if ((status = open_state(o, &st)) != 0)
-		goto out;
-	if (sk_state_set_position(st, name, canon, partition, position, &e) < 0)
+	else if ((status = open_state(o, &st, 0)) == 0 &&
+	         sk_state_set_position(st, name, canon, partition, position, &e) < 0)
 		status = sk_fail(&e);
-	else
+	else if (status == 0)
 		sk_info("%s: %s:%s set to %s", name, canon, partition, position);
-out:
 	if (st)
 		sk_state_close(st);
 	free(canon);
-	free(source);
-	free(partition);
-	free(position);
+	free(cursor);
 	return status;
 }
 
@@ -270,7 +200,7 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 	char *source = NULL;
 	sk_state *st;
 	sk_err e = { 0 };
-	int status, n;
+	int status, n = 0;
 
 	if (name == NULL)
 		return sk_usage_error(USAGE, "reset: missing NAME");
@@ -278,26 +208,19 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 		return sk_usage_error(USAGE, "reset: too many arguments");
 	if ((o->given & F_PARTITION) && !(o->given & F_SOURCE))
 		return sk_usage_error(USAGE, "reset: --partition needs --source");
-	if (o->given & F_SOURCE) {
-		if (sk_position_source(o->source, &source, &e) < 0)
-			return e.code == EX_USAGE ? sk_usage_error(USAGE, "reset: %s", e.msg) : sk_fail(&e);
-	}
-	if ((status = open_state(o, &st)) != 0) {
-		free(source);
-		return status;
-	}
-	if (source == NULL) {
-		if (sk_state_reset_name(st, name, &e) < 0)
+	if ((o->given & F_SOURCE) && sk_position_source(o->source, &source, &e) < 0)
+		return e.code == EX_USAGE ? sk_usage_error(USAGE, "reset: %s", e.msg) : sk_fail(&e);
+	if ((status = open_state(o, &st, 0)) == 0) {
+		if (source ? (n = sk_state_delete_positions(st, name, source, o->given & F_PARTITION ?
+		                                            o->partition : NULL, &e)) < 0
+		           : sk_state_reset_name(st, name, &e) < 0)
 			status = sk_fail(&e);
+		else if (source)
+			sk_info("%s: %d position%s forgotten", name, n, n == 1 ? "" : "s");
 		else
 			sk_info("%s: every position and checkpoint forgotten", name);
-	} else if ((n = sk_state_delete_positions(st, name, source,
-	                                          o->given & F_PARTITION ? o->partition : NULL, &e)) < 0) {
-		status = sk_fail(&e);
-	} else {
-		sk_info("%s: %d position%s forgotten", name, n, n == 1 ? "" : "s");
+		sk_state_close(st);
 	}
-	sk_state_close(st);
 	free(source);
 	return status;
 }
@@ -319,37 +242,22 @@ static void warn_bad(void *arg, const char *msg)
 
 #define SHOW_CURSORS 4  /* a checkpoint of a topic of 64 partitions stays one readable line */
 
-struct checkpoint_line {
-	sk_buf b;
-	size_t shown;
-};
-
-static int add_cursor(void *arg, const char *source, const char *partition, const char *position)
-{
-	struct checkpoint_line *l = arg;
-
-	if (l->shown++ == SHOW_CURSORS)
-		return 1;
-	return sk_buf_printf(&l->b, " %s:%s:%s", source, partition, position) < 0 ? -1 : 0;
-}
-
 /* -v: one line per checkpoint, what it covers and where it got to. */
 static void report_checkpoint(void *arg, const sk_cursorset *cs, int64_t lines)
 {
-	struct checkpoint_line l = { { 0 }, 0 };
 	const char *name = ((const sk_commit_opts *)arg)->name;
 	size_t n = sk_cursorset_count(cs);
+	sk_buf b = { 0 };
 
 	if (sk_verbosity <= 0)
 		return;
-	if (sk_buf_printf(&l.b, "%s: checkpoint: %lld line%s, %zu cursor%s:", name, (long long)lines,
+	if (sk_buf_printf(&b, "%s: checkpoint: %lld line%s, %zu cursor%s:", name, (long long)lines,
 	                  lines == 1 ? "" : "s", n, n == 1 ? "" : "s") < 0 ||
-	    sk_cursorset_each(cs, add_cursor, &l) < 0 ||
-	    (n > SHOW_CURSORS && sk_buf_printf(&l.b, " and %zu more", n - SHOW_CURSORS) < 0))
+	    sk_cursorset_format(cs, SHOW_CURSORS, &b) < 0)
 		sk_info("%s: checkpoint: %lld lines, %zu cursors", name, (long long)lines, n);
 	else
-		sk_info("%s", l.b.p);
-	sk_buf_free(&l.b);
+		sk_info("%s", b.p);
+	sk_buf_free(&b);
 }
 
 static int cmd_commit(struct opts *o, int argc, char **argv)
@@ -369,7 +277,7 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 	if (argc > 1)
 		return sk_usage_error(USAGE, "commit: too many arguments");
 	co.arg = &co;
-	if ((status = open_state(o, &co.state)) != 0)
+	if ((status = open_state(o, &co.state, 0)) != 0)
 		return status;
 	/* No SA_RESTART: a stop signal must end the wait for input. */
 	sigemptyset(&sa.sa_mask);
@@ -385,20 +293,11 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 	return status;
 }
 
-static const struct command commands[] = {
-	{ "show", NULL, 0, 0, SK_LIST_POSITIONS },
-	{ "list", NULL, 0, 0, SK_LIST_NAMES },
-	{ "history", NULL, F_LIMIT, 0, SK_LIST_HISTORY },
-	{ "set", cmd_set, F_SOURCE | F_PARTITION | F_POSITION, 0, 0 },
-	{ "reset", cmd_reset, F_SOURCE | F_PARTITION, 0, 0 },
-	{ "lag", NULL, F_ENDPOINTS | F_TIMEOUT, 1, SK_LIST_LAG },
-	{ "commit", cmd_commit, F_ROWS | F_INTERVAL | F_ON_ERROR | F_MAX_LINE, 0, 0 },
-};
-
 /* Parse the value of one option into o: 0, or -1 with EX_USAGE. */
 static int take_option(void *arg, const sk_option *opt, const char *v, sk_err *e)
 {
 	struct opts *o = arg;
+	const char *bad = NULL;      /* what v should have been */
 
 	o->given |= opt->id < O_STATE ? (unsigned)opt->id : 0;
 	switch (opt->id) {
@@ -412,14 +311,8 @@ static int take_option(void *arg, const sk_option *opt, const char *v, sk_err *e
 	case F_PARTITION: o->partition = v; break;
 	case F_POSITION: o->position = v; break;
 	case F_ENDPOINTS: o->lag.endpoints_file = v; break;
-	case F_LIMIT:
-		if (sk_parse_count(v, &o->limit, e) < 0 || o->limit == 0 || o->limit > INT_MAX)
-			return sk_err_set(e, EX_USAGE, "--limit: invalid count '%s'", v);
-		break;
-	case F_ROWS:
-		if (sk_parse_count(v, &o->checkpoint_rows, e) < 0 || o->checkpoint_rows == 0)
-			return sk_err_set(e, EX_USAGE, "--checkpoint-rows: invalid count '%s'", v);
-		break;
+	case F_LIMIT: bad = sk_parse_count(v, &o->limit, e) < 0 || !o->limit || o->limit > INT_MAX ? "count" : 0; break;
+	case F_ROWS: bad = sk_parse_count(v, &o->checkpoint_rows, e) < 0 || !o->checkpoint_rows ? "count" : 0; break;
 	case F_INTERVAL:
 		if (sk_parse_duration(v, &o->checkpoint_interval_ms, e) < 0)
 			return sk_err_set(e, EX_USAGE, "--checkpoint-interval: %s", e->msg);
@@ -430,83 +323,48 @@ static int take_option(void *arg, const sk_option *opt, const char *v, sk_err *e
 		o->skip_bad = strcmp(v, "skip") == 0;
 		break;
 	case F_MAX_LINE:
-		if (sk_parse_size(v, &o->max_line, e) < 0 || o->max_line == 0 || o->max_line > SIZE_MAX / 2)
-			return sk_err_set(e, EX_USAGE, "--max-line: invalid size '%s'", v);
+		bad = sk_parse_size(v, &o->max_line, e) < 0 || !o->max_line || o->max_line > SIZE_MAX / 2 ? "size" : 0;
 		break;
 	case F_TIMEOUT:
-		if (sk_parse_duration(v, &o->lag.timeout_ms, e) < 0 || o->lag.timeout_ms <= 0)
-			return sk_err_set(e, EX_USAGE, "--timeout: invalid duration '%s'", v);
+		bad = sk_parse_duration(v, &o->lag.timeout_ms, e) < 0 || o->lag.timeout_ms <= 0 ? "duration" : 0;
 		break;
 	}
-	return 0;
+	return bad ? sk_err_set(e, EX_USAGE, "--%s: invalid %s '%s'", opt->name, bad, v) : 0;
 }
 
-/* --help: the commands, then every option from the tables. */
-static int print_help(struct opts *o, const sk_option_group *groups, size_t ngroups)
-{
-	sk_err e = { 0 };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int rc;
-
-	if (f == NULL)
-		return sk_fail_oom();
-	rc = fputs(commands_text, f) < 0 || sk_options_help(f, options, groups, ngroups) < 0;
-	if (fclose(f) != 0 || rc) {
-		free(text);
-		return sk_fail_oom();
-	}
-	rc = sk_output_add(&o->out, text, len, 0, &e);
-	free(text);
-	return rc < 0 ? sk_fail(&e) : 0;
-}
-
-/* An option of a command given to another: the command and the option's
- * name (-X is known by its short form only, as in kcat). */
-static int misplaced(const struct command *cmd, const sk_kindopts *given, const sk_option_group *groups,
-                     size_t ngroups, unsigned given_bits)
-{
-	const sk_option *row = NULL;
-	size_t i;
-
-	for (i = 0; options[i].name; i++)
-		if (options[i].id < O_STATE && (given_bits & options[i].id) && !(cmd->allowed & options[i].id))
-			return sk_usage_error(USAGE, "--%s: not an option of %s", options[i].name, cmd->name);
-	if (cmd->kind_options || given->n == 0)
-		return 0;
-	for (i = 0; row == NULL && i < ngroups; i++)
-		row = sk_option_find(groups[i].options, given->v[0].name);
-	if (row && row->arg == SK_OPT_REPEAT && row->short_name)
-		return sk_usage_error(USAGE, "-%c: not an option of %s", row->short_name, cmd->name);
-	return sk_usage_error(USAGE, "--%s: not an option of %s", given->v[0].name, cmd->name);
-}
+enum { C_SET = 100, C_RESET, C_COMMIT };   /* the commands that are not listings */
+static const sk_command commands[] = {
+	{ "show", 0, 0, SK_LIST_POSITIONS },
+	{ "list", 0, 0, SK_LIST_NAMES },
+	{ "history", F_LIMIT, 0, SK_LIST_HISTORY },
+	{ "set", F_SOURCE | F_PARTITION | F_POSITION, 0, C_SET },
+	{ "reset", F_SOURCE | F_PARTITION, 0, C_RESET },
+	{ "lag", F_ENDPOINTS | F_TIMEOUT, 1, SK_LIST_LAG },
+	{ "commit", F_ROWS | F_INTERVAL | F_ON_ERROR | F_MAX_LINE, 0, C_COMMIT },
+};
 
 static int run(struct opts *o, const sk_kindopts *given, int argc, char **argv)
 {
-	size_t ngroups, i;
+	size_t ngroups;
 	const sk_option_group *groups = sk_lag_options(&ngroups);
-	const struct command *cmd = NULL;
-	int status;
+	const sk_command *cmd;
+	sk_err e = { 0 };
 
-	if (o->action == O_HELP)
-		return print_help(o, groups, ngroups);
-	if (o->action == O_VERSION)
-		return sk_output_add(&o->out, "stream-checkpoint (streamkit) " PACKAGE_VERSION,
-		                     sizeof "stream-checkpoint (streamkit) " PACKAGE_VERSION - 1, 1, NULL) < 0;
+	if (o->action)
+		return (o->action == O_HELP ? sk_options_help_out(&o->out, commands_text, options, groups, ngroups, &e)
+		        : sk_output_add(&o->out, version_text, sizeof version_text - 1, 0, &e)) < 0 ? sk_fail(&e) : 0;
 	if (argc == 0)
 		return sk_usage_error(USAGE, "missing COMMAND");
-	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			cmd = &commands[i];
-	if (cmd == NULL)
-		return sk_usage_error(USAGE, "unknown command '%s'", argv[0]);
-	if ((status = misplaced(cmd, given, groups, ngroups, o->given)) != 0)
-		return status;
+	if ((cmd = sk_command_find(commands, sizeof commands / sizeof commands[0], argv[0], options, o->given,
+	                           given, groups, ngroups, &e)) == NULL)
+		return sk_usage_error(USAGE, "%s", e.msg);
 	o->lag.kind_options = given;
-	if (cmd->run == NULL)
-		return cmd_listing(o, argc - 1, argv + 1, cmd);
-	return cmd->run(o, argc - 1, argv + 1);
+	switch (cmd->id) {
+	case C_SET: return cmd_set(o, argc - 1, argv + 1);
+	case C_RESET: return cmd_reset(o, argc - 1, argv + 1);
+	case C_COMMIT: return cmd_commit(o, argc - 1, argv + 1);
+	default: return cmd_listing(o, argc - 1, argv + 1, cmd->name, (enum sk_store_listing)cmd->id);
+	}
 }
 
 int main(int argc, char **argv)
