@@ -19,8 +19,8 @@ typedef struct sk_command {
 
 /* The command of cmds (n of them) called name, when every option given
  * belongs to it: given, the bits of the program's own options given (rows
- * of own whose id is a bit of given), and kind, the kinds' options given
- * (of groups). NULL with EX_USAGE: "unknown command 'x'", "--limit: not an
+ * of own whose id is a bit of given; those of every command are left out),
+ * and kind, the kinds' options given (of groups). NULL with EX_USAGE: "unknown command 'x'", "--limit: not an
  * option of show" (an option known by its short form only, -X: "-X: ..."). */
 const sk_command *sk_command_find(const sk_command *cmds, size_t n, const char *name, const sk_option *own,
                                   unsigned given, const sk_kindopts *kind, const sk_option_group *groups,
