@@ -24,8 +24,6 @@
 #include "store_listing.h"
 #include "util.h"
 
-#define USAGE "stream-checkpoint [--state PATH] [--json] COMMAND [ARGS] (see --help)"
-
 static const char version_text[] = "stream-checkpoint (streamkit) " PACKAGE_VERSION "\n";
 
 static const char commands_text[] =
@@ -132,9 +130,9 @@ static int cmd_listing(struct opts *o, int argc, char **argv, const char *cmd, e
 	int status = 0, rc;
 
 	if (lo.name == NULL && which != SK_LIST_POSITIONS && which != SK_LIST_NAMES)
-		return sk_usage_error(USAGE, "%s: missing NAME", cmd);
+		return sk_usage_error(NULL, "%s: missing NAME (see --help)", cmd);
 	if (argc > (which != SK_LIST_NAMES))
-		return sk_usage_error(USAGE, "%s: too many arguments", cmd);
+		return sk_usage_error(NULL, "%s: too many arguments (see --help)", cmd);
 	if ((rc = open_state(o, &st, 1)) != 0)
 		return rc;
 	lo.failed_arg = &status;
@@ -159,27 +157,28 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 	int status = 0;
 
 	if ((o->given & by_parts) && (o->given & by_parts) != by_parts)
-		return sk_usage_error(USAGE, "set: --source, --partition and --position go together");
+		return sk_usage_error(NULL, "set: --source, --partition and --position go together (see --help)");
 	if ((o->given & by_parts) && argc > 1)
-		return sk_usage_error(USAGE, "set: a CURSOR and --source cannot both be given");
+		return sk_usage_error(NULL, "set: a CURSOR and --source cannot both be given (see --help)");
 	if (!(o->given & by_parts) && (argc == 0 || argc > 2))
-		return sk_usage_error(USAGE, "set: %s", argc ? "too many arguments" : "missing NAME and CURSOR");
+		return sk_usage_error(NULL, "set: %s (see --help)",
+		                      argc ? "too many arguments" : "missing NAME and CURSOR");
 	name = o->given & by_parts || argc == 2 ? name_arg(o, argc, argv, 0) : name_arg(o, 0, argv, 0);
 	if (name == NULL)
-		return sk_usage_error(USAGE, "set: missing NAME");
+		return sk_usage_error(NULL, "set: missing NAME (see --help)");
 	if (!(o->given & by_parts)) {
 		/* The cursor's parts, each ended in place. */
 		if ((cursor = strdup(argv[argc - 1])) == NULL)
 			return sk_fail_oom();
 		if (sk_cursor_split(cursor, strlen(cursor), &p, &e) < 0) {
 			free(cursor);
-			return sk_usage_error(USAGE, "set: %s", e.msg);
+			return sk_usage_error(NULL, "set: %s (see --help)", e.msg);
 		}
 		cursor[p.source_len] = cursor[p.source_len + 1 + p.partition_len] = '\0';
 		source = p.source, partition = p.partition, position = p.position;
 	}
 	if (sk_position_source(source, &canon, &e) < 0 || sk_position_check(canon, partition, position, &e) < 0)
-		status = e.code == EX_USAGE ? sk_usage_error(USAGE, "set: %s", e.msg) : sk_fail(&e);
+		status = e.code == EX_USAGE ? sk_usage_error(NULL, "set: %s (see --help)", e.msg) : sk_fail(&e);
 	else if ((status = open_state(o, &st, 0)) == 0 &&
 	         sk_state_set_position(st, name, canon, partition, position, &e) < 0)
 		status = sk_fail(&e);
@@ -203,13 +202,13 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 	int status, n = 0;
 
 	if (name == NULL)
-		return sk_usage_error(USAGE, "reset: missing NAME");
+		return sk_usage_error(NULL, "reset: missing NAME (see --help)");
 	if (argc > 1)
-		return sk_usage_error(USAGE, "reset: too many arguments");
+		return sk_usage_error(NULL, "reset: too many arguments (see --help)");
 	if ((o->given & F_PARTITION) && !(o->given & F_SOURCE))
-		return sk_usage_error(USAGE, "reset: --partition needs --source");
+		return sk_usage_error(NULL, "reset: --partition needs --source (see --help)");
 	if ((o->given & F_SOURCE) && sk_position_source(o->source, &source, &e) < 0)
-		return e.code == EX_USAGE ? sk_usage_error(USAGE, "reset: %s", e.msg) : sk_fail(&e);
+		return e.code == EX_USAGE ? sk_usage_error(NULL, "reset: %s (see --help)", e.msg) : sk_fail(&e);
 	if ((status = open_state(o, &st, 0)) == 0) {
 		if (source ? (n = sk_state_delete_positions(st, name, source, o->given & F_PARTITION ?
 		                                            o->partition : NULL, &e)) < 0
@@ -273,9 +272,9 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 	int rc, status;
 
 	if ((co.name = name_arg(o, argc, argv, 0)) == NULL)
-		return sk_usage_error(USAGE, "commit: missing NAME");
+		return sk_usage_error(NULL, "commit: missing NAME (see --help)");
 	if (argc > 1)
-		return sk_usage_error(USAGE, "commit: too many arguments");
+		return sk_usage_error(NULL, "commit: too many arguments (see --help)");
 	co.arg = &co;
 	if ((status = open_state(o, &co.state, 0)) != 0)
 		return status;
@@ -354,10 +353,10 @@ static int run(struct opts *o, const sk_kindopts *given, int argc, char **argv)
 		return (o->action == O_HELP ? sk_options_help_out(&o->out, commands_text, options, groups, ngroups, &e)
 		        : sk_output_add(&o->out, version_text, sizeof version_text - 1, 0, &e)) < 0 ? sk_fail(&e) : 0;
 	if (argc == 0)
-		return sk_usage_error(USAGE, "missing COMMAND");
+		return sk_usage_error(NULL, "missing COMMAND (see --help)");
 	if ((cmd = sk_command_find(commands, sizeof commands / sizeof commands[0], argv[0], options, o->given,
 	                           given, groups, ngroups, &e)) == NULL)
-		return sk_usage_error(USAGE, "%s", e.msg);
+		return sk_usage_error(NULL, "%s (see --help)", e.msg);
 	o->lag.kind_options = given;
 	switch (cmd->id) {
 	case C_SET: return cmd_set(o, argc - 1, argv + 1);
@@ -387,7 +386,7 @@ int main(int argc, char **argv)
 	sk_output_init(&o.out, STDOUT_FILENO, "stdout");
 	first = sk_options_parse(argc, argv, options, groups, ngroups, take_option, &o, &given, &e);
 	if (first < 0)
-		status = e.code == EX_USAGE ? sk_usage_error(USAGE, "%s", e.msg) : sk_fail(&e);
+		status = e.code == EX_USAGE ? sk_usage_error(NULL, "%s (see --help)", e.msg) : sk_fail(&e);
 	else
 		status = run(&o, &given, argc - first, argv + first);
 	/* Standard output: EPIPE is a clean stop, anything else an error
