@@ -186,3 +186,13 @@ int sk_cursorset_each(const sk_cursorset *cs, sk_cursor_cb cb, void *arg)
 			return rc;
 	return 0;
 }
+
+int sk_cursorset_format(const sk_cursorset *cs, size_t max, sk_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n && i < max; i++)
+		if (sk_buf_printf(b, " %s:%s:%s", cs->v[i].source, cs->v[i].partition, cs->v[i].position) < 0)
+			return -1;
+	return cs->n > max ? sk_buf_printf(b, " and %zu more", cs->n - max) : 0;
+}

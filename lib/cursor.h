@@ -35,5 +35,9 @@ void sk_cursorset_clear(sk_cursorset *cs);
 typedef int (*sk_cursor_cb)(void *arg, const char *source, const char *partition, const char *position);
 /* Calls cb for each entry, stops at the first non-zero return and returns it. */
 int sk_cursorset_each(const sk_cursorset *cs, sk_cursor_cb cb, void *arg);
+/* Append the first max cursors to b, each after a space, then " and N more"
+ * for the rest: a checkpoint of a topic of 64 partitions stays one line.
+ * -1 when out of memory. */
+int sk_cursorset_format(const sk_cursorset *cs, size_t max, sk_buf *b);
 
 #endif

@@ -454,11 +454,18 @@ static int position_describe(const char *position, sk_buf *text, sk_buf *json)
 	return 0;
 }
 
+/* How far a position is behind its file's end. */
+struct file_lag {
+	int has_end, has_lag;
+	int64_t end, lag;
+	char note[512];        /* a warning about it, or "" */
+};
+
 /* The lag of a position that belongs to another file than the path's
  * (open at fd, stat st): the rest of that file, if it is still here under
  * another name, and the whole file at the path. */
 static void lag_elsewhere(const char *path, int fd, const struct stat *st, const struct sk_file_pos *p,
-                          sk_position_lag *out)
+                          struct file_lag *out)
 {
 	struct stat ost;
 	char *name = NULL;
@@ -487,7 +494,7 @@ static void lag_elsewhere(const char *path, int fd, const struct stat *st, const
 	free(name);
 }
 
-static int position_lag(const char *source, const char *position, sk_position_lag *out)
+static void file_lag(const char *source, const char *position, struct file_lag *out)
 {
 	const char *path = source + 5;
 	struct sk_file_pos p;
@@ -495,10 +502,10 @@ static int position_lag(const char *source, const char *position, sk_position_la
 	int fd;
 
 	if (path[0] != '/' || sk_file_pos_parse(position, strlen(position), &p) < 0)
-		return 0;
+		return;
 	if (stat(path, &st) < 0) {
 		snprintf(out->note, sizeof out->note, "%s", strerror(errno));
-		return 0;
+		return;
 	}
 	out->has_end = 1;
 	out->end = (int64_t)st.st_size;
@@ -513,7 +520,22 @@ static int position_lag(const char *source, const char *position, sk_position_la
 	}
 	if (fd >= 0)
 		close(fd);
-	return 0;
+}
+
+static int position_lag(const sk_lag_query *q, const char *source, const char *partition,
+                        const char *position, int *whole, sk_err *e)
+{
+	struct file_lag l = { 0 };
+	sk_lag_row r = { .source = source, .partition = partition, .position = position };
+
+	(void)whole, (void)e;
+	file_lag(source, position, &l);
+	r.has_end = l.has_end;
+	r.end = l.end;
+	r.has_lag = l.has_lag;
+	r.lag = l.lag;
+	r.note = l.note[0] ? l.note : NULL;
+	return q->cb(q->arg, &r);
 }
 
 const struct sk_position_ops sk_position_file_ops = {

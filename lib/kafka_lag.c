@@ -17,6 +17,7 @@
 #include "kafka_lag.h"
 #include "endpoint.h"
 #include "kafka_conf.h"
+#include "source_impl.h"
 #include "util.h"
 
 #define ASK_MS 1000          /* one request; retried until the deadline */
@@ -479,3 +480,67 @@ int sk_kafka_lag(sk_state *st, const char *name, const char *source, const char 
 	}
 	return rc;
 }
+
+/* --- the kind's positions --- */
+
+/* What lag takes for Kafka sources: the settings stream-read took. */
+static const sk_option_group lag_options = { "kafka", NULL, sk_kafka_conf_options };
+
+struct lag_rows {
+	const sk_lag_query *q;
+	const char *source;
+};
+
+static int lag_row(void *arg, const sk_kafka_lag_row *k)
+{
+	struct lag_rows *l = arg;
+	sk_lag_row r = {
+		.source = l->source, .partition = k->partition, .position = k->position,
+		.has_end = k->has_end, .end = k->end, .has_lag = k->has_lag, .lag = k->lag,
+	};
+
+	return l->q->cb(l->q->arg, &r);
+}
+
+/* Every partition of a Kafka source at once: those stored and those of the
+ * topic. A source whose brokers cannot be asked is listed without its end. */
+static int position_lag(const sk_lag_query *q, const char *source, const char *partition,
+                        const char *position, int *whole, sk_err *e)
+{
+	sk_kafka_lag_opts o = { .endpoints_file = q->o->endpoints_file, .timeout_ms = q->o->timeout_ms };
+	const sk_kindopts *k = q->o->kind_options;
+	struct lag_rows rows = { q, source };
+	const char **props = NULL, *v;
+	char *endpoint = NULL;
+	size_t i = 0;
+	int rc;
+
+	(void)partition, (void)position;
+	*whole = 1;
+	if ((rc = sk_kafka_lag_endpoint(q->st, q->name, source, &endpoint, e)) < 0)
+		return -1;
+	if (rc == 0)
+		sk_info("%s: no endpoint recorded for %s (stream-read --name %s records it): its end is not known",
+		        source, q->name, q->name);
+	if (k && k->n && (props = calloc(k->n, sizeof *props)) == NULL) {
+		free(endpoint);
+		return sk_err_oom(e);
+	}
+	while ((v = sk_kindopts_next(k, "X", &i)) != NULL)
+		props[o.nprops++] = v;
+	o.props = props;
+	o.config_file = k ? sk_kindopts_get(k, "kafka-config") : NULL;
+	rc = sk_kafka_lag(q->st, q->name, source, endpoint, &o, lag_row, &rows, e);
+	free(props);
+	free(endpoint);
+	return rc;
+}
+
+/* Kafka offsets are numbers; its lag is asked of the brokers, a topic at
+ * a time. */
+const struct sk_position_ops sk_position_kafka_ops = {
+	.prefix = "kafka:",
+	.compare = sk_position_compare_decimal,
+	.lag = position_lag,
+	.lag_options = &lag_options,
+};

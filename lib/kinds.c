@@ -14,13 +14,13 @@ static const char *const sqs_schemes[] = { "sqs+https://", "sqs+http://", NULL }
 static const char *const sse_schemes[] = { "sse+https://", "sse+http://", NULL };
 
 static const struct sk_kind kinds[] = {
-	{ "stdio", SK_EP_STDIO, NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, 1 },
-	{ "file", SK_EP_FILE, file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops, 0 },
-	{ "dataset", SK_EP_DATASET, dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, 0 },
-	{ "sqlite", SK_EP_SQLITE, sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, 0 },
-	{ "kafka", SK_EP_KAFKA, kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops, 0 },
-	{ "sqs", SK_EP_SQS, sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, 0 },
-	{ "sse", SK_EP_SSE, sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, 0 },
+	{ "stdio", SK_EP_STDIO, NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, NULL, 1 },
+	{ "file", SK_EP_FILE, file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops, &sk_position_file_ops, 0 },
+	{ "dataset", SK_EP_DATASET, dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, NULL, 0 },
+	{ "sqlite", SK_EP_SQLITE, sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, NULL, 0 },
+	{ "kafka", SK_EP_KAFKA, kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops, &sk_position_kafka_ops, 0 },
+	{ "sqs", SK_EP_SQS, sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, NULL, 0 },
+	{ "sse", SK_EP_SSE, sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, NULL, 0 },
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])

@@ -20,6 +20,7 @@ struct sk_kind {
 	enum sk_kind_roles roles;
 	const struct sk_source_ops *source;     /* NULL: no source module */
 	const struct sk_sink_ops *sink;         /* NULL: no sink module */
+	const struct sk_position_ops *position; /* what its positions mean; NULL: the default */
 	int unpositioned;                       /* its messages have no position to resume from */
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "listing.h"
 #include "process.h"
 #include "run_status.h"
 
@@ -143,32 +144,44 @@ int sk_run_status_format(sk_buf *b, const sk_run_info *r, int64_t now_ms, int js
 	return (json ? format_json(b, r, alive) : format_text(b, r, final, alive, now_ms)) ? -1 : 0;
 }
 
+/* An attempt of the history: a line of the text columns, an object of
+ * the JSON ones. */
+static const sk_column attempt_columns[] = {
+	{ "attempt", "attempt", SK_COL_INT },
+	{ NULL, "run_id", SK_COL_TEXT },
+	{ "pid", NULL, SK_COL_INT },
+	{ NULL, "pid", SK_COL_INT },
+	{ "started", NULL, SK_COL_TEXT },
+	{ NULL, "started_ms", SK_COL_INT },
+	{ NULL, "ended_ms", SK_COL_INT },
+	{ NULL, "exit_code", SK_COL_INT },
+	{ NULL, "signal", SK_COL_INT },
+	{ NULL, "error", SK_COL_TEXT },
+	{ NULL, "stderr_tail", SK_COL_TEXT },
+	{ "ran", NULL, SK_COL_TEXT },
+	{ "", NULL, SK_COL_TEXT },      /* how it ended, or "running" */
+};
+
 int sk_attempt_format(sk_buf *b, const sk_attempt *a, int64_t now_ms, int json)
 {
-	char t1[64], t2[32];
-	int rc;
+	char started[64], ran[32], status[64];
+	const char *how = a->error;
+	sk_cell c[] = {
+		{ .n = a->attempt }, { .s = a->run_id }, { .n = a->pid }, { .n = a->pid, .null = a->pid < 1 },
+		{ .s = started }, { .n = a->started_ms, .null = a->started_ms < 1 },
+		{ .n = a->ended_ms, .null = a->ended_ms < 1 }, { .n = a->exit_code, .null = a->exit_code < 0 },
+		{ .n = a->signal, .null = a->signal < 1 }, { .s = a->error }, { .s = a->stderr_tail },
+		{ .s = a->ended_ms > 0 ? ran : NULL }, { .s = status },
+	};
 
-	if (json) {
-		rc = sk_buf_printf(b, "{\"attempt\":%lld", (long long)a->attempt);
-		rc |= json_str(b, "run_id", a->run_id) | json_int(b, "pid", a->pid, 1);
-		rc |= json_int(b, "started_ms", a->started_ms, 1) | json_int(b, "ended_ms", a->ended_ms, 1);
-		rc |= json_int(b, "exit_code", a->exit_code, 0) | json_int(b, "signal", a->signal, 1);
-		rc |= json_str(b, "error", a->error) | json_str(b, "stderr_tail", a->stderr_tail);
-		return sk_buf_addc(b, '}') | rc ? -1 : 0;
-	}
-	ago(a->started_ms, now_ms, t1, sizeof t1);
-	rc = sk_buf_printf(b, "  attempt %lld  pid %lld  started %s", (long long)a->attempt,
-	                   (long long)a->pid, t1);
+	ago(a->started_ms, now_ms, started, sizeof started);
+	sk_duration_format(a->ended_ms - a->started_ms, ran, sizeof ran);
 	if (a->ended_ms <= 0)
-		return rc | sk_buf_adds(b, "  running") ? -1 : 0;
-	sk_duration_format(a->ended_ms - a->started_ms, t2, sizeof t2);
-	rc |= sk_buf_printf(b, "  ran %s  ", t2);
-	if (a->error)
-		rc |= sk_buf_adds(b, a->error);
-	else if (a->signal > 0)
-		rc |= sk_buf_adds(b, "ended by the SIGHUP passed on to it; restarted");
-	else
-		rc |= sk_buf_printf(b, "exited with status %lld", (long long)(a->exit_code > 0 ? a->exit_code : 0));
-	return rc ? -1 : 0;
+		how = "running";
+	else if (how == NULL && a->signal > 0)
+		how = "ended by the SIGHUP passed on to it; restarted";
+	else if (how == NULL)
+		snprintf(status, sizeof status, "exited with status %lld", (long long)(a->exit_code > 0 ? a->exit_code : 0));
+	c[12].s = how ? how : status;
+	return sk_listing_format(attempt_columns, sizeof attempt_columns / sizeof attempt_columns[0], c, json, b);
 }
-

@@ -158,32 +158,21 @@ int sk_position_compare_decimal(const char *a, size_t na, const char *b, size_t 
 	return c < 0 ? -1 : c > 0;
 }
 
-/* Kafka offsets are numbers; its lag is asked of the brokers, a topic at
- * a time (kafka_lag.c). */
-static const struct sk_position_ops kafka_position_ops = {
-	.prefix = "kafka:",
-	.compare = sk_position_compare_decimal,
-	.lag_by_source = 1,
-};
-
 /* Sources of no kind listed here (stdin, ids written by hand). */
 static const struct sk_position_ops default_position_ops = {
 	.prefix = "",
 	.compare = sk_position_compare_decimal,
 };
 
-static const struct sk_position_ops *const position_kinds[] = {
-	&sk_position_file_ops,
-	&kafka_position_ops,
-};
-
+/* The position operations of the kind whose source ids source has. */
 static const struct sk_position_ops *position_ops(const char *source)
 {
+	const struct sk_kind *k;
 	size_t i;
 
-	for (i = 0; i < sizeof position_kinds / sizeof position_kinds[0]; i++)
-		if (strncmp(source, position_kinds[i]->prefix, strlen(position_kinds[i]->prefix)) == 0)
-			return position_kinds[i];
+	for (i = 0; (k = sk_kind_at(i)) != NULL; i++)
+		if (k->position && strncmp(source, k->position->prefix, strlen(k->position->prefix)) == 0)
+			return k->position;
 	return &default_position_ops;
 }
 
@@ -225,16 +214,30 @@ int sk_position_describe(const char *source, const char *position, sk_buf *text,
 	return sk_buf_adds(text, position);
 }
 
-int sk_position_lag_of(const char *source, const char *partition, const char *position,
-                       sk_position_lag *out)
+int sk_position_lag(const sk_lag_query *q, const char *source, const char *partition,
+                    const char *position, int *whole, sk_err *e)
 {
 	const struct sk_position_ops *k = position_ops(source);
+	sk_lag_row r = { .source = source, .partition = partition, .position = position };
 
-	(void)partition;
-	memset(out, 0, sizeof *out);
-	if (k->lag_by_source)
-		return 0;
+	*whole = 0;
 	if (k->lag)
-		k->lag(source, position, out);
-	return 1;
+		return k->lag(q, source, partition, position, whole, e);
+	return q->cb(q->arg, &r);
+}
+
+const sk_option_group *sk_position_lag_options(size_t *n)
+{
+	static sk_option_group groups[16];
+	static size_t ngroups;
+	static int made;
+	const struct sk_kind *k;
+	size_t i;
+
+	for (i = 0; !made && (k = sk_kind_at(i)) != NULL; i++)
+		if (k->position && k->position->lag_options && ngroups < sizeof groups / sizeof groups[0])
+			groups[ngroups++] = *k->position->lag_options;
+	made = 1;
+	*n = ngroups;
+	return groups;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "err.h"
 #include "endpoint.h"
+#include "lag.h"
 #include "options.h"
 #include "state.h"
 #include "util.h"
@@ -99,16 +100,16 @@ int sk_position_check(const char *source, const char *partition, const char *pos
  * nothing more). -1 when out of memory. */
 int sk_position_describe(const char *source, const char *position, sk_buf *text, sk_buf *json);
 
-/* How far a partition is behind its source's end. */
-typedef struct sk_position_lag {
-	int has_end, has_lag;
-	int64_t end, lag;
-	char note[512];        /* a warning to print about it, or "" */
-} sk_position_lag;
-/* 1 and *out (end and lag where they can be known from here), or 0 when
- * the kind answers for every partition of a source at once, over the
- * network (a Kafka topic: see kafka_lag.h). */
-int sk_position_lag_of(const char *source, const char *partition, const char *position,
-                       sk_position_lag *out);
+/* The lag of one stored position, by its source's kind: its row given to
+ * q->cb; or, from a kind that answers for every partition of a source at
+ * once (a Kafka topic, over the network), the rows of every partition of
+ * source, and *whole set. 0, the non-zero return of q->cb, or -1 with e
+ * when the source's end could not be asked (its rows are listed without
+ * one; *whole is set then too). */
+int sk_position_lag(const sk_lag_query *q, const char *source, const char *partition,
+                    const char *position, int *whole, sk_err *e);
+/* The options the kinds take for lag, a group per kind that takes some:
+ * *n of them. */
+const sk_option_group *sk_position_lag_options(size_t *n);
 
 #endif

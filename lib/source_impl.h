@@ -28,8 +28,10 @@ struct sk_position_ops {
 	int (*source)(const char *source, char **out, sk_err *e);
 	int (*check)(const char *source, const char *partition, const char *position, sk_err *e);
 	int (*describe)(const char *position, sk_buf *text, sk_buf *json);
-	int (*lag)(const char *source, const char *position, sk_position_lag *out);
-	int lag_by_source;     /* the kind's lag is asked for a whole source */
+	/* sk_position_lag for a position of the kind; NULL: no end is known. */
+	int (*lag)(const sk_lag_query *q, const char *source, const char *partition,
+	           const char *position, int *whole, sk_err *e);
+	const sk_option_group *lag_options;  /* what its lag takes (-X), or NULL */
 };
 
 /* The default comparison: decimal positions as numbers of any size, other
@@ -38,6 +40,7 @@ int sk_position_compare_decimal(const char *a, size_t na, const char *b, size_t 
 
 extern const struct sk_source_ops sk_source_file_ops;
 extern const struct sk_position_ops sk_position_file_ops;
+extern const struct sk_position_ops sk_position_kafka_ops;
 extern const struct sk_source_ops sk_source_kafka_ops;
 
 #endif

@@ -260,19 +260,19 @@ overlap_rows() {
 	more_until_b_writes hand 8
 	more hand 40
 	stop_members
-	# Not one message twice, not one lost: b started each partition it took
-	# at the offset after a's last row there. On a loaded machine the test
-	# broker sometimes refuses a's commit (it is rejoining by then): a says
-	# so, and b reads again from the last commit (at least once).
-	if grep -F "(partitions revoked: their next owner reads from the group's last commit)" a/pipeline.log; then
-		echo "# the test broker refused the drained commit: at least once" >&3
-	else
-		assert_equal "$(overlap_rows)" 0
-		assert_equal "$(all_rows)" "$n"
-	fi
 	assert_equal "$(distinct_rows)" "$n"
 	[ "$(cat b/ds/part-* | jq -r .partition | sort -u | wc -l)" -ge 1 ]
 	[ "$(cat a/ds/part-* | jq -r .partition | sort -u | wc -l)" -eq 4 ]
+	# Not one message twice, not one lost: b started each partition it took
+	# at the offset after a's last row there. On a loaded machine the test
+	# broker sometimes refuses a's commit (it is rejoining by then): a says
+	# so, and b reads again from the last commit (at least once, checked
+	# above); this run then cannot show the handover exactly once.
+	if grep -qF "(partitions revoked: their next owner reads from the group's last commit)" a/pipeline.log; then
+		skip "the test broker refused a's drained commit (a was rejoining): the handover was at least once, exactly once is not checked"
+	fi
+	assert_equal "$(overlap_rows)" 0
+	assert_equal "$(all_rows)" "$n"
 }
 
 @test "a commit the group refuses at a revocation is a warning; the next owner reads again from the last commit" {
