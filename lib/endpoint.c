@@ -1,5 +1,7 @@
-/* endpoint.c - endpoint arguments: the URL forms, their query parameters
- * checked against what each kind takes, and the resolved sk_endpoint.
+/* endpoint.c - endpoint arguments: the kind of a URL (the registry's,
+ * kinds.c) parsed by the kind's syntax (endpoint_syntax.h), the forms
+ * kinds share (a path, an http URL), query parameters checked against
+ * what the kind takes, and the resolved sk_endpoint.
  * Named endpoints: endpoints_file.c; what of an argument may be printed
  * and stored: endpoint_label.c. */
 #include <ctype.h>
@@ -13,30 +15,6 @@
 #include "endpoint_impl.h"
 #include "kinds.h"
 #include "util.h"
-
-/* The query parameters each kind takes besides json, which all take; in
- * the endpoints file, the same keys besides url and json, and the
- * settings passed through under a prefix. */
-static const char *const kafka_params[] = { "group", "partition", "offset", NULL };
-static const char *const sqlite_params[] = { "table", NULL };
-static const char *const no_params[] = { NULL };
-
-const struct sk_ep_kind_info sk_ep_kinds[] = {
-	[SK_EP_STDIO] = { "stdio", no_params, NULL, NULL },
-	[SK_EP_FILE] = { "file", no_params, NULL, NULL },
-	[SK_EP_DATASET] = { "dataset", no_params, NULL, NULL },
-	[SK_EP_SQLITE] = { "sqlite", sqlite_params, NULL, NULL },
-	[SK_EP_KAFKA] = { "kafka", kafka_params, "kafka.",
-	                  "with -F FILE, or kafka.sasl.username and kafka.sasl.password in the endpoints file" },
-	[SK_EP_SQS] = { "sqs", NULL, NULL, "from the AWS environment variables or ~/.aws/credentials" },
-	[SK_EP_SSE] = { "sse", NULL, NULL, NULL },
-};
-
-
-const char *sk_ep_kind_name(enum sk_ep_kind k)
-{
-	return sk_ep_kinds[k].name;
-}
 
 void sk_endpoint_free(sk_endpoint *ep)
 {
@@ -142,24 +120,28 @@ int sk_ep_bool_value(const char *v)
 	return -1;
 }
 
-/* What kind k takes, for messages: its query parameters ("group,
- * partition, offset and json"), or (settings) its endpoints-file keys. */
-void sk_ep_keys_taken(const struct sk_ep_kind_info *k, int settings, char *buf, size_t size)
+/* What a kind of syntax k takes, for messages: its query parameters
+ * ("group, partition, offset and json"), or (settings) its endpoints-file
+ * keys. */
+void sk_ep_keys_taken(const struct sk_ep_syntax *k, int settings, char *buf, size_t size)
 {
 	const char *v[8];
+	char pass[64];
 	size_t n = 0, i, used = 0;
 
 	if (settings)
 		v[n++] = "url";
 	if (!settings)
-		for (i = 0; k->params[i] && n < 6; i++)
+		for (i = 0; k->params && k->params[i] && n < 6; i++)
 			v[n++] = k->params[i];
 	v[n++] = "json";
 	if (settings)
 		for (i = 0; k->params && k->params[i] && n < 7; i++)
 			v[n++] = k->params[i];
-	if (settings && k->passthrough)
-		v[n++] = "kafka.SETTING";
+	if (settings && k->passthrough) {
+		snprintf(pass, sizeof pass, "%sSETTING", k->passthrough);
+		v[n++] = pass;
+	}
 	buf[0] = '\0';
 	for (i = 0; i < n && used < size; i++) {
 		int w = snprintf(buf + used, size - used, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", v[i]);
@@ -177,6 +159,8 @@ int sk_ep_find_scheme(const char *s, struct sk_ep_scheme *out)
 		return 0;
 	out->prefix = sk_kind_scheme_of(k, s);
 	out->kind = sk_kind_ep(k);
+	out->name = sk_kind_name(k);
+	out->syntax = sk_kind_syntax(k);
 	return 1;
 }
 
@@ -210,8 +194,7 @@ size_t sk_ep_userinfo(const char *a)
 	return at ? (size_t)(at - a + 1) : 0;
 }
 
-/* "k=v&k2=v2" into ep->params. Messages name a parameter, never its value. */
-static int parse_query(sk_endpoint *ep, const char *q, sk_err *e)
+int sk_ep_parse_query(sk_endpoint *ep, const char *q, sk_err *e)
 {
 	while (*q) {
 		const char *amp = strchr(q, '&'), *eq;
@@ -248,8 +231,8 @@ static int parse_query(sk_endpoint *ep, const char *q, sk_err *e)
 	return 0;
 }
 
-/* The query parameters against what kind k takes. */
-static int check_params(const sk_endpoint *ep, const struct sk_ep_kind_info *k, sk_err *e)
+/* The query parameters against what the kind (name, syntax k) takes. */
+static int check_params(const sk_endpoint *ep, const char *name, const struct sk_ep_syntax *k, sk_err *e)
 {
 	char taken[160];
 	size_t i;
@@ -261,30 +244,35 @@ static int check_params(const sk_endpoint *ep, const struct sk_ep_kind_info *k, 
 
 		if (sk_ep_is_bool_key(key)) {
 			if (sk_ep_bool_value(ep->params[i].value) < 0)
-				return sk_err_set(e, EX_USAGE, "%s: %s: expected a boolean (%s)", ep->arg, key, SK_EP_BOOLEANS);
+				return sk_err_set(e, EX_USAGE, "%s: %s: expected a boolean (%s)", ep->arg, key, SK_BOOLEAN_WORDS);
 		} else if (!sk_ep_in_list(k->params, key)) {
 			sk_ep_keys_taken(k, 0, taken, sizeof taken);
 			return sk_err_set(e, EX_USAGE, "%s: unknown parameter '%s' (%s endpoints take %s)", ep->arg,
-			                  key, k->name, taken);
+			                  key, name, taken);
 		}
 	}
 	return 0;
 }
 
-/* PATH[?query]: the path, and the query into params. */
-static int split_path_query(sk_endpoint *ep, const char *s, sk_err *e)
+int sk_ep_parse_path(sk_endpoint *ep, const char *url, const char *rest, sk_err *e)
 {
-	const char *q = strchr(s, '?');
-	size_t n = q ? (size_t)(q - s) : strlen(s);
+	const char *q = strchr(rest, '?');
+	size_t n = q ? (size_t)(q - rest) : strlen(rest);
 
+	if (rest - url >= 2 && rest[-1] == '/' && rest[-2] == '/' && *rest != '/')
+		return sk_err_set(e, EX_USAGE, "%s: expected %.*sPATH or %.*s/ABSOLUTE/PATH", ep->arg,
+		                  (int)(rest - url - 2), url, (int)(rest - url), url);
 	if (n == 0)
 		return sk_err_set(e, EX_USAGE, "%s: missing path", ep->arg);
-	if ((ep->path = strndup(s, n)) == NULL)
+	if ((ep->path = strndup(rest, n)) == NULL)
 		return sk_err_oom(e);
-	return q ? parse_query(ep, q + 1, e) : 0;
+	return q ? sk_ep_parse_query(ep, q + 1, e) : 0;
 }
 
-static int valid_port(const char *s, size_t n)
+static const char *const no_params[] = { NULL };
+const struct sk_ep_syntax sk_ep_path_syntax = { no_params, NULL, NULL, sk_ep_parse_path };
+
+int sk_ep_valid_port(const char *s, size_t n)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -299,40 +287,9 @@ static int valid_port(const char *s, size_t n)
 	return v > 0 && v < 65536;
 }
 
-/* kafka://HOST:PORT[,HOST:PORT]/TOPIC[?query] */
-static int parse_kafka(sk_endpoint *ep, const char *rest, sk_err *e)
+int sk_ep_parse_http(sk_endpoint *ep, const char *url, const char *rest, sk_err *e)
 {
-	const char *slash = strchr(rest, '/'), *h, *q;
-	size_t tn;
-
-	if (slash == NULL || slash == rest)
-		return sk_err_set(e, EX_USAGE, "%s: expected kafka://HOST:PORT[,HOST:PORT]/TOPIC", ep->arg);
-	for (h = rest; h < slash;) {
-		const char *comma = memchr(h, ',', (size_t)(slash - h)), *colon;
-		const char *end = comma ? comma : slash;
-		colon = NULL;
-		for (const char *c = h; c < end; c++)
-			if (*c == ':')
-				colon = c;
-		if (colon == NULL || colon == h || !valid_port(colon + 1, (size_t)(end - colon - 1)))
-			return sk_err_set(e, EX_USAGE, "%s: bad broker '%.*s' (expected HOST:PORT)",
-			                  ep->arg, (int)(end - h), h);
-		h = comma ? comma + 1 : slash;
-	}
-	q = strchr(slash + 1, '?');
-	tn = q ? (size_t)(q - slash - 1) : strlen(slash + 1);
-	if (tn == 0)
-		return sk_err_set(e, EX_USAGE, "%s: missing topic", ep->arg);
-	ep->hosts = strndup(rest, (size_t)(slash - rest));
-	ep->topic = strndup(slash + 1, tn);
-	if (ep->hosts == NULL || ep->topic == NULL)
-		return sk_err_oom(e);
-	return q ? parse_query(ep, q + 1, e) : 0;
-}
-
-/* sqs+http(s)://... and sse+http(s)://...: an HTTP URL, checked by libcurl. */
-static int parse_http(sk_endpoint *ep, const char *http, sk_err *e)
-{
+	const char *http = strchr(url, '+') ? strchr(url, '+') + 1 : rest;
 	CURLU *u = curl_url();
 	CURLUcode rc;
 	char *query = NULL;
@@ -345,7 +302,7 @@ static int parse_http(sk_endpoint *ep, const char *http, sk_err *e)
 		return sk_err_set(e, EX_USAGE, "%s: bad URL: %s", ep->arg, curl_url_strerror(rc));
 	}
 	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query) {
-		int qrc = parse_query(ep, query, e);
+		int qrc = sk_ep_parse_query(ep, query, e);
 		curl_free(query);
 		if (qrc < 0) {
 			curl_url_cleanup(u);
@@ -359,42 +316,13 @@ static int parse_http(sk_endpoint *ep, const char *http, sk_err *e)
 }
 
 /* A URL's user information is refused: URLs are printed and stored. */
-static int refuse_userinfo(const sk_endpoint *ep, const struct sk_ep_kind_info *k, sk_err *e)
+static int refuse_userinfo(const sk_endpoint *ep, const struct sk_ep_syntax *k, sk_err *e)
 {
 	if (k->credentials)
 		return sk_err_set(e, EX_USAGE, "%s: a user name or password in the URL is refused, as URLs are "
 		                  "printed and stored; give credentials %s", ep->arg, k->credentials);
 	return sk_err_set(e, EX_USAGE, "%s: a user name or password in the URL is refused, as URLs are "
 	                  "printed and stored", ep->arg);
-}
-
-/* The URL's form, by kind. */
-static int parse_kind(sk_endpoint *ep, const char *url, const struct sk_ep_scheme *sc, sk_err *e)
-{
-	const char *rest = url + strlen(sc->prefix);
-
-	switch (sc->kind) {
-	case SK_EP_FILE:
-		if (sk_ep_starts(url, "file://") && url[7] != '/')
-			return sk_err_set(e, EX_USAGE, "%s: expected file:PATH or file:///ABSOLUTE/PATH", ep->arg);
-		return split_path_query(ep, rest, e);
-	case SK_EP_DATASET:
-		return split_path_query(ep, rest, e);
-	case SK_EP_SQLITE:
-		if (split_path_query(ep, rest, e) < 0)
-			return -1;
-		if (sk_endpoint_param(ep, "table") == NULL)
-			return sk_err_set(e, EX_USAGE, "%s: expected sqlite:PATH?table=TABLE", ep->arg);
-		return 0;
-	case SK_EP_KAFKA:
-		return parse_kafka(ep, rest, e);
-	case SK_EP_SQS:
-	case SK_EP_SSE:
-		return parse_http(ep, url + 4, e);
-	case SK_EP_STDIO:
-		break;
-	}
-	return sk_err_set(e, EX_SOFTWARE, "%s: no parser for this kind", ep->arg);
 }
 
 int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e)
@@ -406,23 +334,26 @@ int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 	if ((ep->url = strdup(url)) == NULL)
 		return sk_err_oom(e);
 	if (strcmp(url, "-") == 0) {
-		ep->kind = SK_EP_STDIO;
+		ep->kind = sk_kind_ep(sk_kind_plain(SK_KIND_DASH));
 		ep->path = strdup("-");
 		return ep->path ? 0 : sk_err_oom(e);
 	}
 	if (sc) {
 		ep->kind = sc->kind;
 		if (sk_ep_starts(sc->prefix + strlen(sc->prefix) - 2, "//") && sk_ep_userinfo(url + strlen(sc->prefix)) > 0)
-			return refuse_userinfo(ep, &sk_ep_kinds[sc->kind], e);
-		if (parse_kind(ep, url, sc, e) < 0)
+			return refuse_userinfo(ep, sc->syntax, e);
+		if (sc->syntax->parse(ep, url, url + strlen(sc->prefix), e) < 0)
 			return -1;
-		return check_params(ep, &sk_ep_kinds[sc->kind], e);
+		return check_params(ep, sc->name, sc->syntax, e);
 	}
-	if ((scheme = sk_ep_url_scheme(url)) > 0)
-		return sk_err_set(e, EX_USAGE, "%s: unknown endpoint scheme '%.*s' (expected kafka, "
-		                  "sqs+https, sse+https, file, dataset or sqlite)", ep->arg, (int)scheme, url);
+	if ((scheme = sk_ep_url_scheme(url)) > 0) {
+		char forms[160];
+		sk_kind_forms(forms, sizeof forms);
+		return sk_err_set(e, EX_USAGE, "%s: unknown endpoint scheme '%.*s' (expected %s)", ep->arg,
+		                  (int)scheme, url, forms);
+	}
 	/* A plain path. */
-	ep->kind = SK_EP_FILE;
+	ep->kind = sk_kind_ep(sk_kind_plain(SK_KIND_PATH));
 	ep->path = strdup(url);
 	return ep->path ? 0 : sk_err_oom(e);
 }

@@ -61,7 +61,6 @@ const char *sk_endpoint_param(const sk_endpoint *ep, const char *key);
  * "off" -> 0 (resolve refuses anything else); absent -> def. */
 int sk_endpoint_flag(const sk_endpoint *ep, const char *key, int def);
 void sk_endpoint_free(sk_endpoint *ep);
-const char *sk_ep_kind_name(enum sk_ep_kind k);
 
 /* 1 when a setting or query parameter of this name may hold a secret, so
  * that its value is never printed or stored: names (case aside, a leading

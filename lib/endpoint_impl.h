@@ -6,23 +6,18 @@
 
 #include <stddef.h>
 #include "endpoint.h"
+#include "endpoint_syntax.h"
 
-/* What a kind of endpoint takes; sk_ep_kinds is indexed by enum sk_ep_kind. */
-struct sk_ep_kind_info {
-	const char *name;
-	const char *const *params;    /* NULL: the URL's query is the server's, not ours */
-	const char *passthrough;      /* endpoints-file keys passed on, or NULL */
-	const char *credentials;      /* where credentials go instead of the URL, or NULL */
-};
-extern const struct sk_ep_kind_info sk_ep_kinds[];
-
-/* A URL form: its prefix and its kind (the registry's, kinds.c). */
+/* A URL form: its prefix, and its kind's name and syntax (the
+ * registry's, kinds.c). */
 struct sk_ep_scheme {
 	const char *prefix;
 	enum sk_ep_kind kind;
+	const char *name;
+	const struct sk_ep_syntax *syntax;
 };
 
-#define SK_EP_BOOLEANS "1, true, yes or on; 0, false, no or off"
+#define SK_BOOLEAN_WORDS "1, true, yes or on; 0, false, no or off"
 
 /* endpoint.c: the syntax of URLs and of the keys kinds take. */
 int sk_ep_find_scheme(const char *s, struct sk_ep_scheme *out);   /* 0: no known form */
@@ -33,7 +28,7 @@ long sk_ep_url_decode(char *s, size_t n);
 int sk_ep_in_list(const char *const *list, const char *key);
 int sk_ep_is_bool_key(const char *key);
 int sk_ep_bool_value(const char *v);
-void sk_ep_keys_taken(const struct sk_ep_kind_info *k, int settings, char *buf, size_t size);
+void sk_ep_keys_taken(const struct sk_ep_syntax *k, int settings, char *buf, size_t size);
 int sk_ep_kv_push(sk_kv **v, size_t *n, const char *key, size_t klen, const char *value, size_t vlen);
 /* Parse url into ep (its kind, path or hosts and topic, query), checking
  * the query against what the kind takes. */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "endpoint_impl.h"
+#include "kinds.h"
 #include "util.h"
 
 /* s contains word, case aside. */
@@ -32,8 +33,7 @@ int sk_secret_name(const char *name)
 	};
 	size_t i;
 
-	if (strncasecmp(name, "kafka.", 6) == 0)
-		name += 6;
+	name += sk_kind_passthrough_len(name);
 	for (i = 0; i < sizeof plain / sizeof *plain; i++)
 		if (strcasecmp(name, plain[i]) == 0)
 			return 0;
@@ -48,7 +48,7 @@ int sk_secret_name(const char *name)
 /* 1 when the value of query parameter key is not shown: it may be a
  * secret, or it is one kind k (NULL: unknown) does not take, whose
  * meaning is not known. */
-static int hidden_param(const struct sk_ep_kind_info *k, const char *key)
+static int hidden_param(const struct sk_ep_syntax *k, const char *key)
 {
 	if (sk_secret_name(key) || k == NULL)
 		return 1;
@@ -58,7 +58,7 @@ static int hidden_param(const struct sk_ep_kind_info *k, const char *key)
 }
 
 /* The query q (up to its end or '#') with hidden values replaced. */
-static int label_query(sk_buf *b, const struct sk_ep_kind_info *k, const char *q)
+static int label_query(sk_buf *b, const struct sk_ep_syntax *k, const char *q)
 {
 	size_t qn = strcspn(q, "#");
 
@@ -102,7 +102,7 @@ char *sk_ep_safe_label(const char *arg)
 	struct sk_ep_scheme found;
 	const struct sk_ep_scheme *sc = sk_ep_find_scheme(arg, &found) ? &found : NULL;
 	size_t sn = sc ? strlen(sc->prefix) : sk_ep_url_scheme(arg);
-	const struct sk_ep_kind_info *k = sc ? &sk_ep_kinds[sc->kind] : NULL;
+	const struct sk_ep_syntax *k = sc ? sc->syntax : NULL;
 	const char *rest, *q;
 	sk_buf b = { 0 };
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "endpoint_impl.h"
+#include "kinds.h"
 #include "ini.h"
 #include "util.h"
 
@@ -97,7 +98,8 @@ static int read_file(const char *path, char **buf, size_t *len, sk_err *e)
 /* The keys of the named section against what its kind takes. */
 static int check_settings(const sk_endpoint *ep, sk_err *e)
 {
-	const struct sk_ep_kind_info *k = &sk_ep_kinds[ep->kind];
+	const sk_kind *kind = sk_kind_of(ep);
+	const struct sk_ep_syntax *k = sk_kind_syntax(kind);
 	const char *pre = k->passthrough;
 	char taken[160];
 	size_t i;
@@ -108,7 +110,7 @@ static int check_settings(const sk_endpoint *ep, sk_err *e)
 		if (sk_ep_is_bool_key(s->key)) {
 			if (sk_ep_bool_value(s->value) < 0)
 				return sk_err_set(e, EX_CONFIG, "%s:%u: [%s] %s: expected a boolean (%s)", ep->file, s->line,
-				                  ep->name, s->key, SK_EP_BOOLEANS);
+				                  ep->name, s->key, SK_BOOLEAN_WORDS);
 			continue;
 		}
 		if ((k->params && sk_ep_in_list(k->params, s->key)) ||
@@ -116,7 +118,7 @@ static int check_settings(const sk_endpoint *ep, sk_err *e)
 			continue;
 		sk_ep_keys_taken(k, 1, taken, sizeof taken);
 		return sk_err_set(e, EX_CONFIG, "%s:%u: [%s] unknown key '%s' (%s endpoints take %s)", ep->file, s->line,
-		                  ep->name, s->key, k->name, taken);
+		                  ep->name, s->key, sk_kind_name(kind), taken);
 	}
 	return 0;
 }

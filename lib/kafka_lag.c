@@ -17,6 +17,7 @@
 #include "kafka_lag.h"
 #include "endpoint.h"
 #include "kafka_conf.h"
+#include "kinds.h"
 #include "source_impl.h"
 #include "util.h"
 
@@ -199,7 +200,7 @@ static int resolve(const char *endpoint, const sk_kafka_lag_opts *o, sk_endpoint
 	}
 	if ((*ep)->kind != SK_EP_KAFKA)
 		return sk_err_set(e, EX_CONFIG, "%s: a %s endpoint now, not kafka", endpoint,
-		                  sk_ep_kind_name((*ep)->kind));
+		                  sk_kind_name(sk_kind_of(*ep)));
 	return 0;
 }
 

@@ -1,8 +1,10 @@
 /* kinds.c - the registry of endpoint kinds: one line per kind. A kind's
- * module declares its operations and its options (an sk_option_group in
- * its ops); the line here says which URL forms are the kind's and which
- * modules read and write it. */
+ * modules declare their operations, options (an sk_option_group in their
+ * ops), URL syntax and what its positions mean; the line here says which
+ * URL forms are the kind's and names those modules. */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kinds_impl.h"
 
@@ -13,14 +15,26 @@ static const char *const kafka_schemes[] = { "kafka://", NULL };
 static const char *const sqs_schemes[] = { "sqs+https://", "sqs+http://", NULL };
 static const char *const sse_schemes[] = { "sse+https://", "sse+http://", NULL };
 
+/* SQS and SSE until their modules: an http URL whose query is the server's. */
+static const struct sk_ep_syntax sqs_syntax = {
+	NULL, NULL, "from the AWS environment variables or ~/.aws/credentials", sk_ep_parse_http,
+};
+static const struct sk_ep_syntax sse_syntax = { NULL, NULL, NULL, sk_ep_parse_http };
+
+/* In the order that messages list the URL forms. */
 static const struct sk_kind kinds[] = {
-	{ "stdio", SK_EP_STDIO, NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, NULL, 1 },
-	{ "file", SK_EP_FILE, file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops, &sk_position_file_ops, 0 },
-	{ "dataset", SK_EP_DATASET, dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, NULL, 0 },
-	{ "sqlite", SK_EP_SQLITE, sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, NULL, 0 },
-	{ "kafka", SK_EP_KAFKA, kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops, &sk_position_kafka_ops, 0 },
-	{ "sqs", SK_EP_SQS, sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, NULL, 0 },
-	{ "sse", SK_EP_SSE, sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, NULL, 0 },
+	{ "kafka", SK_EP_KAFKA, kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops,
+	  &sk_position_kafka_ops, &sk_kafka_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "sqs", SK_EP_SQS, sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, NULL, &sqs_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "sse", SK_EP_SSE, sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, NULL, &sse_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "file", SK_EP_FILE, file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops,
+	  &sk_position_file_ops, &sk_ep_path_syntax, 0, SK_KIND_PATH },
+	{ "dataset", SK_EP_DATASET, dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, NULL,
+	  &sk_ep_path_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "sqlite", SK_EP_SQLITE, sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, NULL,
+	  &sk_sqlite_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "stdio", SK_EP_STDIO, NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, NULL,
+	  &sk_ep_path_syntax, 1, SK_KIND_DASH },
 };
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -118,4 +132,55 @@ const sk_kind *sk_kind_of(const sk_endpoint *ep)
 		if (kinds[i].ep == ep->kind)
 			return &kinds[i];
 	return NULL;
+}
+
+const sk_kind *sk_kind_plain(enum sk_kind_plain which)
+{
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (kinds[i].plain == which)
+			return &kinds[i];
+	return NULL;
+}
+
+const struct sk_ep_syntax *sk_kind_syntax(const sk_kind *k)
+{
+	return k->syntax;
+}
+
+void sk_kind_forms(char *buf, size_t size)
+{
+	size_t i, used = 0, last = 0;
+
+	for (i = 0; i < NKINDS; i++)
+		if (kinds[i].schemes)
+			last = i;
+	buf[0] = '\0';
+	for (i = 0; i < NKINDS && used < size; i++) {
+		const char *s = kinds[i].schemes ? kinds[i].schemes[0] : NULL;
+		size_t len;
+		int w;
+
+		if (s == NULL)
+			continue;
+		len = strcspn(s, ":");
+		w = snprintf(buf + used, size - used, "%s%.*s", used == 0 ? "" : i == last ? " or " : ", ",
+		             (int)len, s);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+size_t sk_kind_passthrough_len(const char *name)
+{
+	size_t i, n;
+
+	for (i = 0; i < NKINDS; i++) {
+		const char *p = kinds[i].syntax ? kinds[i].syntax->passthrough : NULL;
+		if (p && strncasecmp(name, p, n = strlen(p)) == 0)
+			return n;
+	}
+	return 0;
 }

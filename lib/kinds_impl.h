@@ -4,6 +4,7 @@
 #ifndef SK_KINDS_IMPL_H
 #define SK_KINDS_IMPL_H
 
+#include "endpoint_syntax.h"
 #include "kinds.h"
 #include "sink_impl.h"
 #include "source_impl.h"
@@ -21,8 +22,14 @@ struct sk_kind {
 	const struct sk_source_ops *source;     /* NULL: no source module */
 	const struct sk_sink_ops *sink;         /* NULL: no sink module */
 	const struct sk_position_ops *position; /* what its positions mean; NULL: the default */
+	const struct sk_ep_syntax *syntax;      /* its URLs and what they take */
 	int unpositioned;                       /* its messages have no position to resume from */
+	enum sk_kind_plain plain;               /* the kind of "-", or of a plain path */
 };
+
+/* The URL syntax of the kinds whose modules have their own. */
+extern const struct sk_ep_syntax sk_kafka_syntax;
+extern const struct sk_ep_syntax sk_sqlite_syntax;
 
 /* A role of a kind's modules. */
 enum sk_kind_role { SK_KIND_READ, SK_KIND_WRITE };

@@ -97,7 +97,7 @@ static void parser_free(struct parser *p)
 }
 
 static int parser_build(struct parser *p, const sk_option *own, const sk_option_group *groups,
-                        size_t ngroups, sk_err *e)
+                        size_t ngroups, int in_order, sk_err *e)
 {
 	size_t total = count_rows(own), i, j;
 
@@ -106,7 +106,8 @@ static int parser_build(struct parser *p, const sk_option *own, const sk_option_
 	memset(p, 0, sizeof *p);
 	p->entries = calloc(total + 1, sizeof *p->entries);
 	p->longopts = calloc(total + 1, sizeof *p->longopts);
-	if (p->entries == NULL || p->longopts == NULL || sk_buf_addc(&p->shorts, ':') < 0)
+	if (p->entries == NULL || p->longopts == NULL || (in_order && sk_buf_addc(&p->shorts, '+') < 0) ||
+	    sk_buf_addc(&p->shorts, ':') < 0)
 		return sk_err_oom(e);
 	for (j = 0; own && own[j].name; j++)
 		if (add_entry(p, &own[j], 1) < 0)
@@ -155,15 +156,15 @@ static int refused(int c, char **argv, sk_err *e)
 	return sk_err_set(e, EX_USAGE, "unknown option '%s'", arg);
 }
 
-int sk_options_parse(int argc, char **argv, const sk_option *own, const sk_option_group *groups,
-                     size_t ngroups, sk_option_cb cb, void *arg, sk_kindopts *given, sk_err *e)
+static int parse(int argc, char **argv, const sk_option *own, const sk_option_group *groups, size_t ngroups,
+                 int in_order, sk_option_cb cb, void *arg, sk_kindopts *given, sk_err *e)
 {
 	struct parser p;
 	const struct entry *en;
 	int c, rc = 0;
 
 	memset(given, 0, sizeof *given);
-	if (parser_build(&p, own, groups, ngroups, e) < 0) {
+	if (parser_build(&p, own, groups, ngroups, in_order, e) < 0) {
 		parser_free(&p);
 		return -1;
 	}
@@ -179,6 +180,20 @@ int sk_options_parse(int argc, char **argv, const sk_option *own, const sk_optio
 	}
 	parser_free(&p);
 	return rc < 0 ? -1 : optind;
+}
+
+int sk_options_parse(int argc, char **argv, const sk_option *own, const sk_option_group *groups,
+                     size_t ngroups, sk_option_cb cb, void *arg, sk_kindopts *given, sk_err *e)
+{
+	return parse(argc, argv, own, groups, ngroups, 0, cb, arg, given, e);
+}
+
+int sk_options_parse_command(int argc, char **argv, const sk_option *own, sk_option_cb cb, void *arg,
+                             sk_err *e)
+{
+	sk_kindopts none;
+
+	return parse(argc, argv, own, NULL, 0, 1, cb, arg, &none, e);
 }
 
 void sk_kindopts_free(sk_kindopts *k)

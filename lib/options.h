@@ -71,6 +71,10 @@ typedef int (*sk_option_cb)(void *arg, const sk_option *o, const char *value, sk
  * sk_kindopts_free, whatever the result. */
 int sk_options_parse(int argc, char **argv, const sk_option *own, const sk_option_group *groups,
                      size_t ngroups, sk_option_cb cb, void *arg, sk_kindopts *given, sk_err *e);
+/* The same for a program that runs a command (stream-run): its own
+ * options only, up to the first operand, which starts the command. */
+int sk_options_parse_command(int argc, char **argv, const sk_option *own, sk_option_cb cb, void *arg,
+                             sk_err *e);
 void sk_kindopts_free(sk_kindopts *k);
 
 /* Check that every option in given belongs to kind: -1 with EX_USAGE

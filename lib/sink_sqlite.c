@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "sink_sqlite_impl.h"
+#include "endpoint_syntax.h"
+#include "kinds_impl.h"
 #include "json.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -310,3 +312,16 @@ const struct sk_sink_ops sk_sink_sqlite_ops = {
 	.close = sqlite_close,
 	.write_cursor = sqlite_write_cursor,
 };
+/* sqlite:PATH?table=TABLE: a path, and the table it needs. */
+static int parse_sqlite(sk_endpoint *ep, const char *url, const char *rest, sk_err *e)
+{
+	if (sk_ep_parse_path(ep, url, rest, e) < 0)
+		return -1;
+	if (sk_endpoint_param(ep, "table") == NULL)
+		return sk_err_set(e, EX_USAGE, "%s: expected sqlite:PATH?table=TABLE", ep->arg);
+	return 0;
+}
+
+static const char *const sqlite_params[] = { "table", NULL };
+
+const struct sk_ep_syntax sk_sqlite_syntax = { sqlite_params, NULL, NULL, parse_sqlite };

@@ -8,8 +8,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	setup_scratch
-	command -v strace >/dev/null || skip "strace is not installed (scripts/setup installs it)"
-	strace -f -qq -o /dev/null -e trace=none true 2>/dev/null || skip "ptrace is not permitted here"
+	need_strace
 }
 
 # rows FROM TO: rows {"n":i} with the cursors a file source would give them.
@@ -20,8 +19,7 @@ rows() {
 # inject SYSCALL ERRNO COMMAND...: run COMMAND with every SYSCALL failing.
 inject() {
 	local call=$1 err=$2; shift 2
-	# LeakSanitizer stops the world with ptrace, which a traced process cannot.
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o /dev/null -e trace="$call" -e inject="$call:error=$err" "$@"
+	traced -o /dev/null -e trace="$call" -e inject="$call:error=$err" "$@"
 }
 
 @test "a state store that cannot be written stops stream-write with 74, naming it; nothing committed is lost" {

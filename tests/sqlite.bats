@@ -202,14 +202,11 @@ kafka:t|3|42'
 }
 
 @test "a state store that fails after the destination committed: the rerun drops the rows read again" {
-	command -v strace >/dev/null || skip "strace is not installed (scripts/setup installs it)"
-	strace -f -qq -o /dev/null -e trace=none true 2>/dev/null || skip "ptrace is not permitted here"
+	need_strace
 	rows 1 3 | stream-write --name r "$DB"
 	# Every write to the state store's log fails: the destination commits
-	# rows 4-6 and their cursor, the state store stays at row 3. (LeakSanitizer
-	# cannot run under ptrace.)
-	run --separate-stderr env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		strace -f -qq -o /dev/null -P "$STREAMKIT_STATE-wal" -e trace=pwrite64 -e inject=pwrite64:error=EIO stream-write --name r "$DB" < <(rows 4 6)
+	# rows 4-6 and their cursor, the state store stays at row 3.
+	run --separate-stderr traced -o /dev/null -P "$STREAMKIT_STATE-wal" -e trace=pwrite64 -e inject=pwrite64:error=EIO stream-write --name r "$DB" < <(rows 4 6)
 	assert_status 74
 	assert_equal "$stderr" "stream-write: $STREAMKIT_STATE: disk I/O error"
 	assert_equal "$(dest_position r)" 60

@@ -361,9 +361,9 @@ field() { jq -r "$1" "$2"; }
 # downstream checkpoint may commit it as soon as it is out, so the record
 # must reach the disk first.
 @test "a dead letter is fsynced before the message after it is written out" {
-	strace -f -qq -o /dev/null -e trace=none true 2>/dev/null || skip "strace cannot trace here"
+	need_strace
 	{ echo short; head -c 100 /dev/zero | tr '\0' x; echo; echo ok; } >in.txt
-	strace -f -qq -s 4096 -o trace -e trace=fsync,write \
+	traced -s 4096 -o trace -e trace=fsync,write \
 		stream-read --max-line 16 --on-error=dead-letter:bad.ndjson in.txt >out 2>err
 	assert_equal "$(jq -r .line out | paste -sd,)" "short,ok"
 	local synced written

@@ -22,6 +22,7 @@
 #include "output.h"
 #include "source.h"
 #include "state.h"
+#include "stop.h"
 #include "store_listing.h"
 #include "util.h"
 
@@ -227,13 +228,6 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 
 /* --- commit --- */
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 static void warn_bad(void *arg, const char *msg)
 {
 	(void)arg;
@@ -262,10 +256,9 @@ static void report_checkpoint(void *arg, const sk_cursorset *cs, int64_t lines)
 
 static int cmd_commit(struct opts *o, int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
 	sk_commit_opts co = {
 		.checkpoint_rows = o->checkpoint_rows, .checkpoint_ms = o->checkpoint_interval_ms,
-		.on_error = o->on_error, .max_line = (size_t)o->max_line, .stop = &stop_signal,
+		.on_error = o->on_error, .max_line = (size_t)o->max_line,
 		.input = "stdin", .output = "stdout", .on_bad = warn_bad, .on_checkpoint = report_checkpoint,
 	};
 	sk_commit_stats stats;
@@ -279,16 +272,17 @@ static int cmd_commit(struct opts *o, int argc, char **argv)
 	co.arg = &co;
 	if ((status = open_state(o, &co.state, 0)) != 0)
 		return status;
-	/* No SA_RESTART: a stop signal must end the wait for input. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	/* A stop signal must end the wait for input. */
+	if ((co.stop = sk_stop_catch(&e)) == NULL) {
+		sk_state_close(co.state);
+		return sk_fail(&e);
+	}
 	rc = sk_commit_run(STDIN_FILENO, STDOUT_FILENO, &co, &stats, &e);
 	status = rc < 0 ? sk_fail(&e) : 0;
 	if (stats.skipped)
 		sk_warn("%llu bad line%s skipped", (unsigned long long)stats.skipped, stats.skipped == 1 ? "" : "s");
-	if (stop_signal)
-		sk_info("stopped by signal %d", (int)stop_signal);
+	if (sk_stop_signal())
+		sk_info("stopped by signal %d", sk_stop_signal());
 	sk_state_close(co.state);
 	return status;
 }

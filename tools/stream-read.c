@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "reader.h"
 #include "source.h"
 #include "state.h"
+#include "stop.h"
 #include "util.h"
 
 #define HELP_HEAD "usage: stream-read [options] [ENDPOINT]\n\n" \
@@ -51,7 +51,7 @@ static const sk_option options[] = {
 	{ "state", 0, SK_OPT_VALUE, "PATH", "the state store (default $STREAMKIT_STATE)", OPT_STATE, 0 },
 	{ "endpoints", 0, SK_OPT_VALUE, "FILE", "named endpoints (default $STREAMKIT_ENDPOINTS)", OPT_ENDPOINTS, 0 },
 	{ "from", 0, SK_OPT_VALUE, "WHERE", "without a stored position: earliest (beginning),\n"
-	  "latest (end); where a kind has offsets, also OFFSET,\n-N (N before the end), @MS (s@MS); stored: with --name only",
+	  "latest (end); of a kind with offsets, also OFFSET,\n-N (N before the end), @MS (s@MS); stored: with\n--name only",
 	  OPT_FROM, 0 },
 	{ "o", 'o', SK_OPT_VALUE, "WHERE", "the same (kcat's habit)", OPT_FROM, 0 },
 	{ "exit-at-end", 'e', SK_OPT_FLAG, NULL, "stop once caught up with the data there is", OPT_EXIT_AT_END, 0 },
@@ -70,13 +70,6 @@ static const sk_option options[] = {
 	{ "version", 0, SK_OPT_FLAG, NULL, "the version", OPT_COMMON, 0 },
 	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 /* --from and -o: sk_from_parse's places, and stored: the stored position,
  * as --name does anyway, else the start (kcat's -o stored). */
@@ -167,19 +160,6 @@ struct run {
 	sk_reader_opts ro;
 };
 
-static void setup_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop_signal;     /* no SA_RESTART: waits return early */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 /* Options that only make sense with a name. */
 static int check_resuming(const struct config *c, sk_err *e)
 {
@@ -227,16 +207,18 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	return 0;
 }
 
-/* Compile --filter, open the dead-letter file: the reader, before the
- * source, which flushes through it. */
+/* Catch stop signals, compile --filter, open the dead-letter file: the
+ * reader, before the source, which flushes through it. */
 static int start_reader(const struct config *c, struct run *r, sk_err *e)
 {
 	r->ro = (sk_reader_opts){
 		.out_fd = STDOUT_FILENO, .out_name = "standard output",
 		.have_count = c->have_count, .count = c->count, .exit_at_end = c->exit_at_end,
 		.idle_ms = c->idle_ms, .on_error = c->on_error, .filter = c->filter, .args = c->args,
-		.stop = &stop_signal,
+		.stop = sk_stop_catch(e),
 	};
+	if (r->ro.stop == NULL)
+		return -1;
 	return (r->reader = sk_reader_new(&r->ro, e)) ? 0 : -1;
 }
 
@@ -293,7 +275,6 @@ int main(int argc, char **argv)
 		code = sk_fail(&e);
 		goto out;
 	}
-	setup_signals();
 	c.src.flush = sk_reader_flush;
 	c.src.flush_arg = r.reader;
 	if (open_all(&c, &ep, &st, &r, &e) < 0) {

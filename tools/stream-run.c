@@ -3,7 +3,6 @@
  * group, reap every process, and record each attempt in the state store. */
 #include "config.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,36 +20,13 @@
 
 #define STATUS_ATTEMPTS 5       /* attempts listed by --status */
 
-static const char usage_text[] =
-	"usage: stream-run [options] [--] COMMAND [ARGS]\n"
-	"       stream-run [--state PATH] [--json] --status NAME\n"
-	"\n"
-	"Run COMMAND in a process group of its own; restart it by policy.\n"
-	"\n"
-	"      --name NAME          record attempts under NAME (default $STREAMKIT_NAME)\n"
-	"      --state PATH         the state store (default $STREAMKIT_STATE)\n"
-	"      --restart POLICY     no, on-failure (default) or always\n"
-	"      --restart-on LIST    also restart after these exit codes or signals\n"
-	"      --no-restart-on LIST never restart after these exit codes or signals\n"
-	"      --delay T            wait T before a restart after a failure (default 1s)\n"
-	"      --delay-step T       add T to the delay after each failure (default 0)\n"
-	"      --delay-factor F     multiply the delay by F after each failure (default 2)\n"
-	"      --delay-max T        the longest delay (default 1m)\n"
-	"      --healthy-after T    a run this long resets the delay (default 1m, 0: never)\n"
-	"      --max-failures N     give up after N failures in a row (default 0: never)\n"
-	"      --window T           give up after N failures within T instead\n"
-	"      --stop-signal SIG    the signal that stops the command (default TERM)\n"
-	"      --stop-timeout T     then SIGKILL what is left after T (default 10s)\n"
-	"      --stall-timeout T    restart when read messages stay unchecked for T\n"
-	"      --status NAME        what the supervisor of NAME does, then exit\n"
-	"      --json               --status as JSON\n"
-	"  -q, --quiet              no warnings\n"
-	"  -v, --verbose            more detail on stderr\n"
-	"      --help               this text\n"
-	"      --version            the version\n";
+#define HELP_HEAD "usage: stream-run [options] [--] COMMAND [ARGS]\n" \
+	"       stream-run [--state PATH] [--json] --status NAME\n\n" \
+	"Run COMMAND in a process group of its own; restart it by policy.\n\n"
 
 struct config {
 	const char *name, *state, *status;
+	const char *show;       /* --help, --version: print it and stop */
 	int name_from_env, json;
 	sk_policy policy;
 	int stop_signal;
@@ -59,37 +35,41 @@ struct config {
 };
 
 enum {
-	OPT_NAME = 256, OPT_STATE, OPT_RESTART, OPT_RESTART_ON, OPT_NO_RESTART_ON, OPT_DELAY,
+	OPT_NAME, OPT_STATE, OPT_RESTART, OPT_RESTART_ON, OPT_NO_RESTART_ON, OPT_DELAY,
 	OPT_DELAY_STEP, OPT_DELAY_FACTOR, OPT_DELAY_MAX, OPT_HEALTHY, OPT_MAX_FAILURES, OPT_WINDOW,
-	OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_STALL, OPT_STATUS, OPT_JSON, OPT_HELP, OPT_VERSION,
+	OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_STALL, OPT_STATUS, OPT_JSON,
+	OPT_COMMON,     /* sk_options_common's */
 };
 
-static const struct option long_options[] = {
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "restart", required_argument, NULL, OPT_RESTART },
-	{ "restart-on", required_argument, NULL, OPT_RESTART_ON },
-	{ "no-restart-on", required_argument, NULL, OPT_NO_RESTART_ON },
-	{ "delay", required_argument, NULL, OPT_DELAY },
-	{ "delay-step", required_argument, NULL, OPT_DELAY_STEP },
-	{ "delay-factor", required_argument, NULL, OPT_DELAY_FACTOR },
-	{ "delay-max", required_argument, NULL, OPT_DELAY_MAX },
-	{ "healthy-after", required_argument, NULL, OPT_HEALTHY },
-	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
-	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
-	{ "stall-timeout", required_argument, NULL, OPT_STALL },
-	{ "status", required_argument, NULL, OPT_STATUS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+static const sk_option options[] = {
+	{ "name", 0, SK_OPT_VALUE, "NAME", "record attempts under NAME (default $STREAMKIT_NAME)", OPT_NAME, 0 },
+	{ "state", 0, SK_OPT_VALUE, "PATH", "the state store (default $STREAMKIT_STATE)", OPT_STATE, 0 },
+	{ "restart", 0, SK_OPT_VALUE, "POLICY", "no, on-failure (default) or always", OPT_RESTART, 0 },
+	{ "restart-on", 0, SK_OPT_VALUE, "LIST", "also restart after these exit codes or signals", OPT_RESTART_ON, 0 },
+	{ "no-restart-on", 0, SK_OPT_VALUE, "LIST", "never restart after these exit codes or signals",
+	  OPT_NO_RESTART_ON, 0 },
+	{ "delay", 0, SK_OPT_VALUE, "T", "wait T before a restart after a failure (default 1s)", OPT_DELAY, 0 },
+	{ "delay-step", 0, SK_OPT_VALUE, "T", "add T to the delay after each failure (default 0)", OPT_DELAY_STEP, 0 },
+	{ "delay-factor", 0, SK_OPT_VALUE, "F", "multiply the delay by F after each failure (default 2)",
+	  OPT_DELAY_FACTOR, 0 },
+	{ "delay-max", 0, SK_OPT_VALUE, "T", "the longest delay (default 1m)", OPT_DELAY_MAX, 0 },
+	{ "healthy-after", 0, SK_OPT_VALUE, "T", "a run this long resets the delay (default 1m, 0: never)",
+	  OPT_HEALTHY, 0 },
+	{ "max-failures", 0, SK_OPT_VALUE, "N", "give up after N failures in a row (default 0: never)",
+	  OPT_MAX_FAILURES, 0 },
+	{ "window", 0, SK_OPT_VALUE, "T", "give up after N failures within T instead", OPT_WINDOW, 0 },
+	{ "stop-signal", 0, SK_OPT_VALUE, "SIG", "the signal that stops the command (default TERM)", OPT_STOP_SIGNAL, 0 },
+	{ "stop-timeout", 0, SK_OPT_VALUE, "T", "then SIGKILL what is left after T (default 10s)", OPT_STOP_TIMEOUT, 0 },
+	{ "stall-timeout", 0, SK_OPT_VALUE, "T", "restart when read messages stay unchecked for T", OPT_STALL, 0 },
+	{ "status", 0, SK_OPT_VALUE, "NAME", "what the supervisor of NAME does, then exit", OPT_STATUS, 0 },
+	{ "json", 0, SK_OPT_FLAG, NULL, "--status as JSON", OPT_JSON, 0 },
+	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", OPT_COMMON, 0 },
+	{ "verbose", 'v', SK_OPT_FLAG, NULL, "more detail on stderr", OPT_COMMON, 0 },
+	{ "help", 0, SK_OPT_FLAG, NULL, "this text", OPT_COMMON, 0 },
+	{ "version", 0, SK_OPT_FLAG, NULL, "the version", OPT_COMMON, 0 },
+	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
-static const char version_text[] = "stream-run (streamkit) " PACKAGE_VERSION "\n";
 
 /* All of p on standard output: 0, also when its reader went away (EPIPE,
  * a clean stop), else the exit status of the error. */
@@ -109,18 +89,10 @@ static int write_out(const char *p, size_t n)
 
 #define USAGE "stream-run [options] [--] COMMAND [ARGS]; see stream-run --help"
 
-/* A duration option; -1 with the usage status in *rc. */
-static int duration_arg(const char *opt, int64_t *ms, int *rc)
+/* A duration option's value into *ms. */
+static int duration_arg(const sk_option *o, const char *v, int64_t *ms, sk_err *e)
 {
-	sk_err e;
-
-	if (sk_parse_duration(optarg, ms, &e) < 0) {
-		char msg[1200];
-		snprintf(msg, sizeof msg, "%s: %s", opt, e.msg);
-		*rc = sk_usage_error(USAGE, "%s", msg);
-		return -1;
-	}
-	return 0;
+	return sk_parse_duration(v, ms, e) < 0 ? sk_err_prefix(e, "--%s", o->name) : 0;
 }
 
 static int parse_factor(const char *s, double *f)
@@ -131,78 +103,66 @@ static int parse_factor(const char *s, double *f)
 	return end != s && *end == '\0' && *f >= 1 && *f <= 1000 ? 0 : -1;
 }
 
-/* One option into c; -1 when the program is done (exit status in *rc). */
-static int parse_option(int opt, struct config *c, int *rc)
+/* One of the options (sk_option_cb): 0, or -1 with e set. */
+static int take_option(void *arg, const sk_option *o, const char *v, sk_err *e)
 {
+	struct config *c = arg;
 	sk_policy *p = &c->policy;
 	uint64_t n;
-	sk_err e;
 
-	switch (opt) {
-	case OPT_NAME: c->name = optarg; c->name_from_env = 0; return 0;
-	case OPT_STATE: c->state = optarg; return 0;
-	case OPT_RESTART:
-		if (sk_policy_parse_restart(p, optarg, &e) < 0)
-			return *rc = sk_usage_error(USAGE, "%s", e.msg), -1;
-		return 0;
+	switch (o->id) {
+	case OPT_NAME: c->name = v; c->name_from_env = 0; return 0;
+	case OPT_STATE: c->state = v; return 0;
+	case OPT_RESTART: return sk_policy_parse_restart(p, v, e);
 	case OPT_RESTART_ON:
-	case OPT_NO_RESTART_ON:
-		if (sk_policy_parse_codes(p, optarg, opt == OPT_RESTART_ON, &e) < 0)
-			return *rc = sk_usage_error(USAGE, "%s", e.msg), -1;
-		return 0;
-	case OPT_DELAY: return duration_arg("--delay", &p->delay_ms, rc);
-	case OPT_DELAY_STEP: return duration_arg("--delay-step", &p->delay_step_ms, rc);
-	case OPT_DELAY_MAX: return duration_arg("--delay-max", &p->delay_max_ms, rc);
-	case OPT_HEALTHY: return duration_arg("--healthy-after", &p->healthy_after_ms, rc);
-	case OPT_WINDOW: return duration_arg("--window", &p->window_ms, rc);
-	case OPT_STOP_TIMEOUT: return duration_arg("--stop-timeout", &c->stop_timeout_ms, rc);
-	case OPT_STALL: return duration_arg("--stall-timeout", &c->stall_timeout_ms, rc);
+	case OPT_NO_RESTART_ON: return sk_policy_parse_codes(p, v, o->id == OPT_RESTART_ON, e);
+	case OPT_DELAY: return duration_arg(o, v, &p->delay_ms, e);
+	case OPT_DELAY_STEP: return duration_arg(o, v, &p->delay_step_ms, e);
+	case OPT_DELAY_MAX: return duration_arg(o, v, &p->delay_max_ms, e);
+	case OPT_HEALTHY: return duration_arg(o, v, &p->healthy_after_ms, e);
+	case OPT_WINDOW: return duration_arg(o, v, &p->window_ms, e);
+	case OPT_STOP_TIMEOUT: return duration_arg(o, v, &c->stop_timeout_ms, e);
+	case OPT_STALL: return duration_arg(o, v, &c->stall_timeout_ms, e);
 	case OPT_DELAY_FACTOR:
-		if (parse_factor(optarg, &p->delay_factor) < 0)
-			return *rc = sk_usage_error(USAGE, "invalid --delay-factor '%s' (expected a number from 1 to"
-			                         " 1000)", optarg), -1;
+		if (parse_factor(v, &p->delay_factor) < 0)
+			return sk_err_set(e, EX_USAGE, "invalid --delay-factor '%s' (expected a number from 1 to 1000)", v);
 		return 0;
 	case OPT_MAX_FAILURES:
-		if (sk_parse_count(optarg, &n, &e) < 0 || n > 1000000)
-			return *rc = sk_usage_error(USAGE, "invalid --max-failures '%s' (expected 0 to 1000000)",
-			                         optarg), -1;
+		if (sk_parse_count(v, &n, e) < 0 || n > 1000000)
+			return sk_err_set(e, EX_USAGE, "invalid --max-failures '%s' (expected 0 to 1000000)", v);
 		p->max_failures = (unsigned)n;
 		return 0;
 	case OPT_STOP_SIGNAL:
-		if (sk_signal_parse(optarg, &c->stop_signal, &e) < 0)
-			return *rc = sk_usage_error(USAGE, "--stop-signal: %s", e.msg), -1;
-		return 0;
-	case OPT_STATUS: c->status = optarg; return 0;
+		return sk_signal_parse(v, &c->stop_signal, e) < 0 ? sk_err_prefix(e, "--stop-signal") : 0;
+	case OPT_STATUS: c->status = v; return 0;
 	case OPT_JSON: c->json = 1; return 0;
-	case 'q': sk_verbosity = -1; return 0;
-	case 'v': sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1; return 0;
-	case OPT_HELP:
-		return *rc = write_out(usage_text, sizeof usage_text - 1), -1;
-	case OPT_VERSION:
-		return *rc = write_out(version_text, sizeof version_text - 1), -1;
 	default:
-		return *rc = sk_usage_error(USAGE, NULL), -1;
+		return sk_options_common(o, &c->show, e) < 0 ? -1 : 0;
 	}
 }
 
 static int parse_args(int argc, char **argv, struct config *c, int *rc)
 {
-	int opt;
+	sk_err e = { 0 };
+	int i;
 
-	/* '+': the first argument that is not an option is the command. */
-	while ((opt = getopt_long(argc, argv, "+qv", long_options, NULL)) != -1)
-		if (parse_option(opt, c, rc) < 0)
-			return -1;
+	if ((i = sk_options_parse_command(argc, argv, options, take_option, c, &e)) < 0) {
+		if (c->show)
+			*rc = sk_options_show(c->show, "stream-run", PACKAGE_VERSION, HELP_HEAD, options, NULL, 0);
+		else
+			*rc = e.code == EX_USAGE ? sk_usage_error(USAGE, "%s", e.msg) : sk_fail(&e);
+		return -1;
+	}
 	if (c->name && *c->name == '\0')
 		c->name = NULL;
 	if (c->status) {
-		if (optind < argc)
-			return *rc = sk_usage_error(USAGE, "--status takes no command: '%s'", argv[optind]), -1;
+		if (i < argc)
+			return *rc = sk_usage_error(USAGE, "--status takes no command: '%s'", argv[i]), -1;
 		return 0;
 	}
 	if (c->json)
 		return *rc = sk_usage_error(USAGE, "%s", "--json is for --status"), -1;
-	if (optind >= argc)
+	if (i >= argc)
 		return *rc = sk_usage_error(USAGE, "%s", "missing COMMAND"), -1;
 	if (c->stall_timeout_ms > 0 && c->name == NULL)
 		return *rc = sk_usage_error(USAGE, "%s", "--stall-timeout needs --name (or $STREAMKIT_NAME)"), -1;
@@ -210,7 +170,7 @@ static int parse_args(int argc, char **argv, struct config *c, int *rc)
 		return *rc = sk_usage_error(USAGE, "%s", "--window needs --max-failures"), -1;
 	if (c->policy.delay_max_ms < c->policy.delay_ms)
 		c->policy.delay_max_ms = c->policy.delay_ms;
-	c->argv = argv + optind;
+	c->argv = argv + i;
 	return 0;
 }
 

@@ -11,13 +11,14 @@
 #include "config.h"
 #include "options.h"
 #include "sink.h"
+#include "stop.h"
 #include "writer.h"
 
 #define SHOW_BAD 10     /* bad rows reported one by one without -v */
 
 #define HELP_HEAD "usage: stream-write [options] ENDPOINT\n" \
-	"Read JSON rows from stdin and write them to ENDPOINT: -, file:PATH, dataset:DIR,\n" \
-	"sqlite:PATH?table=TABLE or kafka://HOST:PORT/TOPIC.\n\n"
+	"Read JSON rows from stdin and write them to ENDPOINT: -, a path, a URL or\n" \
+	"a named endpoint; stream-write(1) lists the kinds it writes.\n\n"
 #define USAGE "stream-write [options] ENDPOINT (see --help)"
 
 enum {
@@ -57,24 +58,6 @@ struct config {
 	sk_writer_opts w;
 	sk_kindopts kindopts;       /* the options of the endpoint's kind */
 };
-
-static volatile sig_atomic_t stop_requested;
-static int wake_pipe[2] = { -1, -1 };
-
-/* Each signal counts: a second one ends the wait for Kafka's delivery
- * reports at once. */
-static void on_stop_signal(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	if (stop_requested < 2)
-		stop_requested++;
-	if (write(wake_pipe[1], "", 1) < 0) {
-		/* Full: a wake-up is pending already. */
-	}
-	errno = saved;
-}
 
 /* One of the program's own options (sk_option_cb). */
 static int own_option(void *arg, const sk_option *o, const char *v, sk_err *e)
@@ -153,25 +136,6 @@ static void report_bad(void *arg, const char *msg)
 		sk_warn("more bad rows: counted, not shown (-v shows each)");
 }
 
-static int catch_signals(void)
-{
-	struct sigaction sa;
-	int i;
-
-	if (pipe(wake_pipe) < 0)
-		return -1;
-	for (i = 0; i < 2; i++)
-		if (fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK) < 0 || fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
-			return -1;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop_signal;     /* no SA_RESTART: a wait returns at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);           /* EPIPE on stdout is a clean stop */
-	return 0;
-}
-
 /* Open what the config names and run the writer; the exit code. */
 static int write_rows(struct config *c, sk_writer_stats *stats)
 {
@@ -199,7 +163,7 @@ static int write_rows(struct config *c, sk_writer_stats *stats)
 	so.name = c->name;
 	so.state = st;
 	so.schema = schema;
-	so.stop = &stop_requested;
+	so.stop = c->w.stop;
 	if (sk_sink_open(ep, &so, &k, &e) < 0)
 		goto out;
 	rc = sk_writer_run(k, STDIN_FILENO, &c->w, stats, &e);
@@ -232,7 +196,6 @@ int main(int argc, char **argv)
 	c.w.input = "<stdin>";
 	c.w.on_bad = report_bad;
 	c.w.arg = &shown;
-	c.w.stop = &stop_requested;
 	rc = parse_args(argc, argv, &c);
 	if (rc == 0 && c.endpoint && c.map && (c.w.map = sk_program_compile(c.map, c.args, &e)) == NULL) {
 		sk_err_prefix(&e, "--map");
@@ -245,15 +208,14 @@ int main(int argc, char **argv)
 	}
 	if (c.name == NULL && (env = getenv("STREAMKIT_NAME")) != NULL && *env)
 		c.name = env;
-	if (catch_signals() < 0) {
-		sk_error("signals: %s", strerror(errno));
-		sk_program_free(c.w.map);
-		sk_program_args_free(c.args);
-		sk_kindopts_free(&c.kindopts);
-		return EX_OSERR;
+	/* Each stop signal counts: a second ends the wait for Kafka's
+	 * delivery reports at once. */
+	if ((c.w.stop = sk_stop_catch(&e)) == NULL)
+		rc = sk_fail(&e);
+	else {
+		c.w.wake_fd = sk_stop_wake_fd();
+		rc = write_rows(&c, &stats);
 	}
-	c.w.wake_fd = wake_pipe[0];
-	rc = write_rows(&c, &stats);
 	sk_program_args_free(c.args);
 	sk_kindopts_free(&c.kindopts);
 	sk_program_free(c.w.map);

@@ -26,6 +26,18 @@ wait_for() {
 	done
 }
 
+# need_strace: skip the test, saying why, where strace cannot trace.
+need_strace() {
+	command -v strace >/dev/null || skip "strace is not installed (scripts/setup installs it)"
+	strace -f -qq -o /dev/null -e trace=none true 2>/dev/null || skip "ptrace is not permitted here"
+}
+
+# traced STRACE-ARGUMENTS...: strace -f -qq with LeakSanitizer off, which
+# stops the world with ptrace and so cannot run in a traced process.
+traced() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq "$@"
+}
+
 # seq_ndjson N [START]: N rows {"n":START..}, one per line.
 seq_ndjson() {
 	local n=$1 start=${2:-1}

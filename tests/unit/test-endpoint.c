@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "kinds.h"
 #include "tap.h"
 
 static sk_endpoint *resolve(const char *arg, const char *ini, sk_err *e)
@@ -24,7 +25,7 @@ static void test_kafka(void)
 	if (!ok(ep != NULL, "kafka: several brokers and query parameters resolve (%s)", e.msg))
 		return;
 	is_int(ep->kind, SK_EP_KAFKA, "kafka: kind");
-	is_str(sk_ep_kind_name(ep->kind), "kafka", "kafka: kind name");
+	is_str(sk_kind_name(sk_kind_of(ep)), "kafka", "kafka: kind name");
 	is_str(ep->hosts, "h1:9092,h2.example:9093", "kafka: hosts");
 	is_str(ep->topic, "events", "kafka: topic");
 	is_int(ep->nparams, 4, "kafka: four query parameters");
@@ -134,7 +135,7 @@ static void test_http_endpoints(void)
 	ep = resolve("sqs+https://sqs.eu-west-1.amazonaws.com/123456789012/orders", NULL, &e);
 	if (ok(ep != NULL, "sqs+https resolves (%s)", e.msg)) {
 		is_int(ep->kind, SK_EP_SQS, "sqs+https: kind");
-		is_str(sk_ep_kind_name(ep->kind), "sqs", "sqs+https: kind name");
+		is_str(sk_kind_name(sk_kind_of(ep)), "sqs", "sqs+https: kind name");
 		is_str(ep->http_url, "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
 		       "sqs+https: the queue URL without sqs+");
 		sk_endpoint_free(ep);
@@ -148,7 +149,7 @@ static void test_http_endpoints(void)
 	ep = resolve("sse+http://127.0.0.1:8080/stream?since=5", NULL, &e);
 	if (ok(ep != NULL, "sse+http resolves (%s)", e.msg)) {
 		is_int(ep->kind, SK_EP_SSE, "sse+http: kind");
-		is_str(sk_ep_kind_name(ep->kind), "sse", "sse+http: kind name");
+		is_str(sk_kind_name(sk_kind_of(ep)), "sse", "sse+http: kind name");
 		is_str(ep->http_url, "http://127.0.0.1:8080/stream?since=5", "sse+http: the stream URL");
 		is_str(sk_endpoint_param(ep, "since"), "5", "sse+http: its query parameters");
 		sk_endpoint_free(ep);
@@ -169,7 +170,7 @@ static void is_path_endpoint(const char *arg, enum sk_ep_kind kind, const char *
 
 	if (!ok(ep != NULL, "%s resolves (%s)", arg, e.msg))
 		return;
-	is_int(ep->kind, kind, "%s: kind %s", arg, sk_ep_kind_name(kind));
+	is_int(ep->kind, kind, "%s: kind %s", arg, sk_kind_name(sk_kind_of(ep)));
 	is_str(ep->path, path, "%s: path", arg);
 	sk_endpoint_free(ep);
 }
@@ -192,7 +193,7 @@ static void test_paths(void)
 	ep = resolve("sqlite:out.db?table=my_rows", NULL, &e);
 	if (ok(ep != NULL, "sqlite: resolves (%s)", e.msg)) {
 		is_str(sk_endpoint_param(ep, "table"), "my_rows", "sqlite: table parameter");
-		is_str(sk_ep_kind_name(ep->kind), "sqlite", "sqlite: kind name");
+		is_str(sk_kind_name(sk_kind_of(ep)), "sqlite", "sqlite: kind name");
 		sk_endpoint_free(ep);
 	}
 	ok(resolve("", NULL, &e) == NULL && e.code == EX_USAGE, "an empty endpoint is a usage error");
