@@ -108,6 +108,12 @@ int sk_options_help(FILE *f, const sk_option *own, const sk_option_group *groups
  * set to the name and -1 returned with e's code EX_OK, which stops
  * sk_options_parse there. */
 int sk_options_common(const sk_option *o, const char **show, sk_err *e);
+/* The rows of those options, for a tool's table, all with the id ID. */
+#define SK_OPTIONS_COMMON(id) \
+	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", (id), 0 }, \
+	{ "verbose", 'v', SK_OPT_FLAG, NULL, "more detail on stderr", (id), 0 }, \
+	{ "help", 0, SK_OPT_FLAG, NULL, "this text", (id), 0 }, \
+	{ "version", 0, SK_OPT_FLAG, NULL, "the version", (id), 0 }
 /* What sk_options_common stopped for, on stdout: "--version" prints
  * "PROGRAM (streamkit) VERSION"; "--help" prints head (the usage line and
  * what the program does), then the options. The exit code. */

@@ -48,8 +48,7 @@ enum {
 	F_LIMIT = 1 << 0, F_SOURCE = 1 << 1, F_PARTITION = 1 << 2, F_POSITION = 1 << 3,
 	F_ROWS = 1 << 4, F_INTERVAL = 1 << 5, F_ON_ERROR = 1 << 6, F_MAX_LINE = 1 << 7,
 	F_ENDPOINTS = 1 << 8, F_TIMEOUT = 1 << 9,
-	O_STATE = 1 << 16, O_NAME = 1 << 17, O_JSON = 1 << 18, O_QUIET = 1 << 19, O_VERBOSE = 1 << 20,
-	O_HELP = 1 << 21, O_VERSION = 1 << 22,
+	O_STATE = 1 << 16, O_NAME = 1 << 17, O_JSON = 1 << 18, O_COMMON = 1 << 19,
 };
 
 static const sk_option options[] = {
@@ -67,17 +66,15 @@ static const sk_option options[] = {
 	{ "checkpoint-interval", 0, SK_OPT_VALUE, "T", "commit: and every T (default 1s)", F_INTERVAL, 0 },
 	{ "on-error", 0, SK_OPT_VALUE, "fail|skip", "commit: a line without a cursor", F_ON_ERROR, 0 },
 	{ "max-line", 0, SK_OPT_VALUE, "SIZE", "commit: the longest line", F_MAX_LINE, 0 },
-	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", O_QUIET, 0 },
-	{ "verbose", 'v', SK_OPT_FLAG, NULL, "more detail", O_VERBOSE, 0 },
-	{ "help", 0, SK_OPT_FLAG, NULL, "this text", O_HELP, 0 },
-	{ "version", 0, SK_OPT_FLAG, NULL, "the version", O_VERSION, 0 },
+	SK_OPTIONS_COMMON(O_COMMON),
 	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
 struct opts {
 	const char *state_path;      /* NULL: the default */
 	const char *name;            /* --name, else $STREAMKIT_NAME */
-	int json, action;            /* action: O_HELP, O_VERSION, or 0 */
+	int json;
+	const char *show;            /* "help", "version" or NULL */
 	unsigned given;              /* F_* bits of the options given */
 	uint64_t limit;
 	const char *source, *partition, *position;
@@ -298,9 +295,16 @@ static int take_option(void *arg, const sk_option *opt, const char *v, sk_err *e
 	case O_STATE: o->state_path = v; break;
 	case O_NAME: o->name = v; break;
 	case O_JSON: o->json = 1; break;
-	case O_QUIET: sk_verbosity = -1; break;
-	case O_VERBOSE: sk_verbosity = sk_verbosity < 0 ? 1 : sk_verbosity + 1; break;
-	case O_HELP: case O_VERSION: o->action = o->action ? o->action : opt->id; break;
+	case O_COMMON: {
+		/* -q and -v act now; the first of --help and --version waits
+		 * for run(), which has the command table. */
+		const char *show = NULL;
+		if (sk_options_common(opt, &show, e) < 0) {
+			o->show = o->show ? o->show : show;
+			*e = (sk_err){ 0 };
+		}
+		break;
+	}
 	case F_SOURCE: o->source = v; return *v ? 0 : sk_err_set(e, EX_USAGE, "--source: empty");
 	case F_PARTITION: o->partition = v; break;
 	case F_POSITION: o->position = v; break;
@@ -342,8 +346,8 @@ static int run(struct opts *o, const sk_kindopts *given, int argc, char **argv)
 	const sk_command *cmd;
 	sk_err e = { 0 };
 
-	if (o->action)
-		return (o->action == O_HELP ? sk_options_help_out(&o->out, commands_text, options, groups, ngroups, &e)
+	if (o->show)
+		return (strcmp(o->show, "help") == 0 ? sk_options_help_out(&o->out, commands_text, options, groups, ngroups, &e)
 		        : sk_output_add(&o->out, version_text, sizeof version_text - 1, 0, &e)) < 0 ? sk_fail(&e) : 0;
 	if (argc == 0)
 		return sk_usage_error(NULL, "missing COMMAND (see --help)");

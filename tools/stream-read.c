@@ -64,10 +64,7 @@ static const sk_option options[] = {
 	{ "filter", 0, SK_OPT_VALUE, "PROGRAM", "print the results of a jq program over each message", OPT_FILTER, 0 },
 	{ "arg", 0, SK_OPT_VALUE, "NAME VALUE", "$NAME in the program is the string VALUE", OPT_ARG, 0 },
 	{ "argjson", 0, SK_OPT_VALUE, "NAME JSON", "$NAME in the program is the JSON value", OPT_ARGJSON, 0 },
-	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", OPT_COMMON, 0 },
-	{ "verbose", 'v', SK_OPT_FLAG, NULL, "more detail on stderr", OPT_COMMON, 0 },
-	{ "help", 0, SK_OPT_FLAG, NULL, "this text", OPT_COMMON, 0 },
-	{ "version", 0, SK_OPT_FLAG, NULL, "the version", OPT_COMMON, 0 },
+	SK_OPTIONS_COMMON(OPT_COMMON),
 	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 

@@ -63,10 +63,7 @@ static const sk_option options[] = {
 	{ "stall-timeout", 0, SK_OPT_VALUE, "T", "restart when read messages stay unchecked for T", OPT_STALL, 0 },
 	{ "status", 0, SK_OPT_VALUE, "NAME", "what the supervisor of NAME does, then exit", OPT_STATUS, 0 },
 	{ "json", 0, SK_OPT_FLAG, NULL, "--status as JSON", OPT_JSON, 0 },
-	{ "quiet", 'q', SK_OPT_FLAG, NULL, "no warnings", OPT_COMMON, 0 },
-	{ "verbose", 'v', SK_OPT_FLAG, NULL, "more detail on stderr", OPT_COMMON, 0 },
-	{ "help", 0, SK_OPT_FLAG, NULL, "this text", OPT_COMMON, 0 },
-	{ "version", 0, SK_OPT_FLAG, NULL, "the version", OPT_COMMON, 0 },
+	SK_OPTIONS_COMMON(OPT_COMMON),
 	{ NULL, 0, 0, NULL, NULL, 0, 0 },
 };
 
