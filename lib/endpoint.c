@@ -158,7 +158,7 @@ int sk_ep_find_scheme(const char *s, struct sk_ep_scheme *out)
 	if (k == NULL)
 		return 0;
 	out->prefix = sk_kind_scheme_of(k, s);
-	out->kind = sk_kind_ep(k);
+	out->kind = k;
 	out->name = sk_kind_name(k);
 	out->syntax = sk_kind_syntax(k);
 	return 1;
@@ -334,7 +334,7 @@ int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 	if ((ep->url = strdup(url)) == NULL)
 		return sk_err_oom(e);
 	if (strcmp(url, "-") == 0) {
-		ep->kind = sk_kind_ep(sk_kind_plain(SK_KIND_DASH));
+		ep->kind = sk_kind_plain(SK_KIND_DASH);
 		ep->path = strdup("-");
 		return ep->path ? 0 : sk_err_oom(e);
 	}
@@ -353,7 +353,7 @@ int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 		                  (int)scheme, url, forms);
 	}
 	/* A plain path. */
-	ep->kind = sk_kind_ep(sk_kind_plain(SK_KIND_PATH));
+	ep->kind = sk_kind_plain(SK_KIND_PATH);
 	ep->path = strdup(url);
 	return ep->path ? 0 : sk_err_oom(e);
 }

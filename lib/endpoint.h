@@ -5,15 +5,7 @@
 #include <stddef.h>
 #include "err.h"
 
-enum sk_ep_kind {
-	SK_EP_STDIO,     /* "-" */
-	SK_EP_FILE,      /* file:PATH or a plain PATH */
-	SK_EP_DATASET,   /* dataset:DIR */
-	SK_EP_SQLITE,    /* sqlite:PATH?table=T */
-	SK_EP_KAFKA,     /* kafka://HOST:PORT[,HOST:PORT]/TOPIC[?...] */
-	SK_EP_SQS,       /* sqs+https://..., sqs+http://... */
-	SK_EP_SSE,       /* sse+https://..., sse+http://... */
-};
+struct sk_kind;   /* kinds.h */
 
 typedef struct sk_kv {
 	char *key, *value;
@@ -21,7 +13,7 @@ typedef struct sk_kv {
 } sk_kv;
 
 typedef struct sk_endpoint {
-	enum sk_ep_kind kind;
+	const struct sk_kind *kind;   /* its line in the registry (kinds.h) */
 	char *arg;        /* what the user wrote (name or URL), for messages and
 	                   * the state store: a URL with the values of its
 	                   * secret-looking and unknown parameters replaced by

@@ -12,7 +12,7 @@
  * registry's, kinds.c). */
 struct sk_ep_scheme {
 	const char *prefix;
-	enum sk_ep_kind kind;
+	const struct sk_kind *kind;
 	const char *name;
 	const struct sk_ep_syntax *syntax;
 };

@@ -198,7 +198,7 @@ static int resolve(const char *endpoint, const sk_kafka_lag_opts *o, sk_endpoint
 			e->code = EX_CONFIG;
 		return -1;
 	}
-	if ((*ep)->kind != SK_EP_KAFKA)
+	if (strcmp(sk_kind_name(sk_kind_of(*ep)), "kafka") != 0)
 		return sk_err_set(e, EX_CONFIG, "%s: a %s endpoint now, not kafka", endpoint,
 		                  sk_kind_name(sk_kind_of(*ep)));
 	return 0;

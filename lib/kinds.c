@@ -23,17 +23,17 @@ static const struct sk_ep_syntax sse_syntax = { NULL, NULL, NULL, sk_ep_parse_ht
 
 /* In the order that messages list the URL forms. */
 static const struct sk_kind kinds[] = {
-	{ "kafka", SK_EP_KAFKA, kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops,
+	{ "kafka", kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops,
 	  &sk_position_kafka_ops, &sk_kafka_syntax, 0, SK_KIND_NOT_PLAIN },
-	{ "sqs", SK_EP_SQS, sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, NULL, &sqs_syntax, 0, SK_KIND_NOT_PLAIN },
-	{ "sse", SK_EP_SSE, sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, NULL, &sse_syntax, 0, SK_KIND_NOT_PLAIN },
-	{ "file", SK_EP_FILE, file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops,
+	{ "sqs", sqs_schemes, SK_KIND_READ_WRITE, NULL, NULL, NULL, &sqs_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "sse", sse_schemes, SK_KIND_READ_ONLY, NULL, NULL, NULL, &sse_syntax, 0, SK_KIND_NOT_PLAIN },
+	{ "file", file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops,
 	  &sk_position_file_ops, &sk_ep_path_syntax, 0, SK_KIND_PATH },
-	{ "dataset", SK_EP_DATASET, dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, NULL,
+	{ "dataset", dataset_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_dataset_ops, NULL,
 	  &sk_ep_path_syntax, 0, SK_KIND_NOT_PLAIN },
-	{ "sqlite", SK_EP_SQLITE, sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, NULL,
+	{ "sqlite", sqlite_schemes, SK_KIND_WRITE_ONLY, NULL, &sk_sink_sqlite_ops, NULL,
 	  &sk_sqlite_syntax, 0, SK_KIND_NOT_PLAIN },
-	{ "stdio", SK_EP_STDIO, NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, NULL,
+	{ "stdio", NULL, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_stdout_ops, NULL,
 	  &sk_ep_path_syntax, 1, SK_KIND_DASH },
 };
 
@@ -79,11 +79,6 @@ const sk_kind *sk_kind_by_url(const char *url)
 	return NULL;
 }
 
-enum sk_ep_kind sk_kind_ep(const sk_kind *k)
-{
-	return k->ep;
-}
-
 static const sk_option_group *module_options(const struct sk_kind *k, enum sk_kind_role role)
 {
 	if (role == SK_KIND_READ)
@@ -126,12 +121,7 @@ int sk_kind_check_options(const struct sk_kind *k, enum sk_kind_role role, const
 
 const sk_kind *sk_kind_of(const sk_endpoint *ep)
 {
-	size_t i;
-
-	for (i = 0; i < NKINDS; i++)
-		if (kinds[i].ep == ep->kind)
-			return &kinds[i];
-	return NULL;
+	return ep->kind;
 }
 
 const sk_kind *sk_kind_plain(enum sk_kind_plain which)

@@ -21,8 +21,6 @@ const sk_kind *sk_kind_by_name(const char *name);
 const sk_kind *sk_kind_by_url(const char *url);
 /* The URL form of k that url starts with ("file://"), or NULL. */
 const char *sk_kind_scheme_of(const sk_kind *k, const char *url);
-/* What endpoint.c resolves k's URLs to. */
-enum sk_ep_kind sk_kind_ep(const sk_kind *k);
 /* The kind of a resolved endpoint. */
 const sk_kind *sk_kind_of(const sk_endpoint *ep);
 /* The i-th kind of the registry, in its order; NULL after the last. */

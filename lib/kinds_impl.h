@@ -16,7 +16,6 @@ enum sk_kind_roles { SK_KIND_READ_WRITE, SK_KIND_READ_ONLY, SK_KIND_WRITE_ONLY }
 
 struct sk_kind {
 	const char *name;
-	enum sk_ep_kind ep;                     /* what endpoint.c resolves it to */
 	const char *const *schemes;             /* its URL prefixes, NULL-terminated; NULL: none */
 	enum sk_kind_roles roles;
 	const struct sk_source_ops *source;     /* NULL: no source module */

@@ -11,7 +11,7 @@ static const struct sk_sink_ops *module_for(const sk_endpoint *ep, sk_err *e)
 	const struct sk_kind *k = sk_kind_of(ep);
 
 	if (k == NULL)
-		sk_err_set(e, EX_SOFTWARE, "%s: endpoint kind %d has no sink", ep->arg, (int)ep->kind);
+		sk_err_set(e, EX_SOFTWARE, "%s: no endpoint kind", ep->arg);
 	else if (k->sink == NULL && k->roles == SK_KIND_READ_ONLY)
 		sk_err_set(e, EX_USAGE, "%s: %s endpoints can only be read", ep->arg, k->name);
 	else if (k->sink == NULL)

@@ -12,7 +12,7 @@ static const struct sk_source_ops *module_for(const sk_endpoint *ep, sk_err *e)
 	const struct sk_kind *k = sk_kind_of(ep);
 
 	if (k == NULL)
-		sk_err_set(e, EX_SOFTWARE, "endpoint kind %d has no source", (int)ep->kind);
+		sk_err_set(e, EX_SOFTWARE, "%s: no endpoint kind", ep->arg);
 	else if (k->source == NULL && k->roles == SK_KIND_WRITE_ONLY)
 		sk_err_set(e, EX_USAGE, "%s endpoints can be written, not read", k->name);
 	else if (k->source == NULL)

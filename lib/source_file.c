@@ -32,6 +32,7 @@
 #include "source_file_impl.h"
 #include "json.h"
 #include "util.h"
+#include "kinds.h"
 
 static void file_free(struct sk_file_src *fs)
 {
@@ -350,7 +351,7 @@ static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *
 		file_free(fs);
 		return sk_err_oom(e);
 	}
-	if (ep->kind == SK_EP_STDIO)
+	if (ep->kind == sk_kind_plain(SK_KIND_DASH))
 		rc = open_stdin(fs, s, o, e);
 	else
 		rc = open_file(fs, s, ep, o, e);

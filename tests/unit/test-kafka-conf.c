@@ -14,7 +14,7 @@
 
 static char dir[] = "/tmp/test-kafka-conf.XXXXXX";
 
-static sk_endpoint ep_plain = { .kind = SK_EP_KAFKA, .arg = "kafka://h:1/t", .hosts = "h:1", .topic = "t" };
+static sk_endpoint ep_plain = { .arg = "kafka://h:1/t", .hosts = "h:1", .topic = "t" };
 
 static rd_kafka_conf_t *new_conf(void)
 {
@@ -96,7 +96,7 @@ static void test_where(void)
 		{ .key = "kafka.client.id", .value = "x", .line = 3 },
 		{ .key = "kafka.security.protocol", .value = SECRET, .line = 4 },
 	};
-	sk_endpoint named = { .kind = SK_EP_KAFKA, .arg = "src", .name = "src", .file = "/e/endpoints.conf",
+	sk_endpoint named = { .arg = "src", .name = "src", .file = "/e/endpoints.conf",
 	                      .hosts = "h:1", .topic = "t", .settings = settings, .nsettings = 2 };
 	char path[sizeof dir + 32], want[256];
 
