@@ -159,8 +159,6 @@ int sk_ep_find_scheme(const char *s, struct sk_ep_scheme *out)
 		return 0;
 	out->prefix = sk_kind_scheme_of(k, s);
 	out->kind = k;
-	out->name = sk_kind_name(k);
-	out->syntax = sk_kind_syntax(k);
 	return 1;
 }
 
@@ -231,9 +229,10 @@ int sk_ep_parse_query(sk_endpoint *ep, const char *q, sk_err *e)
 	return 0;
 }
 
-/* The query parameters against what the kind (name, syntax k) takes. */
-static int check_params(const sk_endpoint *ep, const char *name, const struct sk_ep_syntax *k, sk_err *e)
+/* The query parameters against what ep's kind takes. */
+static int check_params(const sk_endpoint *ep, sk_err *e)
 {
+	const struct sk_ep_syntax *k = sk_kind_syntax(ep->kind);
 	char taken[160];
 	size_t i;
 
@@ -248,7 +247,7 @@ static int check_params(const sk_endpoint *ep, const char *name, const struct sk
 		} else if (!sk_ep_in_list(k->params, key)) {
 			sk_ep_keys_taken(k, 0, taken, sizeof taken);
 			return sk_err_set(e, EX_USAGE, "%s: unknown parameter '%s' (%s endpoints take %s)", ep->arg,
-			                  key, name, taken);
+			                  key, sk_kind_name(ep->kind), taken);
 		}
 	}
 	return 0;
@@ -289,7 +288,8 @@ int sk_ep_valid_port(const char *s, size_t n)
 
 int sk_ep_parse_http(sk_endpoint *ep, const char *url, const char *rest, sk_err *e)
 {
-	const char *http = strchr(url, '+') ? strchr(url, '+') + 1 : rest;
+	const char *plus = strchr(url, '+');
+	const char *http = plus && plus < rest ? plus + 1 : rest;
 	CURLU *u = curl_url();
 	CURLUcode rc;
 	char *query = NULL;
@@ -316,8 +316,10 @@ int sk_ep_parse_http(sk_endpoint *ep, const char *url, const char *rest, sk_err 
 }
 
 /* A URL's user information is refused: URLs are printed and stored. */
-static int refuse_userinfo(const sk_endpoint *ep, const struct sk_ep_syntax *k, sk_err *e)
+static int refuse_userinfo(const sk_endpoint *ep, sk_err *e)
 {
+	const struct sk_ep_syntax *k = sk_kind_syntax(ep->kind);
+
 	if (k->credentials)
 		return sk_err_set(e, EX_USAGE, "%s: a user name or password in the URL is refused, as URLs are "
 		                  "printed and stored; give credentials %s", ep->arg, k->credentials);
@@ -341,10 +343,10 @@ int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e)
 	if (sc) {
 		ep->kind = sc->kind;
 		if (sk_ep_starts(sc->prefix + strlen(sc->prefix) - 2, "//") && sk_ep_userinfo(url + strlen(sc->prefix)) > 0)
-			return refuse_userinfo(ep, sc->syntax, e);
-		if (sc->syntax->parse(ep, url, url + strlen(sc->prefix), e) < 0)
+			return refuse_userinfo(ep, e);
+		if (sk_kind_syntax(sc->kind)->parse(ep, url, url + strlen(sc->prefix), e) < 0)
 			return -1;
-		return check_params(ep, sc->name, sc->syntax, e);
+		return check_params(ep, e);
 	}
 	if ((scheme = sk_ep_url_scheme(url)) > 0) {
 		char forms[160];

@@ -8,13 +8,10 @@
 #include "endpoint.h"
 #include "endpoint_syntax.h"
 
-/* A URL form: its prefix, and its kind's name and syntax (the
- * registry's, kinds.c). */
+/* A URL form: its prefix, and its kind (the registry's, kinds.c). */
 struct sk_ep_scheme {
 	const char *prefix;
 	const struct sk_kind *kind;
-	const char *name;
-	const struct sk_ep_syntax *syntax;
 };
 
 #define SK_BOOLEAN_WORDS "1, true, yes or on; 0, false, no or off"

@@ -102,7 +102,7 @@ char *sk_ep_safe_label(const char *arg)
 	struct sk_ep_scheme found;
 	const struct sk_ep_scheme *sc = sk_ep_find_scheme(arg, &found) ? &found : NULL;
 	size_t sn = sc ? strlen(sc->prefix) : sk_ep_url_scheme(arg);
-	const struct sk_ep_syntax *k = sc ? sc->syntax : NULL;
+	const struct sk_ep_syntax *k = sc ? sk_kind_syntax(sc->kind) : NULL;
 	const char *rest, *q;
 	sk_buf b = { 0 };
 

@@ -17,7 +17,7 @@
 #include "kafka_lag.h"
 #include "endpoint.h"
 #include "kafka_conf.h"
-#include "kinds.h"
+#include "kinds_impl.h"
 #include "source_impl.h"
 #include "util.h"
 
@@ -198,7 +198,7 @@ static int resolve(const char *endpoint, const sk_kafka_lag_opts *o, sk_endpoint
 			e->code = EX_CONFIG;
 		return -1;
 	}
-	if (strcmp(sk_kind_name(sk_kind_of(*ep)), "kafka") != 0)
+	if (sk_kind_syntax(sk_kind_of(*ep)) != &sk_kafka_syntax)
 		return sk_err_set(e, EX_CONFIG, "%s: a %s endpoint now, not kafka", endpoint,
 		                  sk_kind_name(sk_kind_of(*ep)));
 	return 0;

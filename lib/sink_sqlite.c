@@ -312,6 +312,7 @@ const struct sk_sink_ops sk_sink_sqlite_ops = {
 	.close = sqlite_close,
 	.write_cursor = sqlite_write_cursor,
 };
+
 /* sqlite:PATH?table=TABLE: a path, and the table it needs. */
 static int parse_sqlite(sk_endpoint *ep, const char *url, const char *rest, sk_err *e)
 {

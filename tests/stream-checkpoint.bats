@@ -53,6 +53,11 @@ position_is() {
 	assert_output_contains "usage: stream-checkpoint"
 	assert_output_contains "commit NAME"
 	assert_equal "$stderr" ""
+	# As in the other programs, --help ends the options: what follows it
+	# is not read.
+	run --separate-stderr stream-checkpoint --help --no-such-option
+	assert_status 0
+	assert_output_contains "usage: stream-checkpoint"
 }
 
 @test "--version prints the package version" {

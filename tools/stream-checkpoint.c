@@ -295,16 +295,7 @@ static int take_option(void *arg, const sk_option *opt, const char *v, sk_err *e
 	case O_STATE: o->state_path = v; break;
 	case O_NAME: o->name = v; break;
 	case O_JSON: o->json = 1; break;
-	case O_COMMON: {
-		/* -q and -v act now; the first of --help and --version waits
-		 * for run(), which has the command table. */
-		const char *show = NULL;
-		if (sk_options_common(opt, &show, e) < 0) {
-			o->show = o->show ? o->show : show;
-			*e = (sk_err){ 0 };
-		}
-		break;
-	}
+	case O_COMMON: return sk_options_common(opt, &o->show, e) < 0 ? -1 : 0;
 	case F_SOURCE: o->source = v; return *v ? 0 : sk_err_set(e, EX_USAGE, "--source: empty");
 	case F_PARTITION: o->partition = v; break;
 	case F_POSITION: o->position = v; break;
@@ -382,10 +373,10 @@ int main(int argc, char **argv)
 	o.name = getenv("STREAMKIT_NAME");
 	sk_output_init(&o.out, STDOUT_FILENO, "stdout");
 	first = sk_options_parse(argc, argv, options, groups, ngroups, take_option, &o, &given, &e);
-	if (first < 0)
+	if (first < 0 && o.show == NULL)
 		status = e.code == EX_USAGE ? sk_usage_error(NULL, "%s (see --help)", e.msg) : sk_fail(&e);
-	else
-		status = run(&o, &given, argc - first, argv + first);
+	else   /* --help and --version stop the parse; run() shows them */
+		status = first < 0 ? run(&o, &given, 0, argv) : run(&o, &given, argc - first, argv + first);
 	/* Standard output: EPIPE is a clean stop, anything else an error
 	 * (unless one was reported already). */
 	if (sk_output_flush(&o.out, &e) < 0 && status == 0)
