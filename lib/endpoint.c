@@ -62,17 +62,6 @@ int sk_ep_kv_push(sk_kv **v, size_t *n, const char *key, size_t klen, const char
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) in place ('+' is a space, as in forms); the new length, or -1. */
 long sk_ep_url_decode(char *s, size_t n)
 {
@@ -81,7 +70,7 @@ long sk_ep_url_decode(char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%') {
 			int hi, lo;
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+			if (i + 2 >= n || (hi = sk_hex_digit(s[i + 1])) < 0 || (lo = sk_hex_digit(s[i + 2])) < 0)
 				return -1;
 			s[o++] = (char)(hi * 16 + lo);
 			i += 2;

@@ -53,6 +53,10 @@ const char *sk_endpoint_param(const sk_endpoint *ep, const char *key);
  * "off" -> 0 (resolve refuses anything else); absent -> def. */
 int sk_endpoint_flag(const sk_endpoint *ep, const char *key, int def);
 void sk_endpoint_free(sk_endpoint *ep);
+/* An argument or URL as it may be printed and stored: without user
+ * information, with the values of secret-looking query parameters (and of
+ * parameters its kind does not take) replaced. malloc'd; NULL: ENOMEM. */
+char *sk_ep_safe_label(const char *arg);
 
 /* 1 when a setting or query parameter of this name may hold a secret, so
  * that its value is never printed or stored: names (case aside, a leading

@@ -31,8 +31,6 @@ int sk_ep_kv_push(sk_kv **v, size_t *n, const char *key, size_t klen, const char
  * the query against what the kind takes. */
 int sk_ep_parse_url(sk_endpoint *ep, const char *url, sk_err *e);
 
-/* endpoint_label.c: the argument as it may be printed and stored, malloc'd. */
-char *sk_ep_safe_label(const char *arg);
 
 /* endpoints_file.c: named endpoints. */
 int sk_ep_looks_like_name(const char *s);

@@ -180,6 +180,9 @@ static int next_message(struct sk_reader *r, sk_msg *m, sk_err *e)
 					wait = (int)left;
 			}
 			rc = sk_source_next(r->src, m, wait, e);
+			/* Caught up during the wait: a stream's drop is said once. */
+			if (rc == SK_END && o->exit_at_end)
+				return 0;
 		}
 		if (rc == 1)
 			return 1;

@@ -42,5 +42,7 @@ extern const struct sk_source_ops sk_source_file_ops;
 extern const struct sk_position_ops sk_position_file_ops;
 extern const struct sk_position_ops sk_position_kafka_ops;
 extern const struct sk_source_ops sk_source_kafka_ops;
+extern const struct sk_source_ops sk_source_sse_ops;
+extern const struct sk_position_ops sk_position_sse_ops;
 
 #endif

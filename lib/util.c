@@ -181,6 +181,17 @@ bad:
 	return sk_err_set(e, EX_USAGE, "invalid size '%s' (expected bytes with k, M or G)", s ? s : "");
 }
 
+int sk_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int sk_parse_count(const char *s, uint64_t *n, sk_err *e)
 {
 	unsigned long long v;

@@ -35,6 +35,8 @@ int sk_parse_duration(const char *s, int64_t *ms, sk_err *e);
 int sk_parse_size(const char *s, uint64_t *bytes, sk_err *e);
 /* A non-negative integer, the whole string. */
 int sk_parse_count(const char *s, uint64_t *n, sk_err *e);
+/* The value of hexadecimal digit c, either case, or -1. */
+int sk_hex_digit(int c);
 
 int64_t sk_now_ms(void);        /* CLOCK_MONOTONIC */
 int64_t sk_wall_ms(void);       /* CLOCK_REALTIME, for records */

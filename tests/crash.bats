@@ -24,19 +24,6 @@ PIPELINE='stream-read --name r --exit-at-end file:in.ndjson |
 	jq -c "(.line|fromjson) + {_cursor}" |
 	stream-write --name r --checkpoint-rows 5000 dataset:out'
 
-committed_rows() {
-	dataset_rows out | wc -l
-}
-
-# The committed rows are the first rows of the input, each once, in order.
-dataset_is_prefix() {
-	local n
-	n=$(committed_rows)
-	if ! dataset_rows out | cmp -s - <(head -n "$n" in.ndjson); then
-		echo "after kill $kill: the $n committed rows are not the first $n input rows" >&2
-		return 1
-	fi
-}
 
 # Half the kills come at a random instant after the pipeline has committed
 # something in this run (during a later checkpoint); the other half at a

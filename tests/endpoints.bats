@@ -210,9 +210,9 @@ endpoints_error() {
 }
 
 @test "an endpoint kind that does not exist yet fails with a clear error" {
-	run stream-read --exit-at-end 'sse+http://127.0.0.1:9/events'
+	run stream-read --exit-at-end 'sqs+http://127.0.0.1:9/000000000000/q'
 	[ "$status" -eq 69 ]
-	assert_output_contains "sse"
+	assert_output_contains "sqs"
 	assert_output_contains "not available"
 }
 

@@ -184,7 +184,7 @@ true"
 	kill -0 "$producer"
 
 	kafka_cmd up 2
-	wait_for 20 _kafka_exited "$producer"
+	wait_for 20 server_exited "$producer"
 	status=0
 	wait "$producer" || status=$?
 	producer=
@@ -205,7 +205,7 @@ ok rtt 1 5"
 	assert_status 0
 	assert_equal "$(jq '.topics[0].partitions | length' <<<"$output")" 2
 	kill -INT "$own"
-	wait_for 10 _kafka_exited "$own"
+	wait_for 10 server_exited "$own"
 	status=0
 	wait "$own" || status=$?
 	own=
@@ -223,7 +223,7 @@ ok rtt 1 5"
 	# Threads only: no child process to outlive it.
 	assert_equal "$(ps -o pid= --ppid "$own")" ""
 	kill -TERM "$own"
-	wait_for 10 _kafka_exited "$own"
+	wait_for 10 server_exited "$own"
 	status=0
 	wait "$own" || status=$?
 	pid=$own own=

@@ -37,6 +37,15 @@ refused() {
 	refused stream-read -F kafka.conf in.txt -- "stream-read: --kafka-config is an option of kafka endpoints"
 }
 
+@test "reading: an sse option on a file and a kafka endpoint; theirs on a stream" {
+	refused stream-read -H 'X-A: 1' in.txt -- "stream-read: --header is an option of sse endpoints"
+	refused stream-read --read-timeout 1s kafka://127.0.0.1:1/t -- \
+		"stream-read: --read-timeout is an option of sse endpoints"
+	refused stream-read -k - -- "stream-read: --insecure is an option of sse endpoints"
+	refused stream-read --follow sse+http://127.0.0.1:1/s -- "stream-read: --follow is an option of file endpoints"
+	refused stream-read --group g sse+http://127.0.0.1:1/s -- "stream-read: --group is an option of kafka endpoints"
+}
+
 @test "writing: a dataset option on a file, standard output, sqlite and kafka" {
 	refused stream-write --format csv out.ndjson -- "stream-write: --format is an option of dataset endpoints"
 	refused stream-write --format ndjson - -- "stream-write: --format is an option of dataset endpoints"

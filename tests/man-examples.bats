@@ -11,6 +11,7 @@ load helpers/common
 load helpers/pipeline
 load helpers/kafka
 load helpers/examples
+load helpers/sse
 
 setup_file() {
 	kafka_start --topic events:4 --topic clicks:4 --topic wikipedia:2
@@ -27,6 +28,7 @@ setup() {
 
 teardown() {
 	stop_everything
+	sse_stop
 }
 
 # wiki_rows N [FIRST]: page edits shaped like the manual's: titles, users, a
@@ -232,6 +234,41 @@ both_hosts_hold() {
 	assert_status 0
 	assert_equal "$(jq -c . out.1)" "$(head -n 10 in.ndjson | jq -c .)"
 	assert_equal "$(state_sql 'SELECT count(*) FROM positions' 2>/dev/null || echo 0)" 0
+}
+
+# wiki_events N [FIRST]: wiki_rows as the events of an SSE server (--events),
+# each with its id.
+wiki_events() {
+	wiki_rows "$@" | jq -c '{id: (.id | tostring), data: tostring}'
+}
+
+@test "stream-read(1) example 12: keeps the edits of people from a stream, and resumes" {
+	wiki_events 40 >ev.ndjson
+	sse_start --events ev.ndjson --connections all-close --log log
+	# -e: this run stops when the server closes the stream
+	example_script stream-read.1 12 'recentchange' "s#sse\\+https://stream.wikimedia.org#sse+$SSE_URL#" \
+		's#stream-read --name rc#stream-read --name rc -e#'
+	run bash ex.sh
+	assert_status 0
+	assert_equal "$(dataset_rows data/recentchange | jq -c .)" "$(jq -c 'select(.bot|not)' <(wiki_rows 40))"
+	wiki_events 10 41 >>ev.ndjson
+	run bash ex.sh
+	assert_status 0
+	assert_equal "$(dataset_rows data/recentchange | jq -c .)" "$(jq -c 'select(.bot|not)' <(wiki_rows 50))"
+	# 40 is a bot's edit: dropped, so the last cursor committed is 39's
+	grep -q '^Last-Event-ID: 39' log
+}
+
+@test "stream-read(1) example 13: sends the headers of a file, prints three titles" {
+	wiki_events 10 >ev.ndjson
+	sse_start --events ev.ndjson --connections all --log log
+	mkdir -p etc/streamkit
+	printf 'Authorization: Bearer t0ken\n' >etc/streamkit/wiki.headers
+	example_script stream-read.1 13 'wiki.headers' "s#sse\\+https://stream.wikimedia.org#sse+$SSE_URL#"
+	run timeout 30 bash ex.sh
+	assert_status 0
+	assert_equal "$(cat out.1)" "$(wiki_rows 3 | jq -r .title)"
+	grep -q '^Authorization: Bearer t0ken' log
 }
 
 # ---------------------------------------------------------------- stream-write(1)
@@ -599,7 +636,8 @@ wiki_recipe() {
 # The endpoints file of the page's first example, with local paths and
 # broker; the test broker speaks no TLS.
 endpoints_file() {
-	example_script stream-endpoints.5 1 '[wikipedia_kafka]' 's#security.protocol = SSL#security.protocol = PLAINTEXT#'
+	example_script stream-endpoints.5 1 '[wikipedia_kafka]' 's#security.protocol = SSL#security.protocol = PLAINTEXT#' \
+		"s#sse\\+https://stream.wikimedia.org#sse+${SSE_URL:-http://127.0.0.1:9}#"
 	mv ex.sh "$1"
 	mkdir -p var/log/nginx srv/spool
 	printf '127.0.0.1 - - "GET / HTTP/1.1" 200\n' >var/log/nginx/access.log
@@ -607,7 +645,13 @@ endpoints_file() {
 }
 
 @test "stream-endpoints(5) example 1: every endpoint of the example file resolves and reads" {
+	wiki_events 2 >ev.ndjson
+	sse_start --events ev.ndjson --connections all-close --log log
 	endpoints_file endpoints.conf
+	run stream-read --endpoints endpoints.conf --exit-at-end recentchange
+	assert_status 0
+	assert_equal "$(printf '%s\n' "$output" | jq -r .data.title)" "$(wiki_rows 2 | jq -r .title)"
+	grep -q '^Authorization: Bearer 8f4e2c' log
 	run stream-read --endpoints endpoints.conf --exit-at-end access_log
 	assert_status 0
 	assert_equal "$(printf '%s\n' "$output" | jq -r .line)" '127.0.0.1 - - "GET / HTTP/1.1" 200'
@@ -642,8 +686,21 @@ endpoints_file() {
 
 # ---------------------------------------------------------------- README
 
-@test "README example 2: keeps the edits of people, and a rerun adds nothing" {
-	example_script README 2 'human-edits'
+@test "README example 2: keeps the edits of people from a stream, resuming after the last event" {
+	wiki_events 20 >ev.ndjson
+	sse_start --events ev.ndjson --connections all-close --log log
+	example_script README 2 'recentchange' "s#sse\\+https://stream.wikimedia.org#sse+$SSE_URL#" \
+		's#stream-read --name rc#stream-read --name rc -e#'
+	run bash ex.sh
+	assert_status 0
+	wiki_events 10 21 >>ev.ndjson
+	run bash ex.sh
+	assert_status 0
+	assert_equal "$(dataset_rows recentchange | jq -c .)" "$(jq -c 'select(.bot|not)' <(wiki_rows 30))"
+}
+
+@test "README example 3: keeps the edits of people, and a rerun adds nothing" {
+	example_script README 3 'human-edits'
 	wiki_rows 40 >edits.ndjson
 	run bash ex.sh
 	assert_status 0
@@ -652,8 +709,8 @@ endpoints_file() {
 	assert_equal "$(rows_in human-edits)" "$(jq_count edits.ndjson 'select(.bot == false)')"
 }
 
-@test "README example 3: the same recipe kept running by stream-run" {
-	example_script README 3 'stream-run --name edits'
+@test "README example 4: the same recipe kept running by stream-run" {
+	example_script README 4 'stream-run --name edits'
 	wiki_rows 40 >edits.ndjson
 	start_pipeline 'bash ex.sh'
 	wait_for 30 rows_at_least human-edits "$(jq_count edits.ndjson 'select(.bot == false)')"

@@ -247,9 +247,9 @@ kafka:t|3|42'
 }
 
 @test "positions that are not numbers: only the row at the committed position is dropped" {
-	printf '%s\n' '{"n":1,"_cursor":"sse:s:-:abc"}' | stream-write --name r "$DB"
-	stream-checkpoint set r sse:s:-:aaa
-	printf '%s\n' '{"n":1,"_cursor":"sse:s:-:abc"}' '{"n":2,"_cursor":"sse:s:-:abd"}' | stream-write --name r "$DB"
+	printf '%s\n' '{"n":1,"_cursor":"web:s:-:abc"}' | stream-write --name r "$DB"
+	stream-checkpoint set r web:s:-:aaa
+	printf '%s\n' '{"n":1,"_cursor":"web:s:-:abc"}' '{"n":2,"_cursor":"web:s:-:abd"}' | stream-write --name r "$DB"
 	assert_equal "$(sql 'SELECT n FROM t ORDER BY rowid' | paste -sd,)" 1,2
 }
 

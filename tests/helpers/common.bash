@@ -26,6 +26,53 @@ wait_for() {
 	done
 }
 
+# server_start DIR COMMAND...: start a test server in the background, its
+# stdout in DIR/out and stderr in DIR/err, and wait for the first line it
+# prints (its address); sets server_pid. Fails, showing its stderr, when it
+# exits first.
+server_start() {
+	local dir=$1; shift
+	# fd 3 is bats' own: a background process holding it makes bats wait.
+	"$@" </dev/null >"$dir/out" 2>"$dir/err" 3>&- &
+	server_pid=$!
+	if ! wait_for 15 _server_started "$dir" || ! kill -0 "$server_pid" 2>/dev/null; then
+		echo "server_start: $1 did not start; its stderr:" >&2
+		cat "$dir/err" >&2
+		kill -KILL "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+		return 1
+	fi
+}
+
+_server_started() {
+	[ "$(wc -l <"$1/out")" -ge 1 ] || ! kill -0 "$server_pid" 2>/dev/null
+}
+
+# server_exited PID: the process is gone or a zombie waiting to be reaped.
+server_exited() {
+	! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]
+}
+
+# server_stop PID DIR: SIGTERM, then wait (10 s at most) for the server to
+# exit; returns its exit status, showing DIR/err when it is not 0. SIGKILL
+# and failure if it does not exit in time.
+server_stop() {
+	local pid=$1 dir=$2 status=0
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! wait_for 10 server_exited "$pid"; then
+		echo "server_stop: pid $pid ignored SIGTERM; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		return 1
+	fi
+	wait "$pid" || status=$?
+	if [ "$status" -ne 0 ]; then
+		echo "server_stop: pid $pid exited with status $status; its stderr:" >&2
+		cat "$dir/err" >&2
+	fi
+	return "$status"
+}
+
 # need_strace: skip the test, saying why, where strace cannot trace.
 need_strace() {
 	command -v strace >/dev/null || skip "strace is not installed (scripts/setup installs it)"

@@ -74,7 +74,7 @@ localize() {
 	sed -E "${args[@]}" \
 		-e "s#kafka://[A-Za-z0-9.:,-]+/#kafka://${KAFKA_BOOTSTRAP:-127.0.0.1:9}/#g" \
 		-e 's#/usr/local/bin/##g' \
-		-e "s#(^|[ =:'\"])/(var|srv|data|etc)/#\\1$PWD/\\2/#g" \
+		-e "s#(^|[ =:@'\"])/(var|srv|data|etc)/#\\1$PWD/\\2/#g" \
 		-e "s#/home/me/#$PWD/#g"
 }
 

@@ -22,51 +22,20 @@ kafka_start() {
 	local dir
 	dir=$(mktemp -d "${BATS_FILE_TMPDIR:-${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}}/kafka.XXXXXX") || return 1
 	mkfifo "$dir/control" || return 1
-	# fd 3 is bats' own: a background process holding it makes bats wait.
-	kafka-mock --control "$dir/control" "$@" </dev/null >"$dir/out" 2>"$dir/err" 3>&- &
-	KAFKA_PID=$! KAFKA_DIR=$dir
-	export KAFKA_PID KAFKA_DIR
-	if ! wait_for 15 _kafka_started || ! kill -0 "$KAFKA_PID" 2>/dev/null; then
-		echo "kafka_start: kafka-mock did not start; its stderr:" >&2
-		cat "$dir/err" >&2
-		kill -KILL "$KAFKA_PID" 2>/dev/null || true
-		wait "$KAFKA_PID" 2>/dev/null || true
-		unset KAFKA_PID
-		return 1
-	fi
+	KAFKA_DIR=$dir
+	server_start "$dir" kafka-mock --control "$dir/control" "$@" || return 1
+	KAFKA_PID=$server_pid
 	KAFKA_BOOTSTRAP=$(head -n 1 "$dir/out")
-	export KAFKA_BOOTSTRAP
-}
-
-# Started: its first line is out, or it is gone (kafka_start says which).
-_kafka_started() {
-	[ "$(wc -l <"$KAFKA_DIR/out")" -ge 1 ] || ! kill -0 "$KAFKA_PID" 2>/dev/null
-}
-
-# _kafka_exited PID: the process is gone or a zombie waiting to be reaped.
-_kafka_exited() {
-	! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]
+	export KAFKA_PID KAFKA_DIR KAFKA_BOOTSTRAP
 }
 
 # kafka_stop: SIGTERM, then wait (10 s at most) for the cluster to exit;
 # returns its exit status. SIGKILL and failure if it does not exit in time.
 kafka_stop() {
-	local pid=${KAFKA_PID:-} status=0
+	local pid=${KAFKA_PID:-}
 	[ -n "$pid" ] || return 0
 	unset KAFKA_PID KAFKA_BOOTSTRAP
-	kill -TERM "$pid" 2>/dev/null || true
-	if ! wait_for 10 _kafka_exited "$pid"; then
-		echo "kafka_stop: kafka-mock (pid $pid) ignored SIGTERM; killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		return 1
-	fi
-	wait "$pid" || status=$?
-	if [ "$status" -ne 0 ]; then
-		echo "kafka_stop: kafka-mock exited with status $status; its stderr:" >&2
-		cat "$KAFKA_DIR/err" >&2
-	fi
-	return "$status"
+	server_stop "$pid" "$KAFKA_DIR"
 }
 
 # kafka_cmd COMMAND...: send one command (down 1, up 1, topic NAME N,

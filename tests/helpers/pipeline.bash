@@ -117,3 +117,20 @@ _committed_more() {
 	"$1"
 	[ "$committed" -gt "$2" ] || ! pipeline_running
 }
+
+# committed_rows [DIR]: how many rows the dataset DIR (default out) holds.
+committed_rows() {
+	dataset_rows "${1:-out}" | wc -l
+}
+
+# dataset_is_prefix: the rows committed to the dataset out are the first
+# lines of $EXPECTED (default in.ndjson), each once, in order (a CHECK of
+# kill_at_random_instants).
+dataset_is_prefix() {
+	local n
+	n=$(committed_rows)
+	if ! dataset_rows out | cmp -s - <(head -n "$n" "${EXPECTED:-in.ndjson}"); then
+		echo "after kill $kill: the $n committed rows are not the first $n of ${EXPECTED:-in.ndjson}" >&2
+		return 1
+	fi
+}

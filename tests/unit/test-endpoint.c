@@ -121,7 +121,8 @@ static void test_userinfo(void)
 	           "password in the URL is refused, as URLs are printed and stored; give credentials from the AWS "
 	           "environment variables or ~/.aws/credentials", "sqs: user:password@");
 	is_refused("sse+http://u:" SECRET "@127.0.0.1:8/s?x=1", "sse+http://127.0.0.1:8/s?x=1: a user name or "
-	           "password in the URL is refused, as URLs are printed and stored", "sse: user:password@");
+	           "password in the URL is refused, as URLs are printed and stored; give credentials in a header: "
+	           "-H @FILE, or a header.NAME key of a named endpoint", "sse: user:password@");
 	is_refused("gopher://u:" SECRET "@h/x?k=" SECRET, "gopher://h/x?k=[redacted]: unknown endpoint scheme "
 	           "'gopher' (expected kafka, sqs+https, sse+https, file, dataset or sqlite)",
 	           "an unknown scheme, printed without user or query values");
