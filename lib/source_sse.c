@@ -267,6 +267,9 @@ static int set_curl(struct sk_sse_src *ss, const char *cacert, sk_err *e)
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* Big reads: a busy stream costs a call per read (the events of a
+	 * quiet one are passed on as they come, whatever the size). */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)ss->connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "stream-read (streamkit " PACKAGE_VERSION ")");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

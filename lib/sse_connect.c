@@ -392,11 +392,13 @@ static int wait_for(struct sk_sse_src *ss, int64_t ms, sk_err *e)
 int sk_sse_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 {
 	struct sk_sse_src *ss = s->impl;
-	int64_t now, deadline = timeout_ms < 0 ? -1 : sk_now_ms() + timeout_ms, until;
+	int64_t now, deadline = -2, until;
 
 	for (;;) {
 		if (ss->qi < ss->qn)
-			return pop(ss, m, e);
+			return pop(ss, m, e);    /* the usual case: no clock read */
+		if (deadline == -2)
+			deadline = timeout_ms < 0 ? -1 : sk_now_ms() + timeout_ms;
 		ss->qi = ss->qn = 0;
 		sk_buf_reset(&ss->q);
 		if (ss->paused) {

@@ -36,31 +36,6 @@ int sk_buf_reserve(sk_buf *b, size_t extra)
 	return 0;
 }
 
-int sk_buf_add(sk_buf *b, const void *s, size_t n)
-{
-	if (sk_buf_reserve(b, n) < 0)
-		return -1;
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int sk_buf_addc(sk_buf *b, char c)
-{
-	if (b->len + 1 >= b->cap && sk_buf_reserve(b, 1) < 0)
-		return -1;
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int sk_buf_adds(sk_buf *b, const char *s)
-{
-	return sk_buf_add(b, s, strlen(s));
-}
-
 int sk_buf_printf(sk_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include "err.h"
 
 /* A growable byte buffer; p is always NUL-terminated when cap > 0. */
@@ -14,9 +15,33 @@ typedef struct sk_buf {
 } sk_buf;
 
 int sk_buf_reserve(sk_buf *b, size_t extra);              /* -1 on ENOMEM */
-int sk_buf_add(sk_buf *b, const void *s, size_t n);
-int sk_buf_addc(sk_buf *b, char c);
-int sk_buf_adds(sk_buf *b, const char *s);
+
+/* Appending, -1 on ENOMEM. Inline: every envelope is built by a dozen of
+ * them, and the call cost more than the copy. */
+static inline int sk_buf_add(sk_buf *b, const void *s, size_t n)
+{
+	if (b->cap - b->len <= n && sk_buf_reserve(b, n) < 0)
+		return -1;
+	if (n)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static inline int sk_buf_addc(sk_buf *b, char c)
+{
+	if (b->cap - b->len <= 1 && sk_buf_reserve(b, 1) < 0)
+		return -1;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static inline int sk_buf_adds(sk_buf *b, const char *s)
+{
+	return sk_buf_add(b, s, strlen(s));
+}
 /* The decimal digits of v at d, which has room for 20 bytes (21 with a
  * sign); no NUL. Returns how many. */
 size_t sk_fmt_u64(char *d, uint64_t v);

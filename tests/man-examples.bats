@@ -699,8 +699,22 @@ endpoints_file() {
 	assert_equal "$(dataset_rows recentchange | jq -c .)" "$(jq -c 'select(.bot|not)' <(wiki_rows 30))"
 }
 
-@test "README example 3: keeps the edits of people, and a rerun adds nothing" {
-	example_script README 3 'human-edits'
+@test "README example 3: copies a topic into an SQLite table and queries it" {
+	example_script README 3 'wiki-sql'
+	local before
+	before=$(kafka_count wikipedia)
+	wiki_rows 30 "$((before + 1))" | kafka_produce wikipedia
+	run bash ex.sh
+	assert_status 0
+	assert_equal "$(sqlite3 wiki.db 'SELECT count(*) FROM edits')" "$((before + 30))"
+	assert_equal "$(printf '%s\n' "$output" | sed -n 's/|.*//p' | sort | tr '\n' ' ')" "de en "
+	run bash ex.sh
+	assert_status 0
+	assert_equal "$(sqlite3 wiki.db 'SELECT count(*) FROM edits')" "$((before + 30))"
+}
+
+@test "README example 4: keeps the edits of people, and a rerun adds nothing" {
+	example_script README 4 'human-edits'
 	wiki_rows 40 >edits.ndjson
 	run bash ex.sh
 	assert_status 0
@@ -709,8 +723,8 @@ endpoints_file() {
 	assert_equal "$(rows_in human-edits)" "$(jq_count edits.ndjson 'select(.bot == false)')"
 }
 
-@test "README example 4: the same recipe kept running by stream-run" {
-	example_script README 4 'stream-run --name edits'
+@test "README example 5: the same recipe kept running by stream-run" {
+	example_script README 5 'stream-run --name edits'
 	wiki_rows 40 >edits.ndjson
 	start_pipeline 'bash ex.sh'
 	wait_for 30 rows_at_least human-edits "$(jq_count edits.ndjson 'select(.bot == false)')"

@@ -167,6 +167,16 @@ expected() {
 	assert_output_contains "HTTP 500"
 	assert_output_contains "gave up after 3 attempts"
 	assert_equal "$(sse_requests log2)" 3
+	sse_stop
+
+	sse_start --events ev.ndjson --connections status:503 --log log3
+	local t0=$SECONDS
+	run timeout 30 stream-read --retry-delay 100ms --retry-max-time 1s "sse+$SSE_URL/s"
+	assert_status 69
+	assert_output_contains "HTTP 503"
+	assert_output_contains "gave up after"
+	[ $((SECONDS - t0)) -ge 1 ]
+	[ "$(sse_requests log3)" -ge 2 ]
 }
 
 @test "sse: 401, 404 and a page that is not an event stream fail at once" {
@@ -263,6 +273,15 @@ expected() {
 	assert_status 0
 	assert_equal "$(printf '%s\n' "$output" | grep -c _cursor)" 2
 	grep -q '^REQUEST GET http://stream.example.invalid/v2/s' log
+}
+
+@test "sse: an event of 1 MiB, written in pieces, arrives whole" {
+	python3 -c 'import json; print(json.dumps({"id": "big", "data": "é" * (1 << 19)}))' > ev.ndjson
+	sse_start --events ev.ndjson --connections all-close --chunk 4093
+	run stream-read -e "sse+$SSE_URL/s"
+	assert_status 0
+	assert_equal "$(printf '%s\n' "$output" | jq -r '.data | length')" $((1 << 19))
+	assert_equal "$(printf '%s\n' "$output" | jq -r '.data | utf8bytelength')" $((1 << 20))
 }
 
 @test "sse: an event over --max-line fails, or is skipped and counted with --on-error=skip" {

@@ -3,7 +3,7 @@
 
 Usage:
   sse-server.py [--host 127.0.0.1] [--port 0] [--tls CERT KEY]
-                (--events FILE | --fast FILE) [--connections SPEC]
+                (--events FILE | --fast FILE [--repeat N]) [--connections SPEC]
                 [--heartbeat S] [--retry-after S] [--ignore-last-event-id]
                 [--eol lf|crlf|cr|mixed] [--bom] [--chunk byte|N|split-utf8]
                 [--write-delay S] [--gzip] [--log FILE|-]
@@ -52,10 +52,12 @@ Requests
   The file is read again for every connection, so lines appended while the
   server runs are served to the connections that come after.
 
---fast FILE: a pre-rendered stream, for benchmarks
-  The file holds the exact bytes to send; they are sent as fast as possible
-  (a memory map, written in slices of 4 MiB). Last-Event-ID is ignored. For
-  the N forms of SPEC an event ends at a blank line (any line endings).
+--fast FILE [--repeat N]: a pre-rendered stream, for benchmarks
+  The file holds the exact bytes to send (N times over, for all and
+  all-close: a long stream from a small file); they are sent as fast as
+  possible (a memory map, written in slices of 4 MiB). Last-Event-ID is
+  ignored. For the N forms of SPEC an event ends at a blank line (any line
+  endings).
 
 --eol lf|crlf|cr|mixed
   The line ending of composed lines (default lf); mixed cycles lf, cr, crlf,
@@ -403,8 +405,8 @@ class EventsSource:
 class FastSource:
     """--fast FILE: the stream's exact bytes, memory-mapped per connection."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, repeat=1):
+        self.path, self.repeat = path, repeat
 
     def prepare(self, last_id, item, eol):
         """(units, partial) as EventsSource.prepare, units being slices of
@@ -429,8 +431,10 @@ class FastSource:
                 after = ends[item.count + 1] \
                     if item.count + 1 < len(ends) else size
                 partial = view[end:end + (after - end) // 2]
+        # --repeat: a whole stream sent that many times (all and all-close)
+        times = self.repeat if item.count is None else 1
         units = (view[i:min(i + FAST_SLICE, end)]
-                 for i in range(0, end, FAST_SLICE))
+                 for _ in range(times) for i in range(0, end, FAST_SLICE))
         return units, partial
 
 
@@ -837,6 +841,7 @@ def parse_args(argv):
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--events", metavar="FILE")
     source.add_argument("--fast", metavar="FILE")
+    p.add_argument("--repeat", metavar="N", type=int, default=1)
     p.add_argument("--connections", metavar="SPEC", type=parse_spec,
                    default=parse_spec("all"))
     p.add_argument("--heartbeat", metavar="S",
@@ -879,7 +884,7 @@ def main(argv=None):
             source = EventsSource(options.events, options.eol)
             source.load()  # its warnings now rather than at a connection
         else:
-            source = FastSource(options.fast)
+            source = FastSource(options.fast, options.repeat)
         try:
             server = Server(options, source)
         except OSError as e:  # the address, --tls files, --log FILE

@@ -74,6 +74,67 @@ static int written_as(const char *text, int *same)
 	return says;
 }
 
+/* The escapes of one byte or sequence, as the page of RFC 8259 says. */
+static size_t reference_one(const unsigned char *u, size_t n, char *o, size_t *used)
+{
+	unsigned char c = u[0];
+
+	*used = 1;
+	if (c == '"' || c == '\\')
+		return (size_t)sprintf(o, "\\%c", c);
+	if (c == '\n')
+		return (size_t)sprintf(o, "\\n");
+	if (c == '\t')
+		return (size_t)sprintf(o, "\\t");
+	if (c >= 0x20 && c < 0x7f) {
+		*o = (char)c;
+		return 1;
+	}
+	if (c == 0xc3 && n >= 2 && u[1] >= 0x80 && u[1] < 0xc0) {   /* the two-byte sequences used below */
+		memcpy(o, u, 2);
+		*used = 2;
+		return 2;
+	}
+	if (c == 0x7f) {
+		*o = (char)c;
+		return 1;
+	}
+	return (size_t)sprintf(o, "\\u%04x", c);
+}
+
+/* Every special byte at every place of strings longer than a word: the
+ * eight-byte path and the byte path agree with the reference. */
+static void strings_by_words(void)
+{
+	static const char *const specials[] = { "\"", "\\", "\n", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+	                                        "\xff", "\xc3", " ", "~" };
+	char in[64], want[512];
+	sk_buf b = { 0 };
+	size_t len, at, k, i, n, used, bad = 0;
+
+	for (len = 1; len <= 40; len += 3)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof specials / sizeof *specials; k++) {
+				size_t sl = strlen(specials[k]);
+				memset(in, 'a', sizeof in);
+				memcpy(in + at, specials[k], sl);
+				n = len + sl;
+				strcpy(want, "\"");
+				for (i = 0, used = 0; i < n; i += used) {
+					size_t w = strlen(want);
+					want[w + reference_one((const unsigned char *)in + i, n - i, want + w, &used)] = '\0';
+				}
+				strcat(want, "\"");
+				sk_buf_reset(&b);
+				if (sk_json_add_string(&b, in, n) < 0 || strcmp(b.p, want) != 0) {
+					if (bad++ < 3)
+						printf("# len %zu, '%s' at %zu: got %s, want %s\n", n, specials[k], at, b.p, want);
+				}
+			}
+	is_int(bad, 0, "strings of every length up to 40, a special byte at every place: escaped as the reference");
+	sk_buf_free(&b);
+}
+
 static void written_back(void)
 {
 	static const char *const same[] = {
@@ -132,6 +193,7 @@ int main(void)
 {
 	p = sk_json_new();
 	strings();
+	strings_by_words();
 	written_back();
 	embedding();
 	base64();
