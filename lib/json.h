@@ -68,6 +68,8 @@ int sk_json_written_as(json_object *v, const char *text, size_t n);
  * are written as \u00XX (their Latin-1 reading) so the output is always
  * valid JSON. */
 int sk_json_add_string(sk_buf *b, const char *s, size_t n);
+/* The same without the quotes: s as (a piece of) a string's inside. */
+int sk_json_add_chars(sk_buf *b, const char *s, size_t n);
 /* Append s[0..n) as base64 inside a JSON string literal. */
 int sk_json_add_base64(sk_buf *b, const unsigned char *s, size_t n);
 /* Append a value: s itself when embed is set and s is one JSON value,

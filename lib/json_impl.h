@@ -5,9 +5,31 @@
 
 #include <stddef.h>
 #include "json.h"
+#include "simd.h"
 
 /* 1 for the bytes that stand for themselves inside a string (json.c). */
 extern const unsigned char sk_json_string_plain[256];
+
+/* The bytes of s[0..16) that do not stand for themselves in a string
+ * ('"', '\\', below 0x20, and from 0x80, which may be UTF-8 and is checked
+ * apart): bit i set for s[i]. Without SSE2 the table says, byte by byte. */
+static inline unsigned sk_json_marks16(const unsigned char *s)
+{
+#ifdef SK_SSE2
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+	__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));   /* signed: 0x80 and up too */
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+#else
+	unsigned m = 0, i;
+
+	for (i = 0; i < 16; i++)
+		m |= (unsigned)!sk_json_string_plain[s[i]] << i;
+	return m;
+#endif
+}
 
 static inline int sk_json_is_space(char c)
 {

@@ -40,97 +40,214 @@ int sk_json_written_as(json_object *v, const char *text, size_t n)
 	}
 }
 
-/* The bytes of the word w (8 bytes of a string, in memory order) that may
- * not stand for themselves: below 0x20, '"', '\\', or from 0x80 (which may
- * be UTF-8, checked one sequence at a time), each marked by its high bit.
- * As in "Bit Twiddling Hacks", a byte below n <= 128 has its high bit set
- * in w - n..n; a borrow marks bytes after a marked one, never before, so
- * the first mark is exact (the rest may not be). */
-static inline uint64_t word_marks(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+/* Escaping writes whole blocks of 16, 32 or 64 bytes, the last of them
+ * past what its input becomes: the output has this much room more than
+ * the 6 bytes per byte in of the worst case. */
+#define ROOM 64
 
-	return ((w - ones * 0x20) | (q - ones) | (bs - ones) | w) & high;
-}
+/* The short escapes ("\\n" for a newline...) by byte; 0 for the others. */
+static const char short_escape[256] = {
+	['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\b'] = 'b', ['\f'] = 'f',
+};
 
-/* One byte, or one UTF-8 sequence, of s[*i..n) written at o, escaped. */
-static inline __attribute__((always_inline)) char *escape_one(char *o, const unsigned char *u, size_t *i, size_t n)
+/* The byte at u[*i], one that sk_json_marks16 marks and that has no short
+ * escape, written at o: its UTF-8 sequence as it is, or \u00XX (a control
+ * character, or a byte that is not UTF-8). */
+static char *escape_other(char *o, const unsigned char *u, size_t *i, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c = u[*i];
 	size_t k;
 
-	if (sk_json_string_plain[c]) {
-		*o++ = (char)c;
-		(*i)++;
+	if (c >= 0x80 && (k = sk_utf8_seq(u + *i, n - *i)) > 0) {
+		/* And the sequences after it: text that is not ASCII comes in runs. */
+		do {
+			memcpy(o, u + *i, k);
+			o += k;
+			*i += k;
+		} while (*i < n && u[*i] >= 0x80 && (k = sk_utf8_seq(u + *i, n - *i)) > 0);
 		return o;
 	}
-	if (c >= 0x80 && (k = sk_utf8_seq(u + *i, n - *i)) > 0) {
-		memcpy(o, u + *i, k);
-		*i += k;
-		return o + k;
-	}
-	*o++ = '\\';
-	switch (c) {
-	case '"': *o++ = '"'; break;
-	case '\\': *o++ = '\\'; break;
-	case '\n': *o++ = 'n'; break;
-	case '\r': *o++ = 'r'; break;
-	case '\t': *o++ = 't'; break;
-	case '\b': *o++ = 'b'; break;
-	case '\f': *o++ = 'f'; break;
-	default:
-		/* A control character, or a byte that is not UTF-8: \u00XX. */
-		memcpy(o, "u00", 3);
-		o[3] = hex[c >> 4];
-		o[4] = hex[c & 15];
-		o += 5;
-	}
 	(*i)++;
+	memcpy(o, "\\u00", 4);
+	o[4] = hex[c >> 4];
+	o[5] = hex[c & 15];
+	return o + 6;
+}
+
+/* The marked byte at u[*i] (sk_json_marks16), escaped at o. */
+static inline __attribute__((always_inline)) char *escape_marked(char *o, const unsigned char *u, size_t *i, size_t n)
+{
+	char e = short_escape[u[*i]];
+
+	if (e == 0)
+		return escape_other(o, u, i, n);
+	o[0] = '\\';
+	o[1] = e;
+	(*i)++;
+	return o + 2;
+}
+
+#ifdef SK_AVX512
+/* Up to 32 bytes of u[0..len) escaped at *o (which has room for 64) in a
+ * few instructions, however many need a backslash: each '"', '\\' and
+ * control character with a short escape gets a backslash before it
+ * (VBMI2's expand puts the bytes in the lanes that are not a backslash's),
+ * and the controls become their letters. It stops at a byte from 0x80
+ * (UTF-8, for the caller to check) and at a control without a short
+ * escape: the bytes taken, *o moved past what they became. A masked load
+ * reads nothing past len. */
+static inline __attribute__((always_inline)) SK_AVX512_FN size_t escape32(char **o, const unsigned char *u, size_t len)
+{
+	static const char letters[64] = { ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r' };
+	const __m512i table = _mm512_loadu_si512((const void *)letters);
+	__mmask32 in = len >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << len) - 1);
+	__m256i v = _mm256_maskz_loadu_epi8(in, u);
+	__mmask32 ctl = _mm256_cmplt_epu8_mask(v, _mm256_set1_epi8(0x20));
+	__mmask32 mark = _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('"')) |
+	                 _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('\\')) | ctl;
+	__mmask32 stop = _mm256_movepi8_mask(v) | ~in;
+	size_t taken = 32;
+	__m512i w;
+	uint64_t bytes;
+
+	if (ctl != 0)
+		stop |= _mm256_mask_cmpeq_epi8_mask(ctl, _mm512_castsi512_si256(_mm512_permutexvar_epi8(
+		                                             _mm512_castsi256_si512(v), table)),
+		                                     _mm256_setzero_si256());
+	if (stop != 0) {
+		taken = (size_t)__builtin_ctz(stop);
+		mark &= (__mmask32)((1u << taken) - 1);    /* taken < 32 */
+	}
+	if (mark == 0) {
+		_mm256_storeu_si256((__m256i *)(void *)*o, v);
+		*o += taken;
+		return taken;
+	}
+	/* The lanes of the bytes: two slots per byte, the backslash's (there
+	 * when the byte is marked) and its own; pext keeps the slots there. */
+	bytes = _pext_u64(0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAAAull | _pdep_u64(mark, 0x5555555555555555ull));
+	w = _mm512_mask_expand_epi8(_mm512_set1_epi8('\\'), bytes, _mm512_castsi256_si512(v));
+	if (ctl != 0)
+		w = _mm512_mask_permutexvar_epi8(w, _mm512_cmplt_epu8_mask(w, _mm512_set1_epi8(0x20)), w, table);
+	_mm512_storeu_si512((void *)*o, w);
+	*o += taken + (size_t)__builtin_popcount(mark);
+	return taken;
+}
+
+/* escape() on a machine with AVX-512 VBMI2: 32 bytes at a time, and the
+ * last ones too. */
+static SK_AVX512_FN char *escape_avx512(char *o, const unsigned char *u, size_t n)
+{
+	size_t i = 0, want, k;
+
+	while (i < n) {
+		want = n - i < 32 ? n - i : 32;
+		k = escape32(&o, u + i, want);
+		i += k;
+		if (k < want)
+			o = escape_marked(o, u, &i, n);    /* where it stopped */
+	}
 	return o;
+}
+#endif
+
+/* The plain run u[i..to) at o, sixteen bytes at once where the input has
+ * them (the bytes past the run are overwritten next): its end. */
+static inline char *run(char *o, const unsigned char *u, size_t i, size_t to, size_t n)
+{
+	if (n - i >= 16)
+		memcpy(o, u + i, 16);
+	else
+		memcpy(o, u + i, to - i);
+	return o + (to - i);
+}
+
+/* s[0..n) escaped at o, which has room for n * 6 + ROOM bytes: the end. */
+static char *escape(char *o, const unsigned char *u, size_t n)
+{
+	size_t i = 0, at, end;
+	unsigned m;
+
+#ifdef SK_AVX512
+	if (sk_simd_avx512())
+		return escape_avx512(o, u, n);
+#endif
+
+	/* Sixteen bytes at a time. A block with nothing marked is copied; in
+	 * one with marks, each run before a mark is copied and the marked byte
+	 * escaped (or its UTF-8 sequence, which may end past the block). */
+	while (n - i >= 16) {
+		end = i + 16;
+		m = sk_json_marks16(u + i);
+		memcpy(o, u + i, 16);
+		if (m == 0) {
+			o += 16;
+			i = end;
+			continue;
+		}
+		do {
+			at = end - 16 + (size_t)__builtin_ctz(m);
+			m &= m - 1;
+			if (at < i)
+				continue;     /* inside a UTF-8 sequence taken whole */
+			o = run(o, u, i, at, n);
+			i = at;
+			o = escape_marked(o, u, &i, n);
+		} while (m != 0);
+		if (i < end) {
+			o = run(o, u, i, end, n);
+			i = end;
+		}
+	}
+	while (i < n) {
+		if (sk_json_string_plain[u[i]])
+			*o++ = (char)u[i++];
+		else
+			o = escape_marked(o, u, &i, n);
+	}
+	return o;
+}
+
+/* Room for s escaped, and extra bytes more. */
+static char *room(sk_buf *b, size_t n, size_t extra)
+{
+	size_t need;
+
+	if (n > (SIZE_MAX - ROOM - extra) / 6)
+		return NULL;
+	need = n * 6 + ROOM + extra;
+	if (b->cap - b->len <= need && sk_buf_reserve(b, need) < 0)
+		return NULL;
+	return b->p + b->len;
+}
+
+static void ended(sk_buf *b, char *o)
+{
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
 }
 
 int sk_json_add_string(sk_buf *b, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, k;
-	uint64_t w, marks;
-	char *o;
+	char *o = room(b, n, 2);
 
-	/* Worst case 6 bytes out per byte in, plus quotes. */
-	if (n > (SIZE_MAX - 2) / 6 || sk_buf_reserve(b, n * 6 + 2) < 0)
+	if (o == NULL)
 		return -1;
-	o = b->p + b->len;
 	*o++ = '"';
-	/* Eight bytes at a time: those before the first that needs a look are
-	 * copied as they are, that one is escaped (or its UTF-8 sequence
-	 * checked). In a word, the first byte is the lowest on a little-endian
-	 * machine; elsewhere, a marked word goes a byte at a time. */
-	while (i + 8 <= n) {
-		memcpy(&w, u + i, 8);
-		marks = word_marks(w);
-		memcpy(o, u + i, 8);
-		if (marks == 0) {
-			o += 8;
-			i += 8;
-			continue;
-		}
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		k = (size_t)__builtin_ctzll(marks) >> 3;
-		o += k;
-		i += k;
-		o = escape_one(o, u, &i, n);
-#else
-		for (k = i + 8; i < k;)
-			o = escape_one(o, u, &i, n);
-#endif
-	}
-	while (i < n)
-		o = escape_one(o, u, &i, n);
+	o = escape(o, (const unsigned char *)s, n);
 	*o++ = '"';
-	b->len = (size_t)(o - b->p);
-	b->p[b->len] = '\0';
+	ended(b, o);
+	return 0;
+}
+
+int sk_json_add_chars(sk_buf *b, const char *s, size_t n)
+{
+	char *o = room(b, n, 0);
+
+	if (o == NULL)
+		return -1;
+	ended(b, escape(o, (const unsigned char *)s, n));
 	return 0;
 }
 

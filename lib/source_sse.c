@@ -299,6 +299,8 @@ static void sse_free(struct sk_sse_src *ss)
 	sk_buf_free(&ss->q);
 	sk_buf_free(&ss->cursor);
 	sk_buf_free(&ss->cursor_json);
+	sk_buf_free(&ss->type);
+	sk_buf_free(&ss->type_json);
 	sk_buf_free(&ss->bad);
 	free(ss->qv);
 	free(ss->url);

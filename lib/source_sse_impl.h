@@ -68,6 +68,7 @@ struct sk_sse_src {
 	sk_buf cursor;            /* "sse:URL:0:" then an event's position */
 	size_t cursor_prefix;
 	sk_buf cursor_json;       /* ,"_cursor":"sse:URL:0:  (open) */
+	sk_buf type, type_json;   /* the last event type, and  ,"event":TYPE,"data":  */
 	sk_buf bad;               /* a bad event's locating envelope */
 };
 

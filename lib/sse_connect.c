@@ -43,17 +43,17 @@ static int queue_entry(struct sk_sse_src *ss, struct sk_sse_queued **out)
 	return 0;
 }
 
-/* s as the rest of an open JSON string: escaped, with its closing quote. */
-static int add_string_rest(sk_buf *b, const char *s, size_t n)
+/* ,"event":TYPE,"data": for the event's type, made again only when the
+ * type is not the last one's (it is nearly always "message"). */
+static int type_json(struct sk_sse_src *ss, const sk_sse_event *ev)
 {
-	size_t at = b->len;
-
-	if (sk_json_add_string(b, s, n) < 0)
-		return -1;
-	memmove(b->p + at, b->p + at + 1, b->len - at - 1);
-	b->len--;
-	b->p[b->len] = '\0';
-	return 0;
+	if (ss->type_json.len > 0 && ss->type.len == ev->type_len && memcmp(ss->type.p, ev->type, ev->type_len) == 0)
+		return 0;
+	sk_buf_reset(&ss->type);
+	sk_buf_reset(&ss->type_json);
+	return sk_buf_add(&ss->type, ev->type, ev->type_len) < 0 || sk_buf_adds(&ss->type_json, ",\"event\":") < 0 ||
+	       sk_json_add_string(&ss->type_json, ev->type, ev->type_len) < 0 ||
+	       sk_buf_adds(&ss->type_json, ",\"data\":") < 0 ? -1 : 0;
 }
 
 /* One event as {"id":ID,"event":TYPE,"data":DATA,"_cursor":C}, then the
@@ -80,11 +80,11 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 	x->env = q->len;
 	if (sk_buf_adds(q, "{\"id\":") < 0 ||
 	    (ev->id_len ? sk_json_add_string(q, ev->id, ev->id_len) : sk_buf_adds(q, "null")) < 0 ||
-	    sk_buf_adds(q, ",\"event\":") < 0 || sk_json_add_string(q, ev->type, ev->type_len) < 0 ||
-	    sk_buf_adds(q, ",\"data\":") < 0 || sk_json_add_text(q, ss->jp, ev->data, ev->data_len, ss->json) < 0 ||
+	    type_json(ss, ev) < 0 || sk_buf_add(q, ss->type_json.p, ss->type_json.len) < 0 ||
+	    sk_json_add_text(q, ss->jp, ev->data, ev->data_len, ss->json) < 0 ||
 	    sk_buf_add(q, ss->cursor_json.p, ss->cursor_json.len) < 0 ||
-	    add_string_rest(q, ss->cursor.p + ss->cursor_prefix, pos - ss->cursor_prefix) < 0 ||
-	    sk_buf_addc(q, '}') < 0)
+	    sk_json_add_chars(q, ss->cursor.p + ss->cursor_prefix, pos - ss->cursor_prefix) < 0 ||
+	    sk_buf_adds(q, "\"}") < 0)
 		return sk_err_oom(e);
 	x->env_len = q->len - x->env;
 	if (sk_buf_addc(q, '\0') < 0)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simd.h"
 #include "sse_parse.h"
 #include "util.h"
 
@@ -28,6 +29,8 @@ struct sk_sse_parser {
 	int cr;                   /* the last byte fed was a CR */
 	int bom_seen;             /* bytes of a BOM matched at the start; 3: past it */
 	sk_buf data, type, id;    /* the event being read, and the id buffer */
+	const char *span;         /* or its data: one line, in the piece being fed */
+	size_t span_len;
 	int too_long;             /* the event being read passed the limit */
 	sk_buf last_id;           /* the id as of the last dispatch */
 	long long retry;          /* ms, or -1 */
@@ -63,6 +66,24 @@ static int set(sk_buf *b, const char *s, size_t n)
 	return sk_buf_add(b, s, n);
 }
 
+/* The event's data in p->data (with its "\n"), from the piece if it is
+ * there: the piece is not kept past the feed. -1 on ENOMEM. */
+static int hold_data(sk_sse_parser *p)
+{
+	const char *s = p->span;
+
+	if (s == NULL)
+		return 0;
+	p->span = NULL;
+	return sk_buf_add(&p->data, s, p->span_len) < 0 || sk_buf_addc(&p->data, '\n') < 0 ? -1 : 0;
+}
+
+/* The bytes of data the event has, with a "\n" after each line. */
+static size_t data_len(const sk_sse_parser *p)
+{
+	return p->span ? p->span_len + 1 : p->data.len;
+}
+
 static const char *text(const sk_buf *b, size_t *len)
 {
 	*len = b->len;
@@ -77,6 +98,7 @@ int sk_sse_new_connection(sk_sse_parser *p)
 	sk_buf_reset(&p->line);
 	sk_buf_reset(&p->data);
 	sk_buf_reset(&p->type);
+	p->span = NULL;
 	p->line_over = p->cr = p->bom_seen = p->too_long = 0;
 	p->lineno = 0;
 	/* The id buffer starts from the id the reconnection sends. */
@@ -105,7 +127,7 @@ static int dispatch(sk_sse_parser *p, sk_sse_event_fn fn, void *arg, sk_err *e)
 
 	if (set(&p->last_id, p->id.p ? p->id.p : "", p->id.len) < 0)
 		return sk_err_oom(e);
-	if (p->data.len > 0 || p->too_long) {
+	if (p->data.len > 0 || p->span || p->too_long) {
 		if (p->data.len > 0)
 			p->data.p[--p->data.len] = '\0';   /* the last "\n" */
 		ev.type = text(&p->type, &ev.type_len);
@@ -113,7 +135,12 @@ static int dispatch(sk_sse_parser *p, sk_sse_event_fn fn, void *arg, sk_err *e)
 			ev.type = "message";
 			ev.type_len = strlen(ev.type);
 		}
-		ev.data = text(&p->data, &ev.data_len);   /* empty when too long */
+		if (p->span) {
+			ev.data = p->span;
+			ev.data_len = p->span_len;
+		} else {
+			ev.data = text(&p->data, &ev.data_len);   /* empty when too long */
+		}
 		ev.id = text(&p->last_id, &ev.id_len);
 		ev.too_long = p->too_long;
 		ev.line = p->lineno;
@@ -121,6 +148,7 @@ static int dispatch(sk_sse_parser *p, sk_sse_event_fn fn, void *arg, sk_err *e)
 	}
 	sk_buf_reset(&p->data);
 	sk_buf_reset(&p->type);
+	p->span = NULL;
 	p->too_long = 0;
 	return rc;
 }
@@ -136,6 +164,7 @@ static void overflow(sk_sse_parser *p)
 	p->too_long = 1;
 	sk_buf_reset(&p->data);
 	sk_buf_reset(&p->type);
+	p->span = NULL;
 }
 
 static int all_digits(const char *s, size_t n)
@@ -162,9 +191,10 @@ static long long digits_value(const char *s, size_t n)
 	return v;
 }
 
-/* One line, without its end; over: it was cut at the limit. */
-static int take_line(sk_sse_parser *p, const char *s, size_t n, int over, sk_sse_event_fn fn, void *arg,
-                     sk_err *e)
+/* One line, without its end; over: it was cut at the limit; piece: s is
+ * in the piece being fed, not in p->line. */
+static int take_line(sk_sse_parser *p, const char *s, size_t n, int over, int piece, sk_sse_event_fn fn,
+                     void *arg, sk_err *e)
 {
 	const char *colon, *value;
 	size_t name_len, value_len;
@@ -174,23 +204,31 @@ static int take_line(sk_sse_parser *p, const char *s, size_t n, int over, sk_sse
 		return dispatch(p, fn, arg, e);
 	if (s[0] == ':')
 		return 0;   /* a comment */
-	colon = memchr(s, ':', n);
-	name_len = colon ? (size_t)(colon - s) : n;
-	value = colon ? colon + 1 : s + n;
+	/* The colon, after a short name as a rule: no call for it. */
+	for (colon = s; colon < s + n && *colon != ':'; colon++)
+		;
+	name_len = (size_t)(colon - s);
+	value = colon < s + n ? colon + 1 : s + n;
 	value_len = (size_t)(s + n - value);
 	if (value_len > 0 && value[0] == ' ') {
 		value++;
 		value_len--;
 	}
 	if (field_is(s, name_len, "data")) {
-		if (over || p->too_long || p->data.len + p->type.len + value_len + 1 > p->max) {
+		if (over || p->too_long || data_len(p) + p->type.len + value_len + 1 > p->max) {
 			overflow(p);
 			return 0;
 		}
-		if (sk_buf_add(&p->data, value, value_len) < 0 || sk_buf_addc(&p->data, '\n') < 0)
+		if (piece && p->span == NULL && p->data.len == 0) {
+			/* The usual event, one data line: not copied. */
+			p->span = value;
+			p->span_len = value_len;
+		} else if (hold_data(p) < 0 || sk_buf_add(&p->data, value, value_len) < 0 ||
+		           sk_buf_addc(&p->data, '\n') < 0) {
 			return sk_err_oom(e);
+		}
 	} else if (field_is(s, name_len, "event")) {
-		if (over || p->too_long || p->data.len + value_len > p->max) {
+		if (over || p->too_long || data_len(p) + value_len > p->max) {
 			overflow(p);
 			return 0;
 		}
@@ -222,13 +260,26 @@ static int keep(sk_sse_parser *p, const char *s, size_t n, sk_err *e)
 	return sk_buf_add(&p->line, s, n) < 0 ? sk_err_oom(e) : 0;
 }
 
-/* The first end of line in s[0..n): its index, or n. */
+/* The first end of line (CR or LF) in s[0..n): its index, or n. Lines are
+ * short, so a block at a time inline beats two calls of memchr. */
 static size_t line_end(const char *s, size_t n)
 {
-	const char *lf = memchr(s, '\n', n);
-	const char *cr = memchr(s, '\r', lf ? (size_t)(lf - s) : n);
+	size_t i = 0;
+#ifdef SK_SSE2
+	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
 
-	return cr ? (size_t)(cr - s) : lf ? (size_t)(lf - s) : n;
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++)
+		if (s[i] == '\n' || s[i] == '\r')
+			return i;
+	return n;
 }
 
 static int feed_lines(sk_sse_parser *p, const char *s, size_t n, sk_sse_event_fn fn, void *arg, sk_err *e)
@@ -249,11 +300,11 @@ static int feed_lines(sk_sse_parser *p, const char *s, size_t n, sk_sse_event_fn
 		if (end == n)
 			return keep(p, s, n, e);
 		if (p->line.len == 0 && !p->line_over) {
-			rc = take_line(p, s, end, end > p->max + 16, fn, arg, e);
+			rc = take_line(p, s, end, end > p->max + 16, 1, fn, arg, e);
 		} else {
 			if (keep(p, s, end, e) < 0)
 				return -1;
-			rc = take_line(p, p->line.p, p->line.len, p->line_over, fn, arg, e);
+			rc = take_line(p, p->line.p, p->line.len, p->line_over, 0, fn, arg, e);
 			sk_buf_reset(&p->line);
 			p->line_over = 0;
 		}
@@ -283,5 +334,7 @@ int sk_sse_feed(sk_sse_parser *p, const char *buf, size_t n, sk_sse_event_fn fn,
 		if (seen > 0 && feed_lines(p, bom, seen, fn, arg, e) < 0)
 			return -1;
 	}
-	return feed_lines(p, buf, n, fn, arg, e);
+	if (feed_lines(p, buf, n, fn, arg, e) < 0)
+		return -1;
+	return hold_data(p) < 0 ? sk_err_oom(e) : 0;
 }

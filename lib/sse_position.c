@@ -11,7 +11,7 @@
 int sk_sse_position_add(sk_buf *b, const char *id, size_t n)
 {
 	static const char digits[] = "0123456789ABCDEF";
-	int utf8 = sk_utf8_valid(id, n);
+	int utf8 = -1;          /* whether the id is UTF-8: asked at its first byte from 0x80 */
 	size_t i, from = 0;
 
 	if (n == 0)
@@ -20,7 +20,9 @@ int sk_sse_position_add(sk_buf *b, const char *id, size_t n)
 		unsigned char c = (unsigned char)id[i];
 		char esc[3];
 
-		if (c != '%' && c != ':' && c >= 0x20 && c != 0x7f && (c < 0x80 || utf8))
+		if (c >= 0x20 && c < 0x7f && c != '%' && c != ':')
+			continue;
+		if (c >= 0x80 && (utf8 < 0 ? (utf8 = sk_utf8_valid(id, n)) : utf8))
 			continue;
 		esc[0] = '%';
 		esc[1] = digits[c >> 4];

@@ -70,13 +70,6 @@ char *sk_strprintf(const char *fmt, ...)
 	return p;
 }
 
-void sk_buf_reset(sk_buf *b)
-{
-	b->len = 0;
-	if (b->p)
-		b->p[0] = '\0';
-}
-
 void sk_buf_free(sk_buf *b)
 {
 	free(b->p);

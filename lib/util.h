@@ -48,7 +48,13 @@ size_t sk_fmt_u64(char *d, uint64_t v);
 size_t sk_fmt_i64(char *d, int64_t v);
 int sk_buf_add_i64(sk_buf *b, int64_t v);
 int sk_buf_printf(sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sk_buf_reset(sk_buf *b);                             /* len = 0, keeps memory */
+/* len = 0, keeps memory. */
+static inline void sk_buf_reset(sk_buf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
 void sk_buf_free(sk_buf *b);
 
 /* A malloc'd formatted string, NULL on ENOMEM. */

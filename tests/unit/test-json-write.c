@@ -5,6 +5,7 @@
 
 #include "tap.h"
 #include "json.h"
+#include "simd.h"
 
 static sk_json *p;
 
@@ -74,65 +75,177 @@ static int written_as(const char *text, int *same)
 	return says;
 }
 
-/* The escapes of one byte or sequence, as the page of RFC 8259 says. */
+/* The length of the well-formed UTF-8 sequence at u, by the table of
+ * The Unicode Standard (3.9, Table 3-7), or 0. */
+static size_t reference_utf8(const unsigned char *u, size_t n)
+{
+	static const struct { unsigned char lo, hi, second_lo, second_hi; size_t len; } rows[] = {
+		{ 0xc2, 0xdf, 0x80, 0xbf, 2 }, { 0xe0, 0xe0, 0xa0, 0xbf, 3 }, { 0xe1, 0xec, 0x80, 0xbf, 3 },
+		{ 0xed, 0xed, 0x80, 0x9f, 3 }, { 0xee, 0xef, 0x80, 0xbf, 3 }, { 0xf0, 0xf0, 0x90, 0xbf, 4 },
+		{ 0xf1, 0xf3, 0x80, 0xbf, 4 }, { 0xf4, 0xf4, 0x80, 0x8f, 4 },
+	};
+	size_t r, k;
+
+	for (r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+		if (u[0] < rows[r].lo || u[0] > rows[r].hi)
+			continue;
+		if (n < rows[r].len || u[1] < rows[r].second_lo || u[1] > rows[r].second_hi)
+			return 0;
+		for (k = 2; k < rows[r].len; k++)
+			if (u[k] < 0x80 || u[k] > 0xbf)
+				return 0;
+		return rows[r].len;
+	}
+	return 0;
+}
+
+/* The escapes of one byte or sequence, as RFC 8259 allows and as we
+ * write them: the short escapes where there is one, \u00XX for the other
+ * controls and for a byte that is not well-formed UTF-8. */
 static size_t reference_one(const unsigned char *u, size_t n, char *o, size_t *used)
 {
+	static const char shorts[] = "\"\"\\\\\nn\rr\tt\bb\ff";
 	unsigned char c = u[0];
+	size_t k;
 
 	*used = 1;
-	if (c == '"' || c == '\\')
-		return (size_t)sprintf(o, "\\%c", c);
-	if (c == '\n')
-		return (size_t)sprintf(o, "\\n");
-	if (c == '\t')
-		return (size_t)sprintf(o, "\\t");
-	if (c >= 0x20 && c < 0x7f) {
+	for (k = 0; shorts[k]; k += 2)
+		if (c == (unsigned char)shorts[k])
+			return (size_t)sprintf(o, "\\%c", shorts[k + 1]);
+	if (c >= 0x20 && c <= 0x7f) {
 		*o = (char)c;
 		return 1;
 	}
-	if (c == 0xc3 && n >= 2 && u[1] >= 0x80 && u[1] < 0xc0) {   /* the two-byte sequences used below */
-		memcpy(o, u, 2);
-		*used = 2;
-		return 2;
-	}
-	if (c == 0x7f) {
-		*o = (char)c;
-		return 1;
+	if (c >= 0x80 && (k = reference_utf8(u, n)) > 0) {
+		memcpy(o, u, k);
+		*used = k;
+		return k;
 	}
 	return (size_t)sprintf(o, "\\u%04x", c);
 }
 
-/* Every special byte at every place of strings longer than a word: the
- * eight-byte path and the byte path agree with the reference. */
-static void strings_by_words(void)
+/* in[0..n) as the reference writes it inside a string, at o: its length. */
+static size_t reference_chars(const char *in, size_t n, char *o)
 {
-	static const char *const specials[] = { "\"", "\\", "\n", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9",
-	                                        "\xff", "\xc3", " ", "~" };
-	char in[64], want[512];
-	sk_buf b = { 0 };
-	size_t len, at, k, i, n, used, bad = 0;
+	size_t i, used, w = 0;
 
-	for (len = 1; len <= 40; len += 3)
-		for (at = 0; at < len; at++)
-			for (k = 0; k < sizeof specials / sizeof *specials; k++) {
-				size_t sl = strlen(specials[k]);
-				memset(in, 'a', sizeof in);
-				memcpy(in + at, specials[k], sl);
-				n = len + sl;
-				strcpy(want, "\"");
-				for (i = 0, used = 0; i < n; i += used) {
-					size_t w = strlen(want);
-					want[w + reference_one((const unsigned char *)in + i, n - i, want + w, &used)] = '\0';
+	for (i = 0; i < n; i += used)
+		w += reference_one((const unsigned char *)in + i, n - i, o + w, &used);
+	return w;
+}
+
+/* in[0..n) as the reference writes it, quoted, in want (NUL-ended). */
+static void reference(const char *in, size_t n, char *want)
+{
+	size_t w = 1;
+
+	want[0] = '"';
+	w += reference_chars(in, n, want + w);
+	want[w++] = '"';
+	want[w] = '\0';
+}
+
+/* The escaping paths: where the machine has AVX-512 (VBMI2), its path and
+ * the sixteen-byte one; elsewhere the one, twice. */
+static const char *const path_names[] = { "the machine's path", "the 16-byte path" };
+
+/* Every special byte or sequence at every place of strings of every length
+ * up to 100 (past blocks of 16, 32 and 64 bytes): as the reference, on
+ * each path. */
+static void strings_by_blocks(void)
+{
+	static const char *const specials[] = { "\"", "\\", "\n", "\t", "\r", "\b", "\f", "\x01", "\x1f", "\x7f",
+	                                        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80",
+	                                        "\xff", "\xc3", "\xe2\x82", "\xc0\xaf", " ", "~" };
+	char in[128], want[1024];
+	sk_buf b = { 0 };
+	size_t len, at, k, n, bad;
+	int path;
+
+	for (path = 0; path < 2; path++) {
+		sk_simd_portable(path);
+		bad = 0;
+		for (len = 1; len <= 100; len++)
+			for (at = 0; at < len; at++)
+				for (k = 0; k < sizeof specials / sizeof *specials; k++) {
+					size_t sl = strlen(specials[k]);
+
+					memset(in, 'a', sizeof in);
+					memcpy(in + at, specials[k], sl);
+					n = len + sl - 1;
+					reference(in, n, want);
+					sk_buf_reset(&b);
+					if (sk_json_add_string(&b, in, n) < 0 || strcmp(b.p, want) != 0) {
+						if (bad++ < 3)
+							printf("# len %zu, '%s' at %zu: got %s, want %s\n", n, specials[k], at, b.p, want);
+					}
 				}
-				strcat(want, "\"");
-				sk_buf_reset(&b);
-				if (sk_json_add_string(&b, in, n) < 0 || strcmp(b.p, want) != 0) {
-					if (bad++ < 3)
-						printf("# len %zu, '%s' at %zu: got %s, want %s\n", n, specials[k], at, b.p, want);
-				}
-			}
-	is_int(bad, 0, "strings of every length up to 40, a special byte at every place: escaped as the reference");
+		is_int(bad, 0, "%s: a special byte at every place of every length up to 100, escaped as the reference",
+		       path_names[path]);
+	}
+	sk_simd_portable(0);
 	sk_buf_free(&b);
+}
+
+/* Random strings, thick with what needs a look (quotes, controls, UTF-8
+ * whole, cut and malformed, runs of it), of every length up to 300: as the
+ * reference on each path, written at once and in two pieces with
+ * sk_json_add_chars (cut where a sequence may be: it is then not UTF-8). */
+static void strings_at_random(void)
+{
+	static const char *const pieces[] = {
+		"\"", "\\", "\n", "\t", "\r", "\b", "\f", "\x00", "\x1b", "\x7f", "\xc3\xa9", "\xd0\x96\xd0\xb8",
+		"\xe2\x80\xa8", "\xef\xbf\xbd", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xf4\x90\x80\x80",
+		"\xed\x9f\xbf", "\xed\xa0\x80", "\xe0\x9f\xbf", "\xc1\xbf", "\x80", "\xbf", "\xfe",
+		"\xf8\x88\x80\x80\x80", "\xe2", "\xf0\x9f",
+		/* plain, the last 7 */
+		"a", "Z", "0", " ", "<a href=", "}", "Reykjavik",
+	};
+	const size_t npieces = sizeof pieces / sizeof *pieces;
+	char in[400], want[4096], want2[4096];
+	sk_buf b = { 0 }, c = { 0 };
+	unsigned long long x = 88172645463325252ull;
+	size_t n, cut, k, bad, round, len;
+	int path;
+
+	for (path = 0; path < 2; path++) {
+		sk_simd_portable(path);
+		bad = 0;
+		for (round = 0; round < 20000; round++) {
+			for (n = 0, len = round % 301; n < len;) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				/* Plain text half the time. */
+				k = x % 2 ? npieces - 7 + x / 2 % 7 : x / 2 % npieces;
+				if (n + strlen(pieces[k]) + 1 > sizeof in)
+					break;
+				memcpy(in + n, pieces[k], strlen(pieces[k]) + 1);
+				n += strlen(pieces[k]) + (pieces[k][0] == '\0');     /* "\x00" is one byte: NUL */
+			}
+			reference(in, n, want);
+			cut = (size_t)(x >> 20) % (n + 1);
+			/* The two pieces, each escaped alone. */
+			k = 0;
+			want2[k++] = '"';
+			k += reference_chars(in, cut, want2 + k);
+			k += reference_chars(in + cut, n - cut, want2 + k);
+			want2[k++] = '"';
+			want2[k] = '\0';
+			sk_buf_reset(&b);
+			sk_buf_reset(&c);
+			if (sk_json_add_string(&b, in, n) < 0 || strcmp(b.p, want) != 0 || sk_buf_addc(&c, '"') < 0 ||
+			    sk_json_add_chars(&c, in, cut) < 0 || sk_json_add_chars(&c, in + cut, n - cut) < 0 ||
+			    sk_buf_addc(&c, '"') < 0 || strcmp(c.p, want2) != 0) {
+				if (bad++ < 3)
+					printf("# round %zu (%zu bytes, cut at %zu): got %s and %s, want %s and %s\n", round, n, cut,
+					       b.p, c.p, want, want2);
+			}
+		}
+		is_int(bad, 0, "%s: 20000 random strings up to 300 bytes, escaped as the reference, whole and in two",
+		       path_names[path]);
+	}
+	sk_simd_portable(0);
+	sk_buf_free(&b);
+	sk_buf_free(&c);
 }
 
 static void written_back(void)
@@ -193,7 +306,8 @@ int main(void)
 {
 	p = sk_json_new();
 	strings();
-	strings_by_words();
+	strings_by_blocks();
+	strings_at_random();
 	written_back();
 	embedding();
 	base64();
