@@ -89,61 +89,67 @@ static inline __attribute__((always_inline)) char *escape_marked(char *o, const 
 }
 
 #ifdef SK_AVX512
-/* Up to 32 bytes of u[0..len) escaped at *o (which has room for 64) in a
+/* The bytes of v (32 of them, in its low half) with a backslash before
+ * each marked one, at o: two slots per byte, the backslash's (there when
+ * the byte is marked) and its own; pext keeps the slots there, and VBMI2's
+ * expand puts the bytes in the lanes that are not a backslash's. Controls
+ * become their letters. Writes 64 bytes; returns 32 + the marks. */
+static inline __attribute__((always_inline)) SK_AVX512_FN size_t expand32(char *o, __m512i v, uint32_t mark,
+                                                                           int ctl, __m512i table)
+{
+	uint64_t bytes = _pext_u64(0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAAAull | _pdep_u64(mark, 0x5555555555555555ull));
+	__m512i w = _mm512_mask_expand_epi8(_mm512_set1_epi8('\\'), bytes, v);
+
+	if (ctl)
+		w = _mm512_mask_permutexvar_epi8(w, _mm512_cmplt_epu8_mask(w, _mm512_set1_epi8(0x20)), w, table);
+	_mm512_storeu_si512((void *)o, w);
+	return 32 + (size_t)__builtin_popcount(mark);
+}
+
+/* Up to 64 bytes of u[0..len) escaped at *o (which has room for 128) in a
  * few instructions, however many need a backslash: each '"', '\\' and
- * control character with a short escape gets a backslash before it
- * (VBMI2's expand puts the bytes in the lanes that are not a backslash's),
- * and the controls become their letters. It stops at a byte from 0x80
- * (UTF-8, for the caller to check) and at a control without a short
- * escape: the bytes taken, *o moved past what they became. A masked load
- * reads nothing past len. */
-static inline __attribute__((always_inline)) SK_AVX512_FN size_t escape32(char **o, const unsigned char *u, size_t len)
+ * control character with a short escape gets a backslash before it. It
+ * stops at a byte from 0x80 (UTF-8, for the caller to check) and at a
+ * control without a short escape: the bytes taken, *o moved past what they
+ * became. A masked load reads nothing past len. */
+static inline __attribute__((always_inline)) SK_AVX512_FN size_t escape64(char **o, const unsigned char *u, size_t len)
 {
 	static const char letters[64] = { ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r' };
 	const __m512i table = _mm512_loadu_si512((const void *)letters);
-	__mmask32 in = len >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << len) - 1);
-	__m256i v = _mm256_maskz_loadu_epi8(in, u);
-	__mmask32 ctl = _mm256_cmplt_epu8_mask(v, _mm256_set1_epi8(0x20));
-	__mmask32 mark = _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('"')) |
-	                 _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('\\')) | ctl;
-	__mmask32 stop = _mm256_movepi8_mask(v) | ~in;
-	size_t taken = 32;
-	__m512i w;
-	uint64_t bytes;
+	__mmask64 in = len >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << len) - 1);
+	__m512i v = _mm512_maskz_loadu_epi8(in, u);
+	__mmask64 ctl = _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20));
+	__mmask64 mark = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) |
+	                 _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')) | ctl;
+	__mmask64 stop = _mm512_movepi8_mask(v) | ~in;
+	size_t taken = 64, low;
 
 	if (ctl != 0)
-		stop |= _mm256_mask_cmpeq_epi8_mask(ctl, _mm512_castsi512_si256(_mm512_permutexvar_epi8(
-		                                             _mm512_castsi256_si512(v), table)),
-		                                     _mm256_setzero_si256());
+		stop |= _mm512_mask_cmpeq_epi8_mask(ctl, _mm512_permutexvar_epi8(v, table), _mm512_setzero_si512());
 	if (stop != 0) {
-		taken = (size_t)__builtin_ctz(stop);
-		mark &= (__mmask32)((1u << taken) - 1);    /* taken < 32 */
+		taken = (size_t)__builtin_ctzll(stop);
+		mark &= ((__mmask64)1 << taken) - 1;    /* taken < 64 */
 	}
 	if (mark == 0) {
-		_mm256_storeu_si256((__m256i *)(void *)*o, v);
+		_mm512_storeu_si512((void *)*o, v);
 		*o += taken;
 		return taken;
 	}
-	/* The lanes of the bytes: two slots per byte, the backslash's (there
-	 * when the byte is marked) and its own; pext keeps the slots there. */
-	bytes = _pext_u64(0xAAAAAAAAAAAAAAAAull, 0xAAAAAAAAAAAAAAAAull | _pdep_u64(mark, 0x5555555555555555ull));
-	w = _mm512_mask_expand_epi8(_mm512_set1_epi8('\\'), bytes, _mm512_castsi256_si512(v));
-	if (ctl != 0)
-		w = _mm512_mask_permutexvar_epi8(w, _mm512_cmplt_epu8_mask(w, _mm512_set1_epi8(0x20)), w, table);
-	_mm512_storeu_si512((void *)*o, w);
-	*o += taken + (size_t)__builtin_popcount(mark);
+	low = expand32(*o, v, (uint32_t)mark, ctl != 0, table);
+	if (taken > 32)
+		expand32(*o + low, _mm512_castsi256_si512(_mm512_extracti64x4_epi64(v, 1)), (uint32_t)(mark >> 32),
+		         ctl != 0, table);
+	*o += taken + (size_t)__builtin_popcountll(mark);
 	return taken;
 }
 
-/* escape() on a machine with AVX-512 VBMI2: 32 bytes at a time, and the
- * last ones too. */
 static SK_AVX512_FN char *escape_avx512(char *o, const unsigned char *u, size_t n)
 {
 	size_t i = 0, want, k;
 
 	while (i < n) {
-		want = n - i < 32 ? n - i : 32;
-		k = escape32(&o, u + i, want);
+		want = n - i < 64 ? n - i : 64;
+		k = escape64(&o, u + i, want);
 		i += k;
 		if (k < want)
 			o = escape_marked(o, u, &i, n);    /* where it stopped */
