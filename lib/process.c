@@ -13,12 +13,12 @@
 
 extern char **environ;
 
-int sk_spawn(char *const argv[], const sigset_t *mask, const sigset_t *defaults, int err_fd,
-             pid_t *pid)
+int sk_spawn_io(char *const argv[], const sigset_t *mask, const sigset_t *defaults, const int fds[3],
+                int new_group, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
-	int rc;
+	int rc, i;
 
 	if ((rc = posix_spawnattr_init(&a)) != 0) {
 		errno = rc;
@@ -29,16 +29,17 @@ int sk_spawn(char *const argv[], const sigset_t *mask, const sigset_t *defaults,
 		errno = rc;
 		return -1;
 	}
-	rc = posix_spawnattr_setflags(&a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	rc = posix_spawnattr_setflags(&a, (new_group ? POSIX_SPAWN_SETPGROUP : 0) | POSIX_SPAWN_SETSIGMASK |
 	                              POSIX_SPAWN_SETSIGDEF);
-	if (rc == 0)
+	if (rc == 0 && new_group)
 		rc = posix_spawnattr_setpgroup(&a, 0);
 	if (rc == 0)
 		rc = posix_spawnattr_setsigmask(&a, mask);
 	if (rc == 0)
 		rc = posix_spawnattr_setsigdefault(&a, defaults);
-	if (rc == 0 && err_fd >= 0 && err_fd != STDERR_FILENO)
-		rc = posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	for (i = 0; i < 3 && rc == 0; i++)
+		if (fds[i] >= 0 && fds[i] != i)
+			rc = posix_spawn_file_actions_adddup2(&fa, fds[i], i);
 	if (rc == 0)
 		rc = posix_spawnp(pid, argv[0], &fa, &a, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -48,6 +49,14 @@ int sk_spawn(char *const argv[], const sigset_t *mask, const sigset_t *defaults,
 		return -1;
 	}
 	return 0;
+}
+
+int sk_spawn(char *const argv[], const sigset_t *mask, const sigset_t *defaults, int err_fd,
+             pid_t *pid)
+{
+	const int fds[3] = { -1, -1, err_fd };
+
+	return sk_spawn_io(argv, mask, defaults, fds, 1, pid);
 }
 
 /* A small file of /proc, whole; NULL when it cannot be read. */

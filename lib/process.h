@@ -13,6 +13,10 @@
  * inherited). 0 and *pid; -1 with errno when the command cannot be run. */
 int sk_spawn(char *const argv[], const sigset_t *mask, const sigset_t *defaults, int err_fd,
              pid_t *pid);
+/* The same with fds[0..2] as the command's stdin, stdout and stderr (-1:
+ * inherited), in a process group of its own only when new_group is set. */
+int sk_spawn_io(char *const argv[], const sigset_t *mask, const sigset_t *defaults, const int fds[3],
+                int new_group, pid_t *pid);
 /* The children of this process (its only thread), from /proc; -1 when
  * Linux does not say. *pids is malloc'd. */
 int sk_own_children(pid_t **pids, size_t *n);

@@ -165,49 +165,12 @@ sk_schema *sk_schema_parse(const char *text, size_t n, sk_err *e)
 	return s;
 }
 
-/* Read path into b; -1 with *missing set when it does not exist. */
-static int read_file(const char *path, sk_buf *b, int *missing, sk_err *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
-
-	*missing = 0;
-	if (fd < 0) {
-		*missing = errno == ENOENT;
-		return sk_err_set(e, errno == EACCES ? EX_CONFIG : EX_IOERR, "%s: %s", path, strerror(errno));
-	}
-	for (;;) {
-		if (sk_buf_reserve(b, 65536) < 0) {
-			close(fd);
-			return sk_err_oom(e);
-		}
-		r = read(fd, b->p + b->len, 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		b->len += (size_t)r;
-		b->p[b->len] = '\0';
-		if (b->len > SCHEMA_MAX_BYTES) {
-			close(fd);
-			return sk_err_set(e, EX_CONFIG, "%s: larger than %u bytes", path, SCHEMA_MAX_BYTES);
-		}
-	}
-	if (r < 0) {
-		int saved = errno;
-		close(fd);
-		return sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(saved));
-	}
-	close(fd);
-	return 0;
-}
-
 int sk_schema_load(const char *path, sk_schema **out, sk_err *e)
 {
 	sk_buf b = { 0 };
 	int rc, missing;
 
-	if (read_file(path, &b, &missing, e) < 0) {
+	if (sk_read_file(path, SCHEMA_MAX_BYTES, &b, &missing, e) < 0) {
 		sk_buf_free(&b);
 		return missing ? 0 : -1;
 	}

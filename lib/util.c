@@ -338,3 +338,39 @@ int sk_buf_add_i64(sk_buf *b, int64_t v)
 	b->p[b->len] = '\0';
 	return 0;
 }
+
+int sk_read_file(const char *path, size_t max, sk_buf *b, int *missing, sk_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	*missing = 0;
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		return sk_err_set(e, errno == EACCES ? EX_CONFIG : EX_IOERR, "%s: %s", path, strerror(errno));
+	}
+	for (;;) {
+		if (sk_buf_reserve(b, 65536) < 0) {
+			close(fd);
+			return sk_err_oom(e);
+		}
+		r = read(fd, b->p + b->len, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		b->len += (size_t)r;
+		b->p[b->len] = '\0';
+		if (b->len > max) {
+			close(fd);
+			return sk_err_set(e, EX_CONFIG, "%s: larger than %zu bytes", path, max);
+		}
+	}
+	if (r < 0) {
+		int saved = errno;
+		close(fd);
+		return sk_err_set(e, EX_IOERR, "%s: %s", path, strerror(saved));
+	}
+	close(fd);
+	return 0;
+}

@@ -86,6 +86,9 @@ int sk_fail_oom(void);
 
 /* Write all of buf to fd (sk_write_fd), EPIPE an error like any other. */
 int sk_write_all(int fd, const void *buf, size_t n, sk_err *e, const char *what);
+/* Read the whole file at path into b (NUL-terminated once anything is
+ * read), at most max bytes; -1 with *missing set when it does not exist. */
+int sk_read_file(const char *path, size_t max, sk_buf *b, int *missing, sk_err *e);
 /* fsync a directory (after a rename in it). */
 int sk_fsync_dir(const char *dir, sk_err *e);
 /* mkdir -p with mode for the last component and its parents. */
