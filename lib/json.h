@@ -72,6 +72,10 @@ int sk_json_add_string(sk_buf *b, const char *s, size_t n);
 int sk_json_add_chars(sk_buf *b, const char *s, size_t n);
 /* Append s[0..n) as base64 inside a JSON string literal. */
 int sk_json_add_base64(sk_buf *b, const unsigned char *s, size_t n);
+/* s[0..n), base64 with its padding (RFC 4648, as sk_json_add_base64
+ * writes it), decoded into out (reset first): 0, or -1 when it is not
+ * that or memory ran out. */
+int sk_base64_decode(const char *s, size_t n, sk_buf *out);
 /* Append a value: s itself when embed is set and s is one JSON value,
  * otherwise s as a string. The one --json embedding for every source. */
 int sk_json_add_text(sk_buf *b, sk_json *p, const char *s, size_t n, int embed);

@@ -1,7 +1,7 @@
-/* json_write.c - JSON text out: strings with their escapes, base64,
- * --json embedding, json-c values, and whether sk_json_add_object writes a
- * value of a plain object as the text it was read from (the writer's fast
- * path asks). */
+/* json_write.c - JSON text out: strings with their escapes, base64 (and
+ * back), --json embedding, json-c values, and whether sk_json_add_object
+ * writes a value of a plain object as the text it was read from (the
+ * writer's fast path asks). */
 #include <stdint.h>
 #include <string.h>
 
@@ -312,4 +312,38 @@ int sk_json_add_object(sk_buf *b, json_object *o)
 	if (s == NULL)
 		return -1;
 	return sk_buf_add(b, s, n);
+}
+
+static int base64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+int sk_base64_decode(const char *s, size_t n, sk_buf *out)
+{
+	size_t i, pad = n >= 1 && s[n - 1] == '=' ? (n >= 2 && s[n - 2] == '=' ? 2 : 1) : 0;
+	int v[4], j;
+
+	sk_buf_reset(out);
+	if (n % 4 != 0 || sk_buf_reserve(out, n / 4 * 3) < 0)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		for (j = 0; j < 4; j++)
+			if ((v[j] = i + (size_t)j >= n - pad ? 0 : base64_value((unsigned char)s[i + (size_t)j])) < 0)
+				return -1;
+		out->p[out->len++] = (char)(v[0] << 2 | v[1] >> 4);
+		out->p[out->len++] = (char)((v[1] & 15) << 4 | v[2] >> 2);
+		out->p[out->len++] = (char)((v[2] & 3) << 6 | v[3]);
+	}
+	/* The bits the padding leaves over are zero in canonical base64. */
+	if ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15)))
+		return -1;
+	out->len -= pad;
+	return 0;
 }

@@ -61,42 +61,6 @@ int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_kindopts *given, const sk
 	return 0;
 }
 
-static int base64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* s[0..n), base64 with its padding (RFC 4648, as sk_json_add_base64
- * writes it), decoded into out: 0, or -1 when it is not that. */
-static int base64_decode(const char *s, size_t n, sk_buf *out)
-{
-	size_t i, pad = n >= 1 && s[n - 1] == '=' ? (n >= 2 && s[n - 2] == '=' ? 2 : 1) : 0;
-	int v[4], j;
-
-	sk_buf_reset(out);
-	if (n % 4 != 0 || sk_buf_reserve(out, n / 4 * 3) < 0)
-		return -1;
-	for (i = 0; i < n; i += 4) {
-		for (j = 0; j < 4; j++)
-			if ((v[j] = i + (size_t)j >= n - pad ? 0 : base64_value((unsigned char)s[i + (size_t)j])) < 0)
-				return -1;
-		out->p[out->len++] = (char)(v[0] << 2 | v[1] >> 4);
-		out->p[out->len++] = (char)((v[1] & 15) << 4 | v[2] >> 2);
-		out->p[out->len++] = (char)((v[2] & 3) << 6 | v[3]);
-	}
-	/* The bits the padding leaves over are zero in canonical base64. */
-	if ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15)))
-		return -1;
-	out->len -= pad;
-	return 0;
-}
-
 /* The first result of p over row as the bytes of a key or value, into
  * out: 1, or 0 when there is none or it is null. A string is its bytes,
  * base64 decoded with base64; anything else is its JSON text. */
@@ -118,7 +82,7 @@ static int bytes_of(sk_kafka_exprs *x, sk_program *p, json_object *row, sk_buf *
 	if ((rc = sk_program_first_json(p, row, &v, e)) <= 0)
 		return rc < 0 ? sk_err_prefix(e, "%s", opt) : 0;
 	if (json_object_is_type(v, json_type_string)) {
-		rc = base64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), out);
+		rc = sk_base64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), out);
 		if (rc < 0)
 			sk_err_set(e, EX_DATAERR, "%s: not base64 (--binary=base64)", opt);
 	} else if ((rc = sk_json_add_object(out, v)) < 0)

@@ -48,3 +48,14 @@ sqs_queue_empty() {
 		jq -e '.ApproximateNumberOfMessages == "0" and .ApproximateNumberOfMessagesNotVisible == "0"
 			and .ApproximateNumberOfMessagesDelayed == "0"' >/dev/null
 }
+
+# sqs_receive_n URL N FILE: receive with the client into FILE (appending)
+# until it holds N messages; fails after 20 s.
+sqs_receive_n() {
+	wait_for 20 _sqs_received "$@"
+}
+
+_sqs_received() {
+	sqs_client "$1" receive 10 0 >>"$3" || return 1
+	[ "$(wc -l <"$3")" -ge "$2" ]
+}
