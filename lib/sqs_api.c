@@ -332,10 +332,11 @@ int sk_sqs_call_prepare(sk_sqs_call *c, const sk_sqs_creds *cr, sk_err *e)
 	    add_header(&c->headers, "Content-Type", "application/x-amz-json-1.0") < 0 ||
 	    add_header(&c->headers, "X-Amz-Target", target) < 0 ||
 	    (cr->session_token && *cr->session_token &&
-	     add_header(&c->headers, "X-Amz-Security-Token", cr->session_token) < 0) ||
-	    /* no "Expect: 100-continue" round trip before a big batch */
-	    add_header(&c->headers, "Expect", "") < 0)
+	     add_header(&c->headers, "X-Amz-Security-Token", cr->session_token) < 0))
 		return sk_err_oom(e);
+	/* No "Expect:" to spare a big batch the 100-continue wait: libcurl
+	 * (7.88) signs the header it then leaves out, and SQS would refuse
+	 * the signature. */
 	if (curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers) != CURLE_OK ||
 	    curl_easy_setopt(c->easy, CURLOPT_USERNAME, cr->access_key_id) != CURLE_OK ||
 	    curl_easy_setopt(c->easy, CURLOPT_PASSWORD, cr->secret_access_key) != CURLE_OK ||

@@ -140,6 +140,11 @@ fake_attributes() {
 	grep -qE '^X-Amz-Date: [0-9]{8}T[0-9]{6}Z$' fake.log
 	grep -qE '^Authorization: AWS4-HMAC-SHA256 Credential=AKIDSQSAPITEST/[0-9]{8}/eu-west-3/sqs/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-date[a-z0-9;-]*, Signature=[0-9a-f]{64}$' fake.log
 	grep -q "^BODY {\"QueueUrl\":\"http://127.0.0.1:$fake_port/123456789012/q\"" fake.log
+	# every signed header is sent (a signed header left out fails the signature)
+	local h
+	for h in $(sed -n 's/^Authorization: .*SignedHeaders=\([^,]*\),.*/\1/p' fake.log | tr ';' ' '); do
+		grep -qi "^$h: " fake.log || { echo "signed but not sent: $h"; false; }
+	done
 }
 
 @test "a server that echoes the credentials gets them scrubbed from the error" {

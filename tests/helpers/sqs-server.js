@@ -30,6 +30,8 @@
 //   computed only over the attributes returned. Attributes: SenderId,
 //   SentTimestamp, ApproximateReceiveCount, ApproximateFirstReceiveTimestamp,
 //   and on FIFO queues MessageGroupId, MessageDeduplicationId, SequenceNumber.
+// - ChangeMessageVisibility counts as a receive: ApproximateReceiveCount
+//   grows with each change (real SQS counts receives only).
 // - ReceiveMessage reads AttributeNames only: the newer
 //   MessageSystemAttributeNames (what current SDKs send) is ignored.
 // - GetQueueAttributes' ApproximateNumberOfMessages counts in-flight
