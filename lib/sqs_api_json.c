@@ -301,9 +301,12 @@ static void answer_error(sk_sqs_action a, long status, const char *query_error, 
 	er->kind = sk_sqs_classify(status, er->code, msg);
 	if (er->kind == SK_SQS_REFUSED && er->query_code[0])
 		er->kind = sk_sqs_classify(status, er->query_code, msg);
-	code = er->code[0] ? er->code : er->query_code[0] ? er->query_code : "error";
-	sk_err_set(&er->err, errkind_exit(er->kind), "%s: %s%s%.300s (HTTP %ld)", sk_sqs_action_name(a), code,
-	           msg ? ": " : "", msg ? msg : "", status);
+	code = er->code[0] ? er->code : er->query_code[0] ? er->query_code : NULL;
+	if (code == NULL && msg == NULL)
+		sk_err_set(&er->err, errkind_exit(er->kind), "%s: HTTP %ld", sk_sqs_action_name(a), status);
+	else
+		sk_err_set(&er->err, errkind_exit(er->kind), "%s: %s%s%.300s (HTTP %ld)", sk_sqs_action_name(a),
+		           code ? code : "error", msg ? ": " : "", msg ? msg : "", status);
 }
 
 /* --- answers --- */

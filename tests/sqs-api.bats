@@ -3,8 +3,9 @@
 # program sqs-api-run (tests/helpers/sqs-api-run.c: each command's calls
 # run at once on one curl multi handle), with @aws-sdk/client-sqs as the
 # other side: what one sends the other reads, byte for byte. The SDK checks
-# MD5OfBody on every message it receives. The unit test (test-sqs-api)
-# covers bodies and answers without a server.
+# MD5OfBody on every message it receives. The tests of what is sent and of
+# errors use tests/helpers/sqs-fake.py and need no node. The unit test
+# (test-sqs-api) covers bodies and answers without a server.
 
 load helpers/common
 load helpers/sqs
@@ -18,7 +19,6 @@ teardown_file() {
 }
 
 setup() {
-	sqs_need
 	setup_scratch
 	export AWS_ACCESS_KEY_ID=AKIDSQSAPITEST AWS_SECRET_ACCESS_KEY=sqs-api-test-secret
 	export AWS_SESSION_TOKEN=sqs-api-test-session-token
@@ -59,6 +59,7 @@ fake_attributes() {
 }
 
 @test "ten messages sent in five SendMessageBatch calls at once reach the AWS SDK as they were" {
+	sqs_need
 	local url
 	url=$(sqs_create api-send)
 	ten_messages >in
@@ -73,6 +74,7 @@ fake_attributes() {
 }
 
 @test "messages the AWS SDK sent are received through sk_sqs as they were, a 200 KiB body included" {
+	sqs_need
 	local url
 	url=$(sqs_create api-receive)
 	{ ten_messages; big_message; } >in
@@ -89,6 +91,7 @@ fake_attributes() {
 }
 
 @test "ChangeMessageVisibilityBatch releases messages at once and DeleteMessageBatch removes them" {
+	sqs_need
 	local url
 	url=$(sqs_create api-visibility VisibilityTimeout=600)
 	ten_messages | sqs_client "$url" send >/dev/null
@@ -114,6 +117,7 @@ fake_attributes() {
 }
 
 @test "a receipt handle that is not one fails its entry as a bad receipt, not the call" {
+	sqs_need
 	local url
 	url=$(sqs_create api-bad-handle)
 	run sqs-api-run delete "$url" <<<"not-a-handle"
@@ -122,6 +126,7 @@ fake_attributes() {
 }
 
 @test "a queue that does not exist is an error of its own kind (exit 69)" {
+	sqs_need
 	run sqs-api-run attributes "$SQS_ENDPOINT/123456789012/no-such-queue"
 	assert_status 69
 	assert_equal "$(jq -c '[.kind, .code, .status]' <<<"$output")" '["no_queue","QueueDoesNotExist",400]'
@@ -166,7 +171,7 @@ fake_attributes() {
 
 @test "no credentials is a configuration error that sends nothing" {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-	run sqs-api-run attributes "$SQS_ENDPOINT/123456789012/q"
+	run sqs-api-run attributes "http://127.0.0.1:9/123456789012/q"
 	assert_status 78
 	assert_output_contains "no AWS credentials"
 }

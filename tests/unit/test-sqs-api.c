@@ -309,7 +309,7 @@ static void error_answers(void)
 		{ 503, NULL, "{\"__type\":\"com.amazon.coral.service#ServiceUnavailable\"}", SK_SQS_RETRY, EX_TEMPFAIL,
 		  "ServiceUnavailable", NULL },
 		{ 500, NULL, "<html>", SK_SQS_RETRY, EX_TEMPFAIL, "", NULL },
-		{ 429, NULL, "", SK_SQS_RETRY, EX_TEMPFAIL, "", NULL },
+		{ 429, NULL, "", SK_SQS_RETRY, EX_TEMPFAIL, "", "ReceiveMessage: HTTP 429" },
 		{ 400, "OverLimit;Sender", "{\"__type\":\"com.amazonaws.sqs#OverLimit\",\"message\":\"The maximum "
 		  "number of in flight messages is reached\"}", SK_SQS_OVER_LIMIT, EX_TEMPFAIL, "OverLimit", NULL },
 		{ 400, "InvalidParameterValue;Sender", "{\"__type\":\"com.amazon.coral.service#InvalidParameterValueException\","
