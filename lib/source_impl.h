@@ -44,5 +44,7 @@ extern const struct sk_position_ops sk_position_kafka_ops;
 extern const struct sk_source_ops sk_source_kafka_ops;
 extern const struct sk_source_ops sk_source_sse_ops;
 extern const struct sk_position_ops sk_position_sse_ops;
+extern const struct sk_source_ops sk_source_sqs_ops;
+extern const struct sk_position_ops sk_position_sqs_ops;
 
 #endif

@@ -30,14 +30,8 @@
 
 static int queue_entry(struct sk_sse_src *ss, struct sk_sse_queued **out)
 {
-	if (ss->qn == ss->qcap) {
-		size_t cap = ss->qcap ? 2 * ss->qcap : 64;
-		struct sk_sse_queued *v = realloc(ss->qv, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		ss->qv = v;
-		ss->qcap = cap;
-	}
+	if (sk_grow(&ss->qv, &ss->qcap, ss->qn, sizeof *ss->qv, 64) < 0)
+		return -1;
 	*out = &ss->qv[ss->qn];
 	memset(*out, 0, sizeof **out);
 	return 0;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,21 @@
 
 const char *sk_progname = "streamkit";
 int sk_verbosity;
+
+int sk_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **pv = v, *p;
+	size_t want;
+
+	if (n < *cap)
+		return 0;
+	want = *cap ? 2 * *cap : first;
+	if (want > SIZE_MAX / size || (p = realloc(*pv, want * size)) == NULL)
+		return -1;
+	*pv = p;
+	*cap = want;
+	return 0;
+}
 
 int sk_buf_reserve(sk_buf *b, size_t extra)
 {

@@ -15,6 +15,9 @@ typedef struct sk_buf {
 } sk_buf;
 
 int sk_buf_reserve(sk_buf *b, size_t extra);              /* -1 on ENOMEM */
+/* Room in the array *v (of *cap elements of size bytes, n in use) for one
+ * more: doubled when full, first elements at first. -1 on ENOMEM. */
+int sk_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
 
 /* Appending, -1 on ENOMEM. Inline: every envelope is built by a dozen of
  * them, and the call cost more than the copy. */

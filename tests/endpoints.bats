@@ -210,7 +210,7 @@ endpoints_error() {
 }
 
 @test "an endpoint kind that does not exist yet fails with a clear error" {
-	run stream-read --exit-at-end 'sqs+http://127.0.0.1:9/000000000000/q'
+	run stream-write 'sqs+http://127.0.0.1:9/000000000000/q' </dev/null
 	[ "$status" -eq 69 ]
 	assert_output_contains "sqs"
 	assert_output_contains "not available"

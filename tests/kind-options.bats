@@ -32,7 +32,7 @@ refused() {
 
 @test "reading: a kafka option on a file, standard input and a file: URL" {
 	refused stream-read --group g in.txt -- "stream-read: --group is an option of kafka endpoints"
-	refused stream-read --drain-timeout 1s file:in.txt -- "stream-read: --drain-timeout is an option of kafka endpoints"
+	refused stream-read --drain-timeout 1s file:in.txt -- "stream-read: --drain-timeout is an option of kafka and sqs endpoints"
 	refused stream-read -X fetch.wait.max.ms=5 - -- "stream-read: -X is an option of kafka endpoints"
 	refused stream-read -F kafka.conf in.txt -- "stream-read: --kafka-config is an option of kafka endpoints"
 }

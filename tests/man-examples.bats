@@ -12,13 +12,16 @@ load helpers/pipeline
 load helpers/kafka
 load helpers/examples
 load helpers/sse
+load helpers/sqs
 
 setup_file() {
 	kafka_start --topic events:4 --topic clicks:4 --topic wikipedia:2
+	sqs_start
 }
 
 teardown_file() {
 	kafka_stop
+	sqs_stop
 }
 
 setup() {
@@ -269,6 +272,22 @@ wiki_events() {
 	assert_status 0
 	assert_equal "$(cat out.1)" "$(wiki_rows 3 | jq -r .title)"
 	grep -q '^Authorization: Bearer t0ken' log
+}
+
+@test "stream-read(1) example 14: keeps an SQS queue's orders in a dataset, deleting what it holds" {
+	sqs_need
+	sqs_credentials
+	local q
+	q=$(sqs_create orders)
+	wiki_rows 30 | jq -c '{body: tojson}' | sqs_client "$q" send >/dev/null
+	# -e: this run stops at the first receive that finds the queue empty
+	example_script stream-read.1 14 'sqs+https' "s#sqs\\+https://[^ ]*#sqs+$q#" \
+		's#stream-read --name orders#stream-read --name orders -e --wait-time 1s#'
+	run bash ex.sh
+	assert_status 0
+	# several receives at once: the order of the queue is not kept
+	assert_equal "$(dataset_rows data/orders | jq -s -c 'sort_by(.id)')" "$(wiki_rows 30 | jq -s -c .)"
+	sqs_queue_empty "$q"
 }
 
 # ---------------------------------------------------------------- stream-write(1)

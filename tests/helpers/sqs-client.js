@@ -11,6 +11,8 @@
 //       per message, message attributes as {"type","value"} (Binary base64)
 //   sqs-client.js QUEUE_URL delete        stdin: receipt handles, one a line
 //   sqs-client.js QUEUE_URL attributes    the queue's attributes, one object
+//   sqs-client.js QUEUE_URL fill N        bodies "1" to "N", in batches of 10,
+//       ten batches at once; out: {"sent":N}
 //
 // The endpoint is the URL's origin; credentials are fixed fake ones (the
 // test server ignores signatures). Exits 1 with the error on stderr.
@@ -88,6 +90,24 @@ const commands = {
 	async delete() {
 		for (const handle of await lines())
 			await client.send(new sqs.DeleteMessageCommand({ QueueUrl: target, ReceiptHandle: handle }));
+	},
+	async fill() {
+		const n = Number(args[0]);
+		let next = 1;
+		const worker = async () => {
+			while (next <= n) {
+				const first = next;
+				next = Math.min(n + 1, next + 10);
+				const Entries = [];
+				for (let i = first; i < next; i++)
+					Entries.push({ Id: String(i), MessageBody: String(i) });
+				const r = await client.send(new sqs.SendMessageBatchCommand({ QueueUrl: target, Entries }));
+				if ((r.Failed || []).length)
+					throw new Error(`${r.Failed.length} entries failed: ${r.Failed[0].Code}`);
+			}
+		};
+		await Promise.all(Array.from({ length: 10 }, worker));
+		out({ sent: n });
 	},
 	async attributes() {
 		const r = await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: target, AttributeNames: ["All"] }));

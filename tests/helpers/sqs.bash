@@ -59,3 +59,12 @@ _sqs_received() {
 	sqs_client "$1" receive 10 0 >>"$3" || return 1
 	[ "$(wc -l <"$3")" -ge "$2" ]
 }
+
+# sqs_credentials: keys in the environment for stream-read and stream-write
+# (the server ignores signatures), and no other source of the credential
+# chain looked at.
+sqs_credentials() {
+	export AWS_ACCESS_KEY_ID=AKIDTESTSTREAMKIT AWS_SECRET_ACCESS_KEY=sEcReT/ValueNeverShown AWS_REGION=us-east-1
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+	export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# sqs-read.bats - stream-read sqs+http://...: the envelope, delete after
+# checkpoint, --ack=receive, what a stop releases, the visibility kept
+# while a message is held, FIFO queues, errors. The server is local-aws-sqs
+# (helpers/sqs.bash); @aws-sdk/client-sqs sends and checks.
+
+load helpers/common
+load helpers/sqs
+
+setup_file() {
+	sqs_start
+}
+
+teardown_file() {
+	sqs_stop
+}
+
+setup() {
+	setup_scratch
+	sqs_need
+	sqs_credentials
+	Q=$(sqs_create "q$BATS_TEST_NUMBER-$RANDOM")
+}
+
+# send_bodies URL BODY...: one message per body (text, sent as it is).
+send_bodies() {
+	local url=$1 b
+	shift
+	for b in "$@"; do
+		jq -cn --arg b "$b" '{body: $b}'
+	done | sqs_client "$url" send >/dev/null
+}
+
+# visible_now URL N: the client receives N messages at once (then they are
+# in flight for it, for 30 s).
+visible_now() {
+	local got
+	got=$(sqs_client "$1" receive 10 1 30 | wc -l)
+	[ "$got" -eq "$2" ] || { echo "visible_now: $got messages, not $2" >&2; return 1; }
+}
+
+@test "sqs: messages as envelopes: id, value, attributes, message attributes, cursor" {
+	jq -cn '{body: "Zürich \"quoted\"\n\ttab \\ back", attributes: {
+		s: {type: "String", value: "ünï"}, n: {type: "Number", value: "12.5"},
+		b: {type: "Binary", value: "AAEC/w=="}}}' | sqs_client "$Q" send > sent.json
+	run stream-read -e --count 1 --wait-time 1s "sqs+$Q"
+	assert_status 0
+	echo "$output" > out.json
+	assert_equal "$(jq -r .id out.json)" "$(jq -r .id sent.json)"
+	assert_equal "$(jq -r .value out.json)" "$(printf 'Zürich "quoted"\n\ttab \\ back')"
+	assert_equal "$(jq -c '.message_attributes' out.json)" \
+		'{"s":{"type":"String","value":"ünï"},"n":{"type":"Number","value":"12.5"},"b":{"type":"Binary","value":"AAEC/w=="}}'
+	assert_equal "$(jq -r '.receive_count' out.json)" 1
+	assert_equal "$(jq -r '.sent_timestamp == (.attributes.SentTimestamp | tonumber)' out.json)" true
+	assert_equal "$(jq -r '.attributes.ApproximateReceiveCount' out.json)" 1
+	[[ $(jq -r ._cursor out.json) =~ ^sqs:${Q}:0:[0-9a-f]{16}\.1$ ]]
+}
+
+@test "sqs: --json embeds bodies that are JSON" {
+	send_bodies "$Q" '{"title":"Zürich","n":3}'
+	run stream-read -e --count 1 --json --wait-time 1s "sqs+$Q"
+	assert_status 0
+	assert_equal "$(jq -c .value <<<"$output")" '{"title":"Zürich","n":3}'
+}
+
+@test "sqs: without --name nothing is deleted: what was read is visible again at once" {
+	send_bodies "$Q" a b c
+	run stream-read -e --count 3 --wait-time 1s "sqs+$Q"
+	assert_status 0
+	assert_equal "$(jq -r .value <<<"$output" | sort | tr -d '\n')" abc
+	visible_now "$Q" 3
+}
+
+@test "sqs: --ack=receive deletes on receipt" {
+	send_bodies "$Q" a b c
+	run stream-read -e --count 3 --ack=receive --wait-time 1s "sqs+$Q"
+	assert_status 0
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 3
+	sqs_queue_empty "$Q"
+}
+
+@test "sqs: --count N into stream-write deletes exactly the N messages it delivered" {
+	send_bodies "$Q" 1 2 3 4 5 6 7 8
+	stream-read --name r --count 5 --wait-time 1s "sqs+$Q" | stream-write --name r dataset:out
+	assert_equal "$(dataset_rows out | wc -l)" 5
+	# the 3 received and not printed were released: visible again at once
+	visible_now "$Q" 3
+	# and the 5 delivered are gone
+	sqs_client "$Q" attributes > attrs.json
+	assert_equal "$(jq -r '.ApproximateNumberOfMessages' attrs.json)" 3
+}
+
+@test "sqs: stream-checkpoint commit behind a script: the lines it wrote are deleted" {
+	send_bodies "$Q" a b c d
+	stream-read --name r --count 4 --wait-time 1s "sqs+$Q" | stream-checkpoint commit r > done.log
+	assert_equal "$(wc -l < done.log)" 4
+	sqs_queue_empty "$Q"
+}
+
+@test "sqs: what no checkpoint covers within --drain-timeout is released, not deleted" {
+	send_bodies "$Q" a b
+	run stream-read --name r --count 2 --wait-time 1s --drain-timeout 200ms "sqs+$Q"
+	assert_status 0
+	assert_output_contains "released, they will come again"
+	visible_now "$Q" 2
+}
+
+@test "sqs: a held message's visibility is renewed: not given again for 3x the queue's timeout" {
+	Q=$(sqs_create "held$RANDOM" VisibilityTimeout=2)
+	send_bodies "$Q" held
+	stream-read --name r --count 1 --wait-time 1s --drain-timeout 30s "sqs+$Q" > out.json 2> err &
+	local reader=$!
+	wait_for 20 test -s out.json
+	local until=$((SECONDS + 6)) got=0
+	while ((SECONDS < until)); do
+		got=$((got + $(sqs_client "$Q" receive 10 1 30 | wc -l)))
+	done
+	assert_equal "$got" 0
+	stream-checkpoint commit r < out.json > /dev/null
+	wait "$reader"
+	sqs_queue_empty "$Q"
+}
+
+@test "sqs: a FIFO queue: group and deduplication ids, sequence number, order kept per group" {
+	Q=$(sqs_create "f$RANDOM.fifo" FifoQueue=true)
+	for i in 1 2 3 4 5 6; do
+		jq -cn --arg i "$i" '{body: $i, group_id: (if ($i | tonumber) % 2 == 0 then "even" else "odd" end),
+			deduplication_id: ("d" + $i)}'
+	done | sqs_client "$Q" send > /dev/null
+	run stream-read -e --count 6 --wait-time 1s --ack=receive "sqs+$Q"
+	assert_status 0
+	echo "$output" > out.json
+	assert_equal "$(jq -r 'select(.group_id == "odd") | .value' out.json | tr -d '\n')" 135
+	assert_equal "$(jq -r 'select(.group_id == "even") | .value' out.json | tr -d '\n')" 246
+	assert_equal "$(jq -r 'select(.value == "4") | .deduplication_id' out.json)" d4
+	[ -n "$(jq -r 'select(.value == "4") | .sequence_number' out.json)" ]
+}
+
+@test "sqs: a queue that does not exist: exit 69, named" {
+	run stream-read -e --count 1 --wait-time 1s "sqs+${SQS_ENDPOINT}/000000000000/nosuchqueue"
+	assert_status 69
+	assert_output_contains "QueueDoesNotExist"
+}
+
+@test "sqs: no credentials: exit 78, and no secret in any message" {
+	unset AWS_ACCESS_KEY_ID
+	run stream-read -e --count 1 --wait-time 1s "sqs+$Q"
+	assert_status 78
+	assert_output_contains "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
+	[[ $output != *sEcReT* ]]
+}
+
+@test "sqs: stream-checkpoint show describes the stored position" {
+	send_bodies "$Q" a b
+	stream-read --name r --count 2 --wait-time 1s "sqs+$Q" | stream-write --name r dataset:out
+	run stream-checkpoint show r
+	assert_status 0
+	assert_output_contains "message 2 of reader session"
+}
+
+@test "sqs: options of the kind are checked" {
+	run stream-read --ack=later "sqs+$Q"
+	assert_status 64
+	assert_output_contains "invalid --ack 'later'"
+	run stream-read --wait-time 30s "sqs+$Q"
+	assert_status 64
+	run stream-read --from earliest "sqs+$Q"
+	assert_status 64
+}
+
+@test "sqs: no server at the URL: exit 69 at the start, naming the call and the address" {
+	run stream-read -e "sqs+http://127.0.0.1:1/000000000000/q"
+	assert_status 69
+	assert_output_contains "stream-read: sqs+http://127.0.0.1:1/000000000000/q: GetQueueAttributes: http://127.0.0.1:1/: Failed to connect to 127.0.0.1 port 1"
+}
