@@ -13,6 +13,11 @@
 //   sqs-client.js QUEUE_URL attributes    the queue's attributes, one object
 //   sqs-client.js QUEUE_URL fill N        bodies "1" to "N", in batches of 10,
 //       ten batches at once; out: {"sent":N}
+//   sqs-client.js QUEUE_URL consume       the loop a user writes (scripts/bench's
+//       peer): receive 10 (1 s long poll), print each body as a line,
+//       DeleteMessageBatch them; until a receive finds nothing
+//   sqs-client.js QUEUE_URL produce       the other loop: stdin's lines as
+//       bodies, SendMessageBatch of 10 at a time
 //
 // The endpoint is the URL's origin; credentials are fixed fake ones (the
 // test server ignores signatures). Exits 1 with the error on stderr.
@@ -108,6 +113,35 @@ const commands = {
 		};
 		await Promise.all(Array.from({ length: 10 }, worker));
 		out({ sent: n });
+	},
+	async consume() {
+		for (;;) {
+			const r = await client.send(new sqs.ReceiveMessageCommand({
+				QueueUrl: target, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+				AttributeNames: ["All"], MessageAttributeNames: ["All"],
+			}));
+			const messages = r.Messages || [];
+			if (messages.length === 0)
+				return;
+			process.stdout.write(messages.map((m) => m.Body + "\n").join(""));
+			await client.send(new sqs.DeleteMessageBatchCommand({ QueueUrl: target,
+				Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+		}
+	},
+	async produce() {
+		let batch = [];
+		const flush = async () => {
+			if (batch.length)
+				await client.send(new sqs.SendMessageBatchCommand({ QueueUrl: target,
+					Entries: batch.map((b, i) => ({ Id: String(i), MessageBody: b })) }));
+			batch = [];
+		};
+		for await (const line of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+			batch.push(line);
+			if (batch.length === 10)
+				await flush();
+		}
+		await flush();
 	},
 	async attributes() {
 		const r = await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: target, AttributeNames: ["All"] }));
