@@ -127,7 +127,7 @@ static int run_one(struct sk_sqs_src *ss, sk_sqs_call *c, sk_sqs_result *r, sk_e
 				rc = msg->data.result;
 				done = 1;
 			}
-		if (!done && sk_sqs_wait(ss, 1000, e) < 0)
+		if (!done && sk_sqs_wait(ss, 1000, 1, e) < 0)
 			break;
 	}
 	curl_multi_remove_handle(ss->multi, c->easy);
@@ -200,7 +200,10 @@ static void sqs_free(struct sk_sqs_src *ss)
 {
 	if (ss == NULL)
 		return;
+	sk_sqs_stop_thread(ss);
 	sk_sqs_consume_free(ss);
+	if (ss->store)
+		sk_state_close(ss->store);
 	if (ss->multi)
 		curl_multi_cleanup(ss->multi);
 	sk_aws_provider_free(ss->creds);
@@ -233,6 +236,15 @@ static int sqs_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o
 	ss->id = s->id;
 	s->impl = ss;
 	if (queue_settings(ss, e) < 0) {
+		s->impl = NULL;
+		goto fail;
+	}
+	/* The thread asks the store on a connection of its own. */
+	if (o->name && !ss->ack_receive && sk_state_open_readonly(sk_state_path(o->state), &ss->store, e) < 0) {
+		s->impl = NULL;
+		goto fail;
+	}
+	if (sk_sqs_start(ss, e) < 0) {
 		s->impl = NULL;
 		goto fail;
 	}

@@ -7,6 +7,7 @@
 #define SK_SOURCE_SQS_IMPL_H
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "aws_credentials.h"
@@ -85,10 +86,8 @@ struct sk_sqs_src {
 	uint64_t rand;
 	int stopping;             /* drain: no more receives */
 	int release_all;          /* drain's end: release what is not covered */
-	int empty;                /* a receive found nothing: caught up */
 	const char *id;           /* the source id, for the store */
-	int fatal;
-	sk_err fatal_err;
+	sk_state *store;          /* the thread's own connection to it (--name) */
 
 	/* Messages held. */
 	struct sk_sqs_held *held;
@@ -96,18 +95,33 @@ struct sk_sqs_src {
 	uint64_t base;            /* the sequence number of held[0] */
 	uint64_t next_seq;        /* the next message's (1 is the first) */
 	uint64_t live;            /* held and not gone */
-	uint64_t returned;        /* the last sequence number returned */
 	uint64_t covered;         /* the last one a checkpoint covers */
 	int64_t polled_ms;        /* when the store was last asked */
 	int64_t due_ms;           /* the earliest extension due; -1: none */
 	int dirty;                /* something to delete or release: look */
 
-	/* Envelopes not yet returned. */
+	/* The thread that talks to SQS (sqs_thread.c), so that visibility is
+	 * renewed while the tool waits on its output; next() takes envelopes
+	 * from it a batch at a time. Under lock: q, qv, qn, empty, fatal,
+	 * fatal_err, quit, stop, drain_rc, drain_err. */
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	int wake[2];              /* the thread to next(): something came */
+	int quit, stop;           /* asked of the thread by close and drain */
+	int empty;                /* a receive found nothing: caught up */
+	int fatal;
+	sk_err fatal_err;
+	int drain_rc;
+	sk_err drain_err;
+	uint64_t returned_atomic; /* the last sequence number returned (next()'s) */
 	sk_json *jp;
-	sk_buf q;
+	sk_buf q;                 /* envelopes the thread made, not yet taken */
 	struct sk_sqs_queued *qv;
-	size_t qn, qcap, qi;
-	sk_buf bad;
+	size_t qn, qcap;
+	sk_buf rq;                /* next()'s batch: envelopes being returned */
+	struct sk_sqs_queued *rqv;
+	size_t rqn, rqcap, rqi;
 	char session[17];         /* this reader's, in its positions */
 	sk_buf cursor_head;       /* "sqs:URL:0:SESSION." */
 
@@ -116,14 +130,33 @@ struct sk_sqs_src {
 	int warned_late, warned_expired;
 };
 
-/* sqs_consume.c */
-int sk_sqs_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
-int sk_sqs_drain(sk_source *s, sk_err *e);
+/* sqs_consume.c: the thread's work */
 /* Call c signed with the current credentials and added to the multi. */
 int sk_sqs_add_call(struct sk_sqs_src *ss, sk_sqs_call *c, sk_err *e);
-/* Wait for the calls (or a stop) up to ms. */
-int sk_sqs_wait(struct sk_sqs_src *ss, int64_t ms, sk_err *e);
+/* Wait for the calls up to ms (stoppable: or a stop signal). */
+int sk_sqs_wait(struct sk_sqs_src *ss, int64_t ms, int stoppable, sk_err *e);
+/* One turn: the store asked, calls started, answers taken. */
+int sk_sqs_pump(struct sk_sqs_src *ss, sk_err *e);
+/* How long to wait for the next thing to do (now monotonic), at most ms. */
+int64_t sk_sqs_next_wait(struct sk_sqs_src *ss, int64_t now, int64_t ms);
+/* The end: see sqs_consume.c. */
+int sk_sqs_drain_loop(struct sk_sqs_src *ss, sk_err *e);
 void sk_sqs_consume_free(struct sk_sqs_src *ss);
+
+/* sqs_thread.c */
+int sk_sqs_start(struct sk_sqs_src *ss, sk_err *e);
+int sk_sqs_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
+int sk_sqs_drain(sk_source *s, sk_err *e);
+/* The thread stopped (close): before freeing. */
+void sk_sqs_stop_thread(struct sk_sqs_src *ss);
+/* The last sequence number next() returned. */
+uint64_t sk_sqs_returned(struct sk_sqs_src *ss);
+/* Whether the source failed for good (its error in *e when e is not NULL). */
+int sk_sqs_fatal(struct sk_sqs_src *ss, sk_err *e);
+/* The source fails for good: next() says so. */
+void sk_sqs_set_fatal(struct sk_sqs_src *ss, const sk_err *err);
+/* Wake next(): envelopes, the end of a receive, a failure. */
+void sk_sqs_notify(struct sk_sqs_src *ss);
 
 /* sqs_envelope.c: message m, number seq, queued as an envelope. */
 int sk_sqs_envelope(struct sk_sqs_src *ss, const sk_sqs_message *m, uint64_t seq, sk_err *e);

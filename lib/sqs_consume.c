@@ -54,13 +54,13 @@ int sk_sqs_add_call(struct sk_sqs_src *ss, sk_sqs_call *c, sk_err *e)
 	return 0;
 }
 
-int sk_sqs_wait(struct sk_sqs_src *ss, int64_t ms, sk_err *e)
+int sk_sqs_wait(struct sk_sqs_src *ss, int64_t ms, int stoppable, sk_err *e)
 {
 	struct curl_waitfd stop = { .fd = sk_stop_wake_fd(), .events = CURL_WAIT_POLLIN };
 
 	if (ms <= 0)
 		return 0;
-	if (curl_multi_poll(ss->multi, &stop, stop.fd >= 0, ms > 1000 ? 1000 : (int)ms, NULL) != CURLM_OK)
+	if (curl_multi_poll(ss->multi, &stop, stoppable && stop.fd >= 0, ms > 1000 ? 1000 : (int)ms, NULL) != CURLM_OK)
 		return sk_err_set(e, EX_SOFTWARE, "waiting for SQS failed");
 	return 0;
 }
@@ -120,10 +120,7 @@ static void failed(struct sk_sqs_src *ss, const sk_sqs_error *err)
 	int64_t jitter;
 
 	if (err->kind != SK_SQS_RETRY && err->kind != SK_SQS_OVER_LIMIT) {
-		if (!ss->fatal) {
-			ss->fatal = 1;
-			ss->fatal_err = err->err;
-		}
+		sk_sqs_set_fatal(ss, &err->err);
 		return;
 	}
 	if (!ss->failing)
@@ -214,21 +211,6 @@ static int received(struct sk_sqs_src *ss, const sk_sqs_message *m, int64_t sent
 	return 0;
 }
 
-static int pop(struct sk_sqs_src *ss, sk_msg *m, sk_err *e)
-{
-	struct sk_sqs_queued *x = &ss->qv[ss->qi++];
-
-	ss->returned = x->seq;
-	m->env = ss->q.p + x->env;
-	m->env_len = x->env_len;
-	if (x->cursor == 0) {
-		m->cursor = NULL;
-		return sk_err_set(e, EX_DATAERR, "message %s", ss->q.p + x->why);
-	}
-	m->cursor = ss->q.p + x->cursor;
-	return 1;
-}
-
 /* --- receiving --- */
 
 static int receive(struct sk_sqs_src *ss, uint64_t room, sk_err *e)
@@ -261,9 +243,12 @@ static int receive(struct sk_sqs_src *ss, uint64_t room, sk_err *e)
 	return 0;
 }
 
+/* The messages of a receive: held, and their envelopes where next() takes
+ * them. */
 static int receive_done(struct sk_sqs_src *ss, struct sk_sqs_slot *sl, const sk_sqs_result *r, int ok, sk_err *e)
 {
 	size_t i;
+	int rc = 0;
 
 	if (!ok) {
 		if (ss->queue.fifo && r->error.kind == SK_SQS_RETRY && ss->nagain < SK_SQS_BATCH_MAX)
@@ -272,12 +257,14 @@ static int receive_done(struct sk_sqs_src *ss, struct sk_sqs_slot *sl, const sk_
 		return 0;
 	}
 	succeeded(ss);
+	pthread_mutex_lock(&ss->lock);
 	if (r->n_messages == 0)
 		ss->empty = 1;
-	for (i = 0; i < r->n_messages; i++)
-		if (received(ss, &r->messages[i], sl->sent_ms, e) < 0)
-			return -1;
-	return 0;
+	for (i = 0; i < r->n_messages && rc == 0; i++)
+		rc = received(ss, &r->messages[i], sl->sent_ms, e);
+	pthread_mutex_unlock(&ss->lock);
+	sk_sqs_notify(ss);
+	return rc;
 }
 
 /* --- deletes and visibility changes --- */
@@ -340,7 +327,7 @@ static enum need need(struct sk_sqs_src *ss, uint64_t seq, int64_t now, int *vis
 
 	if (seq <= ss->covered)
 		return NEED_DELETE;
-	if (ss->release_all || (ss->stopping && seq > ss->returned) || (ss->stopping && ss->o->name == NULL)) {
+	if (ss->release_all || (ss->stopping && seq > sk_sqs_returned(ss)) || (ss->stopping && ss->o->name == NULL)) {
 		*visibility = 0;
 		return NEED_CHANGE;
 	}
@@ -484,18 +471,18 @@ static void batch_done(struct sk_sqs_src *ss, struct sk_sqs_slot *sl, const sk_s
 static int poll_store(struct sk_sqs_src *ss, int64_t now, sk_err *e)
 {
 	char session[SK_SQS_SESSION_LEN + 1], *pos = NULL;
-	uint64_t seq;
+	uint64_t seq, returned = sk_sqs_returned(ss);
 	int rc;
 
-	if (ss->o->name == NULL || ss->returned <= ss->covered || now - ss->polled_ms < POLL_MS)
+	if (ss->store == NULL || returned <= ss->covered || now - ss->polled_ms < POLL_MS)
 		return 0;
 	ss->polled_ms = now;
-	rc = sk_state_get_position(ss->o->state, ss->o->name, ss->id, "0", &pos, e);
+	rc = sk_state_get_position(ss->store, ss->o->name, ss->id, "0", &pos, e);
 	if (rc <= 0)
 		return rc;
 	if (sk_sqs_position_parse(pos, session, &seq) == 0 && strcmp(session, ss->session) == 0 &&
 	    seq > ss->covered) {
-		ss->covered = seq < ss->returned ? seq : ss->returned;
+		ss->covered = seq < returned ? seq : returned;
 		ss->dirty = 1;
 	}
 	free(pos);
@@ -536,13 +523,13 @@ static int collect(struct sk_sqs_src *ss, sk_err *e)
 }
 
 /* One turn: what the store says, calls due started, answers taken. */
-static int pump(struct sk_sqs_src *ss, sk_err *e)
+int sk_sqs_pump(struct sk_sqs_src *ss, sk_err *e)
 {
 	int64_t now = sk_now_ms();
 
 	if (poll_store(ss, now, e) < 0)
 		return -1;
-	if (now >= ss->retry_at && !ss->fatal) {
+	if (now >= ss->retry_at && !sk_sqs_fatal(ss, NULL)) {
 		if (plan(ss, now, e) < 0)
 			return -1;
 		while (!ss->stopping && ss->receiving < ss->concurrency &&
@@ -554,12 +541,12 @@ static int pump(struct sk_sqs_src *ss, sk_err *e)
 }
 
 /* How long to wait for the next thing to do, at most ms. */
-static int64_t next_wait(const struct sk_sqs_src *ss, int64_t now, int64_t ms)
+int64_t sk_sqs_next_wait(struct sk_sqs_src *ss, int64_t now, int64_t ms)
 {
 	int64_t at[3] = { -1, -1, -1 };
 	size_t i;
 
-	if (ss->o->name && ss->returned > ss->covered)
+	if (ss->store && sk_sqs_returned(ss) > ss->covered)
 		at[0] = ss->polled_ms + POLL_MS;
 	at[1] = ss->due_ms;
 	if (ss->retry_at > now)
@@ -570,38 +557,6 @@ static int64_t next_wait(const struct sk_sqs_src *ss, int64_t now, int64_t ms)
 	return ms < 1 ? 1 : ms;
 }
 
-int sk_sqs_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
-{
-	struct sk_sqs_src *ss = s->impl;
-	int64_t now, deadline = -2;
-
-	for (;;) {
-		if (ss->qi < ss->qn)
-			return pop(ss, m, e);
-		if (ss->fatal) {
-			*e = ss->fatal_err;
-			return -1;
-		}
-		if (deadline == -2)
-			deadline = timeout_ms < 0 ? -1 : sk_now_ms() + timeout_ms;
-		ss->qi = ss->qn = 0;
-		sk_buf_reset(&ss->q);
-		if (pump(ss, e) < 0)
-			return -1;
-		if (ss->qn > 0 || ss->fatal)
-			continue;
-		if (ss->empty) {
-			ss->empty = 0;
-			return SK_END;
-		}
-		now = sk_now_ms();
-		if (deadline >= 0 && now >= deadline)
-			return 0;
-		if (sk_sqs_wait(ss, next_wait(ss, now, deadline < 0 ? 1000 : deadline - now), e) < 0)
-			return -1;
-	}
-}
-
 /* No more receives, and nothing more returned. The receives in flight are
  * waited for, not abandoned: a long poll the server still runs would take
  * the messages released next and keep them from everyone for their
@@ -609,35 +564,34 @@ int sk_sqs_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 static void stop_receiving(struct sk_sqs_src *ss)
 {
 	ss->stopping = 1;
-	ss->qi = ss->qn = 0;
+	pthread_mutex_lock(&ss->lock);
+	ss->qn = 0;
 	sk_buf_reset(&ss->q);
+	pthread_mutex_unlock(&ss->lock);
 	ss->dirty = 1;
 }
 
-int sk_sqs_drain(sk_source *s, sk_err *e)
+int sk_sqs_drain_loop(struct sk_sqs_src *ss, sk_err *e)
 {
-	struct sk_sqs_src *ss = s->impl;
 	int64_t deadline = sk_now_ms() + ss->drain_ms, now;
-	uint64_t printed = ss->returned;
+	uint64_t printed = sk_sqs_returned(ss);
 
 	stop_receiving(ss);
 	if (ss->o->name == NULL)
 		ss->release_all = !ss->ack_receive;
 	for (;;) {
-		if (pump(ss, e) < 0)
+		if (sk_sqs_pump(ss, e) < 0)
 			return -1;
 		stop_receiving(ss);
-		if (ss->fatal) {
-			*e = ss->fatal_err;
+		if (sk_sqs_fatal(ss, e))
 			return sk_err_prefix(e, "%s", ss->arg);
-		}
 		if (ss->live == 0 && ss->busy == 0)
 			break;
 		now = sk_now_ms();
-		if (!ss->release_all && now >= deadline && ss->covered < ss->returned) {
+		if (!ss->release_all && now >= deadline && ss->covered < printed) {
 			sk_warn("%s: no checkpoint covered messages %llu to %llu of %llu printed within --drain-timeout: "
 			        "released, they will come again", ss->arg, (unsigned long long)(ss->covered + 1),
-			        (unsigned long long)ss->returned, (unsigned long long)printed);
+			        (unsigned long long)printed, (unsigned long long)printed);
 			ss->release_all = 1;
 			ss->dirty = 1;
 			deadline = now;
@@ -647,7 +601,7 @@ int sk_sqs_drain(sk_source *s, sk_err *e)
 			        ss->arg, (unsigned long long)ss->live);
 			break;
 		}
-		if (sk_sqs_wait(ss, next_wait(ss, now, 50), e) < 0)
+		if (sk_sqs_wait(ss, sk_sqs_next_wait(ss, now, 50), 0, e) < 0)
 			return -1;
 	}
 	sk_info("%s: %llu messages deleted, %llu released", ss->arg, (unsigned long long)ss->deleted,
@@ -671,5 +625,4 @@ void sk_sqs_consume_free(struct sk_sqs_src *ss)
 	free(ss->held);
 	free(ss->qv);
 	sk_buf_free(&ss->q);
-	sk_buf_free(&ss->bad);
 }

@@ -39,6 +39,12 @@ visible_now() {
 	[ "$got" -eq "$2" ] || { echo "visible_now: $got messages, not $2" >&2; return 1; }
 }
 
+# in_flight URL N: N messages of the queue are in flight (received, not
+# deleted).
+in_flight() {
+	[ "$(sqs_client "$1" attributes | jq -r .ApproximateNumberOfMessagesNotVisible)" = "$2" ]
+}
+
 @test "sqs: messages as envelopes: id, value, attributes, message attributes, cursor" {
 	jq -cn '{body: "Zürich \"quoted\"\n\ttab \\ back", attributes: {
 		s: {type: "String", value: "ünï"}, n: {type: "Number", value: "12.5"},
@@ -172,4 +178,24 @@ visible_now() {
 	run stream-read -e "sqs+http://127.0.0.1:1/000000000000/q"
 	assert_status 69
 	assert_output_contains "stream-read: sqs+http://127.0.0.1:1/000000000000/q: GetQueueAttributes: http://127.0.0.1:1/: Failed to connect to 127.0.0.1 port 1"
+}
+
+@test "sqs: visibility is renewed while stream-read waits on an output nobody reads" {
+	Q=$(sqs_create "blocked$RANDOM" VisibilityTimeout=2)
+	# 300 KB of envelopes: more than a pipe holds, so the writes block
+	local big
+	big=$(head -c 100000 /dev/zero | tr '\0' x)
+	send_bodies "$Q" "$big" "$big" "$big"
+	mkfifo out
+	stream-read --name r --wait-time 1s "sqs+$Q" >out 2>err &
+	local reader=$!
+	exec 4<out
+	wait_for 20 in_flight "$Q" 3
+	local until=$((SECONDS + 6)) got=0
+	while ((SECONDS < until)); do
+		got=$((got + $(sqs_client "$Q" receive 10 1 30 | wc -l)))
+	done
+	exec 4<&-
+	wait "$reader" || true
+	assert_equal "$got" 0
 }
