@@ -18,16 +18,6 @@
 #include "kafka_message.h"
 #include "json.h"
 
-static int compile(const char *text, const sk_program_args *args, const char *opt, sk_program **out,
-                   sk_err *e)
-{
-	if (text == NULL)
-		return 0;
-	if ((*out = sk_program_compile(text, args, e)) == NULL)
-		return sk_err_prefix(e, "%s", opt);
-	return 0;
-}
-
 int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_kindopts *given, const sk_program_args *args,
                            sk_err *e)
 {
@@ -37,11 +27,11 @@ int sk_kafka_exprs_compile(sk_kafka_exprs *x, const sk_kindopts *given, const sk
 	if (binary && strcmp(binary, "base64") != 0 && strcmp(binary, "escape") != 0)
 		return sk_err_set(e, EX_USAGE, "invalid --binary '%s' (expected escape or base64)", binary);
 	x->base64 = binary && strcmp(binary, "base64") == 0;
-	if (compile(sk_kindopts_get(given, "key"), args, "--key", &x->key, e) < 0 ||
-	    compile(sk_kindopts_get(given, "value"), args, "--value", &x->value, e) < 0 ||
-	    compile(sk_kindopts_get(given, "partition"), args, "--partition", &x->partition, e) < 0 ||
-	    compile(sk_kindopts_get(given, "timestamp"), args, "--timestamp", &x->timestamp, e) < 0 ||
-	    compile(sk_kindopts_get(given, "headers"), args, "--headers", &x->headers_obj, e) < 0)
+	if (sk_program_compile_option(given, "key", args, &x->key, e) < 0 ||
+	    sk_program_compile_option(given, "value", args, &x->value, e) < 0 ||
+	    sk_program_compile_option(given, "partition", args, &x->partition, e) < 0 ||
+	    sk_program_compile_option(given, "timestamp", args, &x->timestamp, e) < 0 ||
+	    sk_program_compile_option(given, "headers", args, &x->headers_obj, e) < 0)
 		return -1;
 	for (i = 0; sk_kindopts_next(given, "header", &i) != NULL;)
 		n++;

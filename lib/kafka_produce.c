@@ -42,11 +42,8 @@
 void sk_ksink_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct sk_ksink *ks = opaque;
-	uint64_t epoch = (uint64_t)(uintptr_t)m->_private;
-
 	(void)rk;
-	if (epoch >= ks->first && epoch - ks->first < ks->nep)
-		ks->ep[epoch - ks->first].unconfirmed--;
+	sk_epochs_confirmed(&ks->epochs, (uint64_t)(uintptr_t)m->_private);
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR || ks->failed != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
 	ks->failed = m->err;
@@ -83,27 +80,7 @@ int sk_ksink_check_failed(struct sk_ksink *ks, sk_err *e)
 
 static uint64_t unconfirmed(const struct sk_ksink *ks)
 {
-	uint64_t n = 0;
-	size_t i;
-
-	for (i = 0; i < ks->nep; i++)
-		n += ks->ep[i].unconfirmed;
-	return n;
-}
-
-/* A new open epoch. */
-int sk_ksink_open_epoch(struct sk_ksink *ks, sk_err *e)
-{
-	if (ks->nep == ks->capep) {
-		size_t cap = ks->capep ? 2 * ks->capep : 8;
-		struct sk_ksink_epoch *v = realloc(ks->ep, cap * sizeof *v);
-		if (v == NULL)
-			return sk_err_oom(e);
-		ks->ep = v;
-		ks->capep = cap;
-	}
-	memset(&ks->ep[ks->nep++], 0, sizeof *ks->ep);
-	return 0;
+	return sk_epochs_unconfirmed(&ks->epochs);
 }
 
 /* Wait for the report of every message produced so far: within
@@ -136,40 +113,14 @@ int sk_ksink_drain(struct sk_ksink *ks, sk_err *e)
 }
 
 /* Commit the closed epochs whose messages, and every earlier one's, are
- * confirmed: in one transaction, their cursors merged (the later win). */
+ * confirmed; nothing once a delivery failed. */
 int sk_ksink_commit_confirmed(sk_sink *k, sk_err *e)
 {
 	struct sk_ksink *ks = k->impl;
-	sk_cursorset *cs = NULL;
-	int64_t rows = 0;
-	size_t n = 0, i;
-	int rc = 0;
 
-	while (n + 1 < ks->nep && ks->ep[n].unconfirmed == 0)
-		n++;
-	if (n == 0)
-		return 0;
 	if (sk_ksink_check_failed(ks, e) < 0)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++) {
-		rows += ks->ep[i].rows;
-		if (ks->ep[i].cs == NULL)
-			continue;
-		if (cs == NULL)
-			cs = ks->ep[i].cs;
-		else
-			rc = sk_cursorset_merge(cs, ks->ep[i].cs, e);
-	}
-	if (rc == 0 && k->state && (rows > 0 || (cs && sk_cursorset_count(cs) > 0)))
-		rc = sk_state_checkpoint(k->state, k->name, cs, rows, e);
-	if (rc < 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		sk_cursorset_free(ks->ep[i].cs);
-	memmove(ks->ep, ks->ep + n, (ks->nep - n) * sizeof *ks->ep);
-	ks->nep -= n;
-	ks->first += n;
-	return 0;
+	return sk_epochs_commit(&ks->epochs, k, e);
 }
 
 /* Hand one message to librdkafka, as part of the open epoch. Without
@@ -178,7 +129,7 @@ int sk_ksink_commit_confirmed(sk_sink *k, sk_err *e)
 static rd_kafka_resp_err_t enqueue(struct sk_ksink *ks, const void *key, size_t klen, const void *val, size_t vlen,
                                    int32_t part, int64_t ts, rd_kafka_headers_t *h)
 {
-	void *epoch = (void *)(uintptr_t)(ks->first + ks->nep - 1);
+	void *epoch = (void *)(uintptr_t)sk_epochs_current(&ks->epochs);
 
 	if (h == NULL && ts == 0)
 		return rd_kafka_produce(ks->rkt, part, RD_KAFKA_MSG_F_COPY, (void *)val, vlen, key, klen, epoch) < 0
@@ -221,7 +172,7 @@ static int queue_full(struct sk_ksink *ks, sk_err *e)
  * finish: an error of a write (EX_DATAERR) is about its row alone. */
 static void produced(struct sk_ksink *ks, size_t n)
 {
-	ks->ep[ks->nep - 1].unconfirmed += n;
+	sk_epochs_sent(&ks->epochs, n);
 	ks->unpolled += (unsigned)n;
 	if (ks->unpolled >= POLL_EVERY) {
 		ks->unpolled = 0;
@@ -284,7 +235,7 @@ int sk_ksink_produce_batch(struct sk_ksink *ks, sk_err *e)
 {
 	rd_kafka_message_t *m = ks->batch;
 	size_t i, n = ks->nbatch, done;
-	void *epoch = (void *)(uintptr_t)(ks->first + ks->nep - 1);
+	void *epoch = (void *)(uintptr_t)sk_epochs_current(&ks->epochs);
 	int32_t part = batch_partition(ks, n, ks->batch_bytes.len);
 
 	for (i = 0; i < n; i++) {

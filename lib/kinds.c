@@ -28,8 +28,8 @@ static const struct sk_ep_syntax sse_syntax = {
 static const struct sk_kind kinds[] = {
 	{ "kafka", kafka_schemes, SK_KIND_READ_WRITE, &sk_source_kafka_ops, &sk_sink_kafka_ops,
 	  &sk_position_kafka_ops, &sk_kafka_syntax, 0, SK_KIND_NOT_PLAIN },
-	{ "sqs", sqs_schemes, SK_KIND_READ_WRITE, &sk_source_sqs_ops, NULL, &sk_position_sqs_ops, &sqs_syntax, 0,
-	  SK_KIND_NOT_PLAIN },
+	{ "sqs", sqs_schemes, SK_KIND_READ_WRITE, &sk_source_sqs_ops, &sk_sink_sqs_ops, &sk_position_sqs_ops,
+	  &sqs_syntax, 0, SK_KIND_NOT_PLAIN },
 	{ "sse", sse_schemes, SK_KIND_READ_ONLY, &sk_source_sse_ops, NULL, &sk_position_sse_ops,
 	  &sse_syntax, 0, SK_KIND_NOT_PLAIN },
 	{ "file", file_schemes, SK_KIND_READ_WRITE, &sk_source_file_ops, &sk_sink_file_ops,

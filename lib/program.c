@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "options.h"
 #include "program_impl.h"
 
 struct sk_program_args {
@@ -160,6 +161,18 @@ void sk_program_free(sk_program *p)
 	sk_jv_builder_clear(&p->b);
 	sk_buf_free(&p->errors);
 	free(p);
+}
+
+int sk_program_compile_option(const struct sk_kindopts *given, const char *name, const sk_program_args *args,
+                              sk_program **out, sk_err *e)
+{
+	const char *text = sk_kindopts_get(given, name);
+
+	if (text == NULL)
+		return 0;
+	if ((*out = sk_program_compile(text, args, e)) == NULL)
+		return sk_err_prefix(e, "--%s", name);
+	return 0;
 }
 
 sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk_err *e)

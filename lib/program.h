@@ -35,6 +35,12 @@ typedef struct sk_program sk_program;
  * and jq's own message ("jq: error: ... at <top-level>, line 1: ..."). */
 sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk_err *e);
 void sk_program_free(sk_program *p);
+struct sk_kindopts;
+/* The program of the endpoint option --NAME (an expression over rows),
+ * compiled into *out when it was given; *out is left alone when it was
+ * not. -1 with jq's message prefixed "--NAME". */
+int sk_program_compile_option(const struct sk_kindopts *given, const char *name, const sk_program_args *args,
+                              sk_program **out, sk_err *e);
 
 /* One result of a run; valid only during the callback that receives it. */
 typedef struct sk_result sk_result;

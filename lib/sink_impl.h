@@ -40,5 +40,6 @@ extern const struct sk_sink_ops sk_sink_file_ops;
 extern const struct sk_sink_ops sk_sink_dataset_ops;
 extern const struct sk_sink_ops sk_sink_sqlite_ops;
 extern const struct sk_sink_ops sk_sink_kafka_ops;
+extern const struct sk_sink_ops sk_sink_sqs_ops;
 
 #endif

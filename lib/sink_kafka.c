@@ -138,9 +138,7 @@ static void ksink_free(struct sk_ksink *ks)
 		rd_kafka_destroy(ks->rk);
 	}
 	sk_kafka_exprs_free(&ks->x);
-	for (i = 0; i < ks->nep; i++)
-		sk_cursorset_free(ks->ep[i].cs);
-	free(ks->ep);
+	sk_epochs_free(&ks->epochs);
 	free(ks->live);
 	for (i = 0; i < 2; i++)
 		if (ks->events[i] >= 0)
@@ -209,7 +207,7 @@ static int kafka_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o, 
 		sk_err_oom(e);
 		goto fail;
 	}
-	if (sk_ksink_open_epoch(ks, e) < 0 || sk_kafka_exprs_compile(&ks->x, o->kindopts, o->args, e) < 0 ||
+	if (sk_epochs_open(&ks->epochs, e) < 0 || sk_kafka_exprs_compile(&ks->x, o->kindopts, o->args, e) < 0 ||
 	    build_conf(ks, ep, o, &conf, e) < 0)
 		goto fail;
 	/* The topic handle asks for the topic's metadata now: the first rows
@@ -275,16 +273,9 @@ static int kafka_flush(sk_sink *k, sk_err *e)
 static int kafka_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e)
 {
 	struct sk_ksink *ks = k->impl;
-	struct sk_ksink_epoch *open;
 
-	if ((ks->nbatch > 0 && sk_ksink_produce_batch(ks, e) < 0) || sk_ksink_check_failed(ks, e) < 0)
-		return -1;
-	open = &ks->ep[ks->nep - 1];
-	if (cs && sk_cursorset_count(cs) > 0 &&
-	    ((open->cs = sk_cursorset_new()) == NULL || sk_cursorset_merge(open->cs, cs, e) < 0))
-		return open->cs ? -1 : sk_err_oom(e);
-	open->rows = rows;
-	if (sk_ksink_open_epoch(ks, e) < 0)
+	if ((ks->nbatch > 0 && sk_ksink_produce_batch(ks, e) < 0) || sk_ksink_check_failed(ks, e) < 0 ||
+	    sk_epochs_close(&ks->epochs, cs, rows, e) < 0)
 		return -1;
 	rd_kafka_poll(ks->rk, 0);
 	return sk_ksink_commit_confirmed(k, e);

@@ -11,16 +11,10 @@
 #include "sink_impl.h"
 #include "kafka_conf.h"
 #include "kafka_message.h"
+#include "sink_epochs.h"
 #include "util.h"
 
 #define BATCH_ROWS 1024         /* rows given as text, handed to librdkafka at once */
-
-/* The messages produced between two checkpoints. */
-struct sk_ksink_epoch {
-	uint64_t unconfirmed;       /* messages without a report yet */
-	sk_cursorset *cs;           /* once closed: its cursors, or NULL */
-	int64_t rows;
-};
 
 /* The sink's own state (sk_sink's impl). */
 struct sk_ksink {
@@ -33,10 +27,7 @@ struct sk_ksink {
 	int64_t timeout_ms;         /* message.timeout.ms: each report comes within it */
 	volatile sig_atomic_t *stop;
 	int events[2];              /* a pipe librdkafka writes to when reports come */
-	/* ep[0] is epoch number first, ep[nep - 1] the open one. */
-	struct sk_ksink_epoch *ep;
-	size_t nep, capep;
-	uint64_t first;
+	sk_epochs epochs;           /* a message's opaque is its epoch's number */
 	/* Rows given as text, not handed to librdkafka yet: their values in
 	 * batch_bytes, at batch_at[i]. */
 	rd_kafka_message_t batch[BATCH_ROWS];
@@ -63,8 +54,6 @@ struct sk_ksink {
 void sk_ksink_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 /* A failed delivery or a fatal error, as the run's error; 0 when none. */
 int sk_ksink_check_failed(struct sk_ksink *ks, sk_err *e);
-/* A new open epoch. */
-int sk_ksink_open_epoch(struct sk_ksink *ks, sk_err *e);
 /* Wait for the report of every message produced so far (bounded). */
 int sk_ksink_drain(struct sk_ksink *ks, sk_err *e);
 /* Commit the closed epochs whose messages, and every earlier one's, are
