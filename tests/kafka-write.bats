@@ -224,7 +224,7 @@ stream-write: topic failing: delivery failed: Local: Message timed out"
 	assert_status 0
 	run --separate-stderr stream-write --arg x 1 out.ndjson </dev/null
 	assert_status 64
-	assert_equal "$stderr" "$(printf '%s\n' "stream-write: --arg and --argjson need --map, --key, --value, --partition, --timestamp, --header or --headers" \
+	assert_equal "$stderr" "$(printf '%s\n' "stream-write: --arg and --argjson need --map, --key, --value, --partition, --timestamp, --header, --headers, --group-id, --deduplication-id, --delay or --attributes" \
 		"usage: stream-write [options] ENDPOINT (see --help)")"
 }
 

@@ -32,6 +32,7 @@ setup() {
 teardown() {
 	stop_everything
 	sse_stop
+	sqs_stop
 }
 
 # wiki_rows N [FIRST]: page edits shaped like the manual's: titles, users, a
@@ -401,6 +402,35 @@ wiki_events() {
 	run bash ex.sh
 	assert_status 0
 	assert_equal "$(kafka_consume compacted -Z -f '%k=%s\n' | sort)" "$(printf 'a=NULL\nb=NULL')"
+}
+
+@test "stream-write(1) example 12: sends orders to an SQS FIFO queue, in order per customer, resends dropped" {
+	sqs_need
+	sqs_start
+	export AWS_ACCESS_KEY_ID=AKIDEXAMPLES AWS_SECRET_ACCESS_KEY=examples-secret AWS_EC2_METADATA_DISABLED=true
+	export AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
+	local url
+	url=$(sqs_create orders.fifo FifoQueue=true)
+	example_script stream-write.1 12 'orders.fifo' \
+		"s#sqs\\+https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo#sqs+$url#"
+	awk 'BEGIN { for (i = 1; i <= 12; i++)
+		printf "{\"order_id\":\"o-%d\",\"customer\":\"c%d\",\"kind\":\"%s\",\"total\":%d.5}\n",
+		       i, i % 3, (i % 2) ? "book" : "pen", i }' >orders.ndjson
+	run bash ex.sh
+	assert_status 0
+	# rewound, the pipeline sends every order again: the deduplication ids drop them
+	stream-checkpoint reset orders
+	run bash ex.sh
+	assert_status 0
+	sqs_drain "$url" 12 got
+	local c
+	for c in c0 c1 c2; do
+		assert_equal "$(jq -r --arg c "$c" 'select(.attributes.MessageGroupId == $c) | .body | fromjson | .order_id' got | tr '\n' ' ')" \
+			"$(jq -r --arg c "$c" 'select(.customer == $c) | .order_id' orders.ndjson | tr '\n' ' ')"
+	done
+	assert_equal "$(jq -c 'select(.body | fromjson | .order_id == "o-3") | .message_attributes' got)" \
+		'{"kind":{"type":"String","value":"book"},"total":{"type":"Number","value":"3.5"}}'
+	sqs_queue_empty "$url"
 }
 
 # ---------------------------------------------------------------- stream-checkpoint(1)

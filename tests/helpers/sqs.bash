@@ -68,3 +68,20 @@ sqs_credentials() {
 	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
 	export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
 }
+
+# sqs_drain URL N FILE: receive and delete with the client, appending to
+# FILE, until it holds N messages; fails after 20 s. For FIFO queues, whose
+# groups give their next messages once the ones before are deleted.
+sqs_drain() {
+	wait_for 20 _sqs_drained "$@"
+}
+
+_sqs_drained() {
+	local got
+	got=$(sqs_client "$1" receive 10 0) || return 1
+	if [ -n "$got" ]; then
+		printf '%s\n' "$got" >>"$3"
+		printf '%s\n' "$got" | jq -r .receipt_handle | sqs_client "$1" delete || return 1
+	fi
+	[ "$(wc -l <"$3")" -ge "$2" ]
+}

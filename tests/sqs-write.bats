@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# sqs-write.bats - stream-write sqs+…: rows become SQS messages, read back
+# with the AWS SDK (tests/helpers/sqs-client.js) field by field: bodies,
+# message attributes of each type, FIFO group and deduplication ids, delays;
+# bad rows (over the queue's MaximumMessageSize, a FIFO row without a
+# group); batches; cursors committed only after the sends succeeded; a
+# server that is not there.
+
+load helpers/common
+load helpers/sqs
+
+setup_file() {
+	sqs_start
+}
+
+teardown_file() {
+	sqs_stop
+}
+
+setup() {
+	setup_scratch
+	sqs_need
+	export AWS_ACCESS_KEY_ID=AKIDSQSWRITETEST AWS_SECRET_ACCESS_KEY=sqs-write-test-secret AWS_REGION=us-east-1
+	export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
+}
+
+# bodies FILE: the bodies received (FILE of sqs-client receive), parsed
+# and written again by jq, sorted.
+bodies() {
+	jq -c '.body | fromjson' "$1" | sort
+}
+
+# rows FILE: the rows of FILE without _cursor, as jq writes them, sorted.
+rows() {
+	jq -c 'del(._cursor)' "$1" | sort
+}
+
+@test "each row is one message: the row without _cursor as JSON text, unicode and every JSON escape kept" {
+	local url
+	url=$(sqs_create w-plain)
+	{
+		printf '%s\n' '{"a":1,"s":"\"q\" \\ \/ \b\f\n\r\t \u0001\u001f é € 😀 \u2028 end","_cursor":"f:0:1"}'
+		printf '%s\n' '{"nested":{"x":[1,2.5,null,true]},"big":12345678901234567890,"_cursor":"f:0:2"}'
+		printf '%s\n' '[{"b":"one"},{"b":"two"}]'
+	} >in
+	run stream-write "sqs+$url" <in
+	assert_status 0
+	sqs_receive_n "$url" 4 got
+	{ head -n 2 in; jq -c '.[]' <(tail -n 1 in); } >want
+	assert_equal "$(bodies got)" "$(rows want)"
+	# the body is compact JSON text, with no _cursor
+	assert_equal "$(jq -r .body got | grep -c '_cursor')" 0
+	assert_equal "$(jq -r .body got | grep -c ': ')" 0
+}
+
+@test "a body of 200 KiB arrives whole" {
+	local url
+	url=$(sqs_create w-big)
+	python3 -c 'import json; print(json.dumps({"s": "é😀\"\\\n\t abc" * 15000, "_cursor": "f:0:1"}))' >in
+	run stream-write "sqs+$url" <in
+	assert_status 0
+	sqs_receive_n "$url" 1 got
+	assert_equal "$(jq -r '.body | utf8bytelength > 200000' got)" true
+	assert_equal "$(bodies got)" "$(rows in)"
+}
+
+@test "--value: a string is the body as it is, anything else its JSON text" {
+	local url
+	url=$(sqs_create w-value)
+	printf '%s\n' '{"v":"plain text é"}' '{"v":{"x":1}}' '{"v":3}' >in
+	run stream-write --value .v "sqs+$url" <in
+	assert_status 0
+	sqs_receive_n "$url" 3 got
+	assert_equal "$(jq -r .body got | sort)" "$(printf '%s\n' '3' 'plain text é' '{"x":1}' | sort)"
+}
+
+@test "--attributes: String, Number and Binary attributes, custom types included, arrive as the SDK reads them" {
+	local url
+	url=$(sqs_create w-attrs)
+	printf '%s\n' '{"n":1,"who":"ann é"}' '{"n":2.5,"who":"bob\n"}' >in
+	run stream-write --attributes '{who, n, raw: {type: "Binary", value: "AAEC/f7/"},
+		kind: {type: "String.custom", value: "k"}, id: {type: "Number.int", value: "42"}, none: null}' \
+		"sqs+$url" <in
+	assert_status 0
+	sqs_receive_n "$url" 2 got
+	jq -S -c '[(.body | fromjson | .n), .message_attributes]' got | sort >got.attrs
+	jq -S -c '[.n, {who: {type: "String", value: .who}, n: {type: "Number", value: (.n | tostring)},
+		raw: {type: "Binary", value: "AAEC/f7/"}, kind: {type: "String.custom", value: "k"},
+		id: {type: "Number.int", value: "42"}}]' in | sort >want.attrs
+	assert_equal "$(cat got.attrs)" "$(cat want.attrs)"
+}
+
+@test "attributes SQS would refuse make bad rows, named, before anything is sent" {
+	local url
+	url=$(sqs_create w-bad-attrs)
+	printf '%s\n' '{"a":{"ok":"x"}}' '{"a":{"bad name":"x"}}' '{"a":{"e":""}}' '{"a":{"b":{"type":"Binary","value":"%%"}}}' \
+		'{"a":[1]}' '{"a":{"t":{"type":"Text","value":"x"}}}' >in
+	run --separate-stderr stream-write --on-error=skip --attributes .a "sqs+$url" <in
+	assert_status 0
+	[[ "$stderr" == *"<stdin>:2: --attributes: the name \"bad name\" holds a character SQS does not take"* ]]
+	[[ "$stderr" == *"<stdin>:3: --attributes: e: an empty value"* ]]
+	[[ "$stderr" == *"<stdin>:4: --attributes: b: a Binary value is its bytes in base64"* ]]
+	[[ "$stderr" == *"<stdin>:5: --attributes: expected an object"* ]]
+	[[ "$stderr" == *"<stdin>:6: --attributes: t: the type \"Text\" is none of String, Number and Binary"* ]]
+	[[ "$stderr" == *"skipped 5 bad rows"* ]]
+	sqs_receive_n "$url" 1 got
+	assert_equal "$(jq -c .message_attributes got)" '{"ok":{"type":"String","value":"x"}}'
+}
+
+@test "FIFO: group and deduplication ids from expressions, each group's order kept" {
+	local url
+	url=$(sqs_create w-order.fifo FifoQueue=true)
+	awk 'BEGIN { for (i = 1; i <= 30; i++) printf "{\"g\":\"g%d\",\"n\":%d}\n", i % 3, i }' >in
+	# a row sent again with the same deduplication id is not a second message
+	head -n 1 in >>in
+	run stream-write --group-id .g --deduplication-id '"d-\(.n)"' "sqs+$url" <in
+	assert_status 0
+	sqs_drain "$url" 30 got
+	assert_equal "$(wc -l <got)" 30
+	local g
+	for g in g0 g1 g2; do
+		assert_equal "$(jq -c --arg g "$g" 'select(.attributes.MessageGroupId == $g) | .body | fromjson | .n' got | tr '\n' ' ')" \
+			"$(jq -c --arg g "$g" 'select(.g == $g) | .n' <(head -n 30 in) | tr '\n' ' ')"
+	done
+	assert_equal "$(jq -r '.attributes.MessageDeduplicationId' got | sort -u | wc -l)" 30
+	sqs_queue_empty "$url"
+}
+
+@test "FIFO: a row without a group id is a bad row; so is a delay; content-based deduplication needs no id" {
+	local url
+	url=$(sqs_create w-nogroup.fifo FifoQueue=true ContentBasedDeduplication=true)
+	printf '%s\n' '{"g":"a","n":1}' '{"n":2}' '{"g":"a","n":3,"d":5}' '{"g":"a","n":4}' >in
+	run --separate-stderr stream-write --on-error=skip --group-id .g --delay .d "sqs+$url" <in
+	assert_status 0
+	[[ "$stderr" == *"<stdin>:2: a message to a FIFO queue needs a group id (--group-id): the expression gave none"* ]]
+	[[ "$stderr" == *"<stdin>:3: --delay: FIFO queues take no delay per message"* ]]
+	[[ "$stderr" == *"skipped 2 bad rows"* ]]
+	sqs_drain "$url" 2 got
+	assert_equal "$(jq -c '.body | fromjson | .n' got | tr '\n' ' ')" '1 4 '
+	# without --group-id at all, the first row fails the run (65), naming its line
+	run --separate-stderr stream-write "sqs+$url" <in
+	assert_status 65
+	[[ "$stderr" == *"<stdin>:1: a message to a FIFO queue needs a group id (--group-id)"* ]]
+}
+
+@test "--delay: a message is not received before its delay" {
+	local url
+	url=$(sqs_create w-delay)
+	printf '%s\n' '{"n":1,"d":3}' '{"n":2}' >in
+	run stream-write --delay .d "sqs+$url" <in
+	assert_status 0
+	# the one without a delay is there at once, the other is delayed
+	sqs_client "$url" attributes >attrs
+	assert_equal "$(jq -r .ApproximateNumberOfMessagesDelayed attrs)" 1
+	sqs_receive_n "$url" 1 first
+	assert_equal "$(jq -c '.body | fromjson | .n' first)" 2
+	sqs_receive_n "$url" 2 first
+	assert_equal "$(jq -c '.body | fromjson | .n' first | sort | tr '\n' ' ')" '1 2 '
+}
+
+@test "a delay out of 0 to 900 seconds and a deduplication id on a standard queue are bad rows" {
+	local url
+	url=$(sqs_create w-bad-delay)
+	printf '%s\n' '{"d":901}' '{"d":"x"}' '{"d":null,"id":"i"}' '{"d":0}' >in
+	run --separate-stderr stream-write --on-error=skip --delay .d --deduplication-id .id "sqs+$url" <in
+	assert_status 0
+	[[ "$stderr" == *"<stdin>:1: --delay: 901 s is not a delay (SQS takes 0 to 900 s)"* ]]
+	[[ "$stderr" == *"<stdin>:2: --delay: "* ]]
+	[[ "$stderr" == *"<stdin>:3: --deduplication-id: only FIFO queues take one"* ]]
+	[[ "$stderr" == *"skipped 3 bad rows"* ]]
+	sqs_receive_n "$url" 1 got
+	assert_equal "$(jq -c '.body | fromjson' got)" '{"d":0}'
+}
+
+@test "a message over the queue's MaximumMessageSize is a bad row, never truncated: 65 naming the line, or skipped" {
+	local url
+	url=$(sqs_create w-small MaximumMessageSize=1024)
+	python3 -c 'import json; print(json.dumps({"n": 1})); print(json.dumps({"n": 2, "s": "x" * 2000})); print(json.dumps({"n": 3}))' >in
+	run --separate-stderr stream-write "sqs+$url" <in
+	assert_status 65
+	assert_equal "$stderr" "stream-write: <stdin>:2: a message of 2014 bytes (body) is over the queue's MaximumMessageSize of 1024 bytes: not sent"
+	# the row before was sent, the one after was not read
+	sqs_receive_n "$url" 1 got
+	assert_equal "$(jq -c '.body | fromjson | .n' got)" 1
+	run --separate-stderr stream-write --on-error=skip "sqs+$url" <in
+	assert_status 0
+	[[ "$stderr" == *"<stdin>:2: a message of 2014 bytes (body) is over"* ]]
+	[[ "$stderr" == *"skipped 1 bad rows"* ]]
+	# attributes count toward the size
+	run --separate-stderr stream-write --attributes '{a: ([range(1100)] | map("y") | add)}' "sqs+$url" <<<'{"n":4}'
+	assert_status 65
+	[[ "$stderr" == *"<stdin>:1: a message of 1114 bytes (body and attributes) is over"* ]]
+}
+
+@test "rows go in batches of ten, several at once, and all arrive" {
+	local url
+	url=$(sqs_create w-batches)
+	seq_ndjson 25 >in
+	run stream-write "sqs+$url" <in
+	assert_status 0
+	sqs_receive_n "$url" 25 got
+	assert_equal "$(bodies got)" "$(rows in)"
+	# a thousand, four requests in flight: counted by the server
+	url=$(sqs_create w-many)
+	seq_ndjson 1000 >more
+	run stream-write --concurrency 4 "sqs+$url" <more
+	assert_status 0
+	assert_equal "$(sqs_client "$url" attributes | jq -r .ApproximateNumberOfMessages)" 1000
+	sqs_receive_n "$url" 10 some
+	assert_equal "$(jq -r '.body | fromjson | .n' some | sort -n | head -n 1)" 1
+}
+
+@test "big rows are batched within 1 MiB a request" {
+	local url
+	url=$(sqs_create w-big-batches)
+	python3 -c '
+import json
+for i in range(12):
+    print(json.dumps({"n": i, "s": "z" * 300000}))' >in
+	run stream-write "sqs+$url" <in
+	assert_status 0
+	sqs_receive_n "$url" 12 got
+	assert_equal "$(jq -c '.body | fromjson | .n' got | sort -n | tr '\n' ' ')" '0 1 2 3 4 5 6 7 8 9 10 11 '
+}
+
+@test "the cursors of the rows are committed once their messages are sent" {
+	local url
+	url=$(sqs_create w-cursors)
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		printf '{"n":%d,"_cursor":"file:/in:0:%d"}\n' "$i" "$((i * 10))"
+	done >in
+	run stream-write --name w "sqs+$url" <in
+	assert_status 0
+	run stream-checkpoint show w --json
+	assert_status 0
+	assert_equal "$(jq -r .position <<<"$output")" 120
+	sqs_receive_n "$url" 12 got
+	assert_equal "$(bodies got)" "$(rows in)"
+}
+
+@test "a server that is not there: a clear error after retries, exit 69, nothing committed" {
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '%s\n' '{"n":1,"_cursor":"file:/in:0:10"}' >in
+	run --separate-stderr stream-write --name w "sqs+http://127.0.0.1:$port/123456789012/gone" <in
+	assert_status 69
+	[[ "$stderr" == "stream-write: sqs+http://127.0.0.1:$port/123456789012/gone: after 6 attempts: GetQueueAttributes: "*"onnect"* ]]
+	[[ "$stderr" != *"$AWS_SECRET_ACCESS_KEY"* && "$stderr" != *"$AWS_ACCESS_KEY_ID"* ]]
+	assert_equal "$(state_sql "SELECT count(*) FROM positions" 2>/dev/null || echo 0)" 0
+}
+
+@test "a queue that does not exist: exit 69, saying so" {
+	run --separate-stderr stream-write "sqs+$SQS_ENDPOINT/123456789012/no-such-queue" <<<'{"n":1}'
+	assert_status 69
+	[[ "$stderr" == *"QueueDoesNotExist"* ]]
+}
+
+@test "the options of sqs endpoints are refused with others; bad expressions are usage errors" {
+	run --separate-stderr stream-write --group-id .g dataset:out <<<'{"g":1}'
+	assert_status 64
+	assert_equal "$stderr" "stream-write: --group-id is an option of sqs endpoints"
+	local url
+	url=$(sqs_create w-usage)
+	run --separate-stderr stream-write --attributes '{' "sqs+$url" <<<'{"g":1}'
+	assert_status 64
+	[[ "$stderr" == *"--attributes"* ]]
+	run --separate-stderr stream-write --concurrency 0 "sqs+$url" <<<'{"g":1}'
+	assert_status 64
+	[[ "$stderr" == *"invalid --concurrency '0'"* ]]
+}
