@@ -269,3 +269,59 @@ for i in range(12):
 	assert_status 64
 	[[ "$stderr" == *"invalid --concurrency '0'"* ]]
 }
+
+# fake_sqs STATUS TYPE [QUERY-ERROR]: tests/helpers/sqs-fake.py answering
+# every request so; its queue URL in fake_url, its log in ./fake.log.
+fake_sqs() {
+	mkdir -p fake
+	server_start "$PWD/fake" python3 "$SK_SRCDIR/tests/helpers/sqs-fake.py" "$@"
+	fake_pid=$server_pid
+	fake_url="http://127.0.0.1:$(head -n 1 fake/out)/123456789012/q"
+}
+
+@test "5xx answers are retried with growing delays, six attempts, then exit 75" {
+	fake_sqs 503 com.amazon.coral.service#ServiceUnavailable
+	run --separate-stderr stream-write "sqs+$fake_url" <<<'{"n":1}'
+	server_stop "$fake_pid" "$PWD/fake"
+	assert_status 75
+	[[ "$stderr" == "stream-write: sqs+$fake_url: after 6 attempts: GetQueueAttributes: ServiceUnavailable: "* ]]
+	assert_equal "$(grep -c '^PATH /' fake.log)" 6
+}
+
+@test "credentials SQS refuses: exit 78 at once, and no credential in the message" {
+	fake_sqs 403 com.amazon.coral.service#InvalidClientTokenId "InvalidClientTokenId;Sender"
+	run --separate-stderr stream-write "sqs+$fake_url" <<<'{"n":1}'
+	server_stop "$fake_pid" "$PWD/fake"
+	assert_status 78
+	assert_equal "$(grep -c '^PATH /' fake.log)" 1
+	[[ "$stderr" == *"InvalidClientTokenId"* ]]
+	[[ "$stderr" != *"$AWS_SECRET_ACCESS_KEY"* && "$stderr" != *"$AWS_ACCESS_KEY_ID"* ]]
+}
+
+# committed_to NAME POSITION: NAME's only position is POSITION.
+committed_to() {
+	[ "$(state_sql "SELECT position FROM positions WHERE name = '$1'" 2>/dev/null)" = "$2" ]
+}
+
+@test "a server that goes away mid-run: the rows sent before stay committed, the others are not, exit 69" {
+	mkdir -p own
+	server_start "$PWD/own" node "$SK_SRCDIR/tests/helpers/sqs-server.js"
+	local pid=$server_pid url
+	url=$(sqs_client "http://127.0.0.1:$(head -n 1 own/out)" create w-gone | jq -er .url)
+	mkfifo in
+	stream-write --name w "sqs+$url" <in >out 2>err 3>&- &
+	local writer=$!
+	exec 4>in
+	for i in 1 2 3 4 5; do printf '{"n":%d,"_cursor":"file:/in:0:%d"}\n' "$i" "$((i * 10))" >&4; done
+	# the input idle, the rows are sent and, at the next checkpoint, committed
+	wait_for 20 committed_to w 50
+	assert_equal "$(sqs_client "$url" receive 10 0 | wc -l)" 5
+	server_stop "$pid" "$PWD/own" || true
+	for i in 6 7 8; do printf '{"n":%d,"_cursor":"file:/in:0:%d"}\n' "$i" "$((i * 10))" >&4; done
+	exec 4>&-
+	local status=0
+	wait "$writer" || status=$?
+	assert_equal "$status" 69
+	grep -q "SendMessageBatch: " err
+	committed_to w 50
+}
