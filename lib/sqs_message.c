@@ -238,11 +238,15 @@ static int body_of(struct sk_sqs_sink *s, struct parts *m, json_object *row, con
 
 static int delay_of(struct sk_sqs_sink *s, struct parts *m, json_object *row, sk_err *e)
 {
+	int64_t d;
+	int rc;
+
 	if (s->x.delay == NULL)
 		return 0;
-	if (sk_program_first_int(s->x.delay, row, &m->delay, e) < 0)
-		return sk_err_prefix(e, "--delay");
-	if (m->delay != -1 && (m->delay < 0 || m->delay > DELAY_MAX))
+	if ((rc = sk_program_first_int(s->x.delay, row, &d, e)) <= 0)
+		return rc < 0 ? sk_err_prefix(e, "--delay") : 0;
+	m->delay = d;
+	if (m->delay < 0 || m->delay > DELAY_MAX)
 		return sk_err_set(e, EX_DATAERR, "--delay: %" PRId64 " s is not a delay (SQS takes 0 to %d s)",
 		                  m->delay, DELAY_MAX);
 	return 0;
