@@ -135,6 +135,17 @@ int sk_sink_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err 
 	return k->ops->checkpoint(k, cs, rows, e);
 }
 
+int sk_sink_refused(sk_sink *k, const char **text, size_t *n, const char **why)
+{
+	return k->ops->refused ? k->ops->refused(k, text, n, why) : 0;
+}
+
+void sk_sink_refused_done(sk_sink *k)
+{
+	if (k->ops->refused_done)
+		k->ops->refused_done(k);
+}
+
 void sk_sink_close(sk_sink *k)
 {
 	if (k == NULL)

@@ -89,6 +89,14 @@ int sk_sink_finish(sk_sink *k, sk_err *e);
  * for Kafka once every report of the rows before is in (in the
  * background: at a later call, sk_sink_finish at the latest). */
 int sk_sink_checkpoint(sk_sink *k, const sk_cursorset *cs, int64_t rows, sk_err *e);
+/* A row the sink refused after its write had returned (SQS: a message
+ * SQS refused for good when its batch was answered): 1 with the row's
+ * text as it was sent (valid until sk_sink_refused_done) and why; 0 when
+ * there is none. The writer decides on it as on a bad line (--on-error),
+ * then calls sk_sink_refused_done, which lets the checkpoints after it
+ * commit: until then none does. */
+int sk_sink_refused(sk_sink *k, const char **text, size_t *n, const char **why);
+void sk_sink_refused_done(sk_sink *k);
 /* Close without committing what is staged. */
 void sk_sink_close(sk_sink *k);
 

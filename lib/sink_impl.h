@@ -19,6 +19,9 @@ struct sk_sink_ops {
 	int (*write_json)(sk_sink *k, const char *text, size_t n, sk_err *e);
 	int (*finish)(sk_sink *k, sk_err *e);                       /* may be NULL */
 	int (*event_fd)(const sk_sink *k);                          /* may be NULL */
+	/* sk_sink_refused and sk_sink_refused_done; may be NULL (none). */
+	int (*refused)(sk_sink *k, const char **text, size_t *n, const char **why);
+	void (*refused_done)(sk_sink *k);
 };
 
 struct sk_sink {

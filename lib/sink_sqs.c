@@ -148,15 +148,13 @@ fail:
 }
 
 /* A row (or its text, row NULL) as a message, gathered into a batch. An
- * earlier send's failure stops the run here, but for an entry SQS refused
- * (EX_DATAERR), which the next flush or checkpoint reports: here it would
- * read as this row's. */
+ * earlier send's failure stops the run here. */
 static int put(sk_sink *k, json_object *row, const char *text, size_t n, sk_err *e)
 {
 	struct sk_sqs_sink *s = k->impl;
 	struct sk_sqs_out *m;
 
-	if (s->failed.code && s->failed.code != EX_DATAERR) {
+	if (s->failed.code) {
 		*e = s->failed;
 		return sk_err_prefix(e, "%s", s->arg);
 	}
@@ -212,6 +210,16 @@ static int sqs_finish(sk_sink *k, sk_err *e)
 	return sk_err_prefix(e, "%s", s->arg);
 }
 
+static int sqs_refused(sk_sink *k, const char **text, size_t *n, const char **why)
+{
+	return sk_sqs_refused(k->impl, text, n, why);
+}
+
+static void sqs_refused_done(sk_sink *k)
+{
+	sk_sqs_refused_done(k->impl);
+}
+
 static void sqs_close(sk_sink *k)
 {
 	sqs_sink_free(k->impl);
@@ -228,4 +236,6 @@ const struct sk_sink_ops sk_sink_sqs_ops = {
 	.close = sqs_close,
 	.write_json = sqs_write_json,
 	.finish = sqs_finish,
+	.refused = sqs_refused,
+	.refused_done = sqs_refused_done,
 };

@@ -41,6 +41,13 @@ struct sk_sqs_batch {
 	int64_t retry_at;           /* 0: in the multi handle */
 };
 
+/* A message SQS refused for good: a bad row, for the writer to decide on
+ * (sk_sink_refused); its epoch waits until then. */
+struct sk_sqs_refusal {
+	struct sk_sqs_out *m;
+	char why[400];
+};
+
 /* The sink's own state (sk_sink's impl). */
 struct sk_sqs_sink {
 	char *arg;                  /* the endpoint, for messages */
@@ -58,6 +65,8 @@ struct sk_sqs_sink {
 	sk_buf scratch;             /* one message's entry, measured */
 	sk_epochs epochs;           /* a message carries its epoch's number */
 	sk_err failed;              /* the first error of a send: the run's */
+	struct sk_sqs_refusal *refused;     /* refused[refused_at .. nrefused) wait */
+	size_t nrefused, refused_at, caprefused;
 };
 
 /* sqs_message.c */
@@ -82,6 +91,10 @@ int sk_sqs_send_add(struct sk_sqs_sink *s, struct sk_sqs_out *m, sk_err *e);
 /* Send the open batch, serve what came back; with wait, until nothing is
  * in flight. */
 int sk_sqs_send_flush(struct sk_sqs_sink *s, int wait, sk_err *e);
+/* The refusal the writer is to decide on next: 1 and its row, or 0. */
+int sk_sqs_refused(struct sk_sqs_sink *s, const char **text, size_t *n, const char **why);
+/* The writer decided on it: its epoch may commit. */
+void sk_sqs_refused_done(struct sk_sqs_sink *s);
 void sk_sqs_send_free(struct sk_sqs_sink *s);
 
 #endif

@@ -12,11 +12,12 @@
  * Retries: a call that fails for a reason that passes (no answer, 5xx,
  * throttling, the in-flight cap) is sent again after a growing delay, and
  * so are the entries of an answer that failed for such a reason;
- * ATTEMPTS_MAX attempts in all. An entry SQS refuses for good fails the
- * run (EX_DATAERR): sqs_message.c checks what SQS refuses before a row is
- * taken, so that this is about the queue, not a row. The first error of a
- * send is the run's: nothing is committed from then on, and a restarted
- * pipeline sends those rows again (at least once).
+ * ATTEMPTS_MAX attempts in all. An entry SQS refuses for good is a bad
+ * row that the writer decides on (sk_sink_refused: --on-error); its epoch
+ * and the ones after it are not committed until it has. (sqs_message.c
+ * refuses what SQS would before a row is taken, so this is rare.) Any
+ * other error of a send is the run's: nothing is committed from then on,
+ * and a restarted pipeline sends those rows again (at least once).
  *
  * Commits: as Kafka's (sink_epochs.h), a message being confirmed when SQS
  * answered that it took it. */
@@ -245,8 +246,58 @@ static void again(struct sk_sqs_sink *s, struct sk_sqs_batch *b, const sk_err *w
 	b->retry_at = sk_now_ms() + backoff(b->attempts);
 }
 
-/* The answer to a batch: the messages SQS took are confirmed; the others
- * go again or fail the run. */
+/* SQS refused m for good, saying so in f: a refusal for the writer. */
+static void refuse(struct sk_sqs_sink *s, struct sk_sqs_out *m, const sk_sqs_entry *f)
+{
+	struct sk_sqs_refusal *r;
+	sk_err e;
+
+	if (s->nrefused == s->caprefused) {
+		size_t cap = s->caprefused ? 2 * s->caprefused : 8;
+
+		if ((r = realloc(s->refused, cap * sizeof *r)) == NULL) {
+			sk_err_oom(&e);
+			fail(s, &e);
+			out_free(m);
+			return;
+		}
+		s->refused = r;
+		s->caprefused = cap;
+	}
+	r = &s->refused[s->nrefused++];
+	r->m = m;
+	snprintf(r->why, sizeof r->why, "SQS refused its message: %s: %s", f->code ? f->code : "no code",
+	         f->message ? f->message : "no message");
+}
+
+int sk_sqs_refused(struct sk_sqs_sink *s, const char **text, size_t *n, const char **why)
+{
+	struct sk_sqs_refusal *r;
+
+	if (s->refused_at == s->nrefused)
+		return 0;
+	r = &s->refused[s->refused_at];
+	*text = r->m->entry.body;
+	*n = r->m->entry.body_len;
+	*why = r->why;
+	return 1;
+}
+
+void sk_sqs_refused_done(struct sk_sqs_sink *s)
+{
+	struct sk_sqs_refusal *r;
+
+	if (s->refused_at == s->nrefused)
+		return;
+	r = &s->refused[s->refused_at++];
+	sk_epochs_confirmed(&s->epochs, r->m->epoch);
+	out_free(r->m);
+	if (s->refused_at == s->nrefused)
+		s->refused_at = s->nrefused = 0;
+}
+
+/* The answer to a batch: the messages SQS took are confirmed, those it
+ * refused for good are refusals; the others go again. */
 static void batch_answered(struct sk_sqs_sink *s, struct sk_sqs_batch *b, const sk_sqs_result *r)
 {
 	struct sk_sqs_out *kept[SK_SQS_BATCH_MAX] = { NULL };
@@ -270,8 +321,7 @@ static void batch_answered(struct sk_sqs_sink *s, struct sk_sqs_batch *b, const 
 		sk_err_set(&why, retryable(f->kind) ? EX_TEMPFAIL : EX_DATAERR, "SendMessageBatch: a message "
 		           "refused: %s: %s", f->code ? f->code : "no code", f->message ? f->message : "no message");
 		if (!retryable(f->kind)) {
-			fail(s, &why);
-			out_free(b->m[k]);
+			refuse(s, b->m[k], f);
 			b->m[k] = NULL;
 		}
 	}
@@ -437,5 +487,8 @@ void sk_sqs_send_free(struct sk_sqs_sink *s)
 	}
 	free(s->slots);
 	batch_clear(&s->open);
+	while (s->refused_at < s->nrefused)
+		out_free(s->refused[s->refused_at++].m);
+	free(s->refused);
 	sk_epochs_free(&s->epochs);
 }

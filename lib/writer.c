@@ -18,12 +18,42 @@ static void schedule_checkpoint(struct sk_writer *w)
 	w->deadline = w->o->checkpoint_ms > 0 ? sk_now_ms() + w->o->checkpoint_ms : INT64_MAX;
 }
 
+/* Rows the sink refused after their write had returned (sk_sink_refused):
+ * bad rows as bad lines are, but the line is gone; with fail nothing more
+ * is checkpointed, for rows after them were handed to the sink already. */
+static int late_refusals(struct sk_writer *w, sk_err *e)
+{
+	const char *text, *why;
+	char msg[sizeof e->msg];
+	size_t n;
+
+	while (sk_sink_refused(w->k, &text, &n, &why) == 1) {
+		snprintf(msg, sizeof msg, "%s: a row at or before line %llu: %s", w->o->input,
+		         (unsigned long long)w->lineno, why);
+		if (w->o->on_error.action == SK_ON_ERROR_FAIL)
+			return sk_err_set(e, EX_DATAERR, "%s", msg);
+		if (w->o->on_error.action == SK_ON_ERROR_DEAD_LETTER) {
+			if (sk_dead_letter_add(&w->dl, text, n, e) < 0)
+				return -1;
+			w->st->dead_lettered++;
+		} else {
+			w->st->skipped++;
+		}
+		if (w->o->on_bad)
+			w->o->on_bad(w->o->arg, msg);
+		sk_sink_refused_done(w->k);
+	}
+	return 0;
+}
+
 /* Commit what was handled since the last checkpoint; nothing when nothing was. */
 static int checkpoint(struct sk_writer *w, sk_err *e)
 {
 	int rc;
 
 	schedule_checkpoint(w);
+	if (late_refusals(w, e) < 0)
+		return -1;
 	if (w->handled == 0 && sk_cursorset_count(w->cs) == 0 && !w->dl.dirty)
 		return 0;
 	/* Dead letters are durable before the cursors of their lines commit. */

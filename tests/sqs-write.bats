@@ -325,3 +325,29 @@ committed_to() {
 	grep -q "SendMessageBatch: " err
 	committed_to w 50
 }
+
+@test "a message SQS refuses when its batch is answered is a bad row: --on-error decides, cursors wait for it" {
+	local url b64
+	# local-aws-sqs counts a Binary attribute by its base64 text, SQS and
+	# stream-write by its bytes: 900 bytes pass the check here, not there
+	url=$(sqs_create w-refused MaximumMessageSize=1024)
+	b64=$(python3 -c 'import base64; print(base64.b64encode(bytes(900)).decode())')
+	printf '{"n":1,"_cursor":"file:/in:0:10"}\n{"n":2,"b":"%s","_cursor":"file:/in:0:20"}\n{"n":3,"_cursor":"file:/in:0:30"}\n' \
+		"$b64" >in
+	local opts=(--value .n --attributes 'if .b then {b: {type: "Binary", value: .b}} else null end')
+	run --separate-stderr stream-write --name f "${opts[@]}" "sqs+$url" <in
+	assert_status 65
+	[[ "$stderr" == "stream-write: <stdin>: a row at or before line 3: SQS refused its message: InvalidParameterValue: "*"shorter than 1024 bytes"* ]]
+	assert_equal "$(state_sql "SELECT count(*) FROM positions WHERE name = 'f'")" 0
+	run --separate-stderr stream-write --name s --on-error=skip "${opts[@]}" "sqs+$url" <in
+	assert_status 0
+	[[ "$stderr" == *"SQS refused its message: InvalidParameterValue"* ]]
+	[[ "$stderr" == *"skipped 1 bad rows"* ]]
+	committed_to s 30
+	run --separate-stderr stream-write --on-error=dead-letter:dl.ndjson "${opts[@]}" "sqs+$url" <in
+	assert_status 0
+	assert_equal "$(cat dl.ndjson)" 2
+	# each run sent the two other rows
+	sqs_receive_n "$url" 6 got
+	assert_equal "$(jq -r .body got | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" '3x1 3x3 '
+}
