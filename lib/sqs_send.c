@@ -142,7 +142,10 @@ int sk_sqs_sink_call(struct sk_sqs_sink *s, sk_sqs_call *c, sk_sqs_result *r, sk
 			return -1;
 		curl_easy_setopt(c->easy, CURLOPT_PRIVATE, (char *)c);
 		while (c->user != NULL) {
-			if (perform(s, one_done, e) < 0 || (c->user && wait_multi(s, WAIT_STEP_MS, e) < 0)) {
+			if (stopped(s))
+				sk_err_set(e, EX_TEMPFAIL, "stopped while waiting for %s", sk_sqs_action_name(c->action));
+			if (stopped(s) || perform(s, one_done, e) < 0 ||
+			    (c->user && wait_multi(s, WAIT_STEP_MS, e) < 0)) {
 				curl_multi_remove_handle(s->multi, c->easy);
 				return -1;
 			}

@@ -351,3 +351,32 @@ committed_to() {
 	sqs_receive_n "$url" 6 got
 	assert_equal "$(jq -r .body got | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" '3x1 3x3 '
 }
+
+@test "a stop signal while a request waits for an answer ends the wait: exit 75, saying so" {
+	mkdir -p mute
+	# a server that takes connections and never answers; a line for each
+	server_start "$PWD/mute" python3 -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    print("accepted", flush=True)'
+	local mute=$server_pid port
+	port=$(head -n 1 mute/out)
+	mkfifo in
+	stream-write "sqs+http://127.0.0.1:$port/123456789012/q" <in 2>err 3>&- &
+	local writer=$! status=0
+	exec 4>in
+	wait_for 10 grep -q accepted mute/out
+	kill -TERM "$writer"
+	wait "$writer" || status=$?
+	exec 4>&-
+	server_stop "$mute" "$PWD/mute" || true
+	assert_equal "$status" 75
+	assert_equal "$(cat err)" "stream-write: sqs+http://127.0.0.1:$port/123456789012/q: stopped while waiting for GetQueueAttributes"
+}
