@@ -209,13 +209,6 @@ endpoints_error() {
 	assert_equal "$stderr" "stream-read: file:in.ndjson?json=perhaps: json: expected a boolean (1, true, yes or on; 0, false, no or off)"
 }
 
-@test "an endpoint kind that does not exist yet fails with a clear error" {
-	run stream-write 'sqs+http://127.0.0.1:9/000000000000/q' </dev/null
-	[ "$status" -eq 69 ]
-	assert_output_contains "sqs"
-	assert_output_contains "not available"
-}
-
 @test "--help prints the usage to stdout and exits 0 for every tool" {
 	local tool
 	for tool in stream-read stream-write stream-checkpoint; do

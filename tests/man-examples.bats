@@ -32,7 +32,6 @@ setup() {
 teardown() {
 	stop_everything
 	sse_stop
-	sqs_stop
 }
 
 # wiki_rows N [FIRST]: page edits shaped like the manual's: titles, users, a
@@ -406,9 +405,7 @@ wiki_events() {
 
 @test "stream-write(1) example 12: sends orders to an SQS FIFO queue, in order per customer, resends dropped" {
 	sqs_need
-	sqs_start
-	export AWS_ACCESS_KEY_ID=AKIDEXAMPLES AWS_SECRET_ACCESS_KEY=examples-secret AWS_EC2_METADATA_DISABLED=true
-	export AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
+	sqs_credentials
 	local url
 	url=$(sqs_create orders.fifo FifoQueue=true)
 	example_script stream-write.1 12 'orders.fifo' \
