@@ -126,6 +126,10 @@ static void failed(struct sk_sqs_src *ss, const sk_sqs_error *err)
 	if (!ss->failing)
 		sk_warn("%s: %s; retrying", ss->arg, err->err.msg);
 	ss->failing = 1;
+	/* The calls in flight fail together when SQS goes away: one wait for
+	 * them all, not one more doubling each. */
+	if (sk_now_ms() < ss->retry_at)
+		return;
 	if (ss->backoff_ms == 0)
 		ss->backoff_ms = FIRST_BACKOFF_MS;
 	ss->rand ^= ss->rand << 13;
@@ -548,7 +552,8 @@ int64_t sk_sqs_next_wait(struct sk_sqs_src *ss, int64_t now, int64_t ms)
 
 	if (ss->store && sk_sqs_returned(ss) > ss->covered)
 		at[0] = ss->polled_ms + POLL_MS;
-	at[1] = ss->due_ms;
+	/* Renewals wait, as every call does, for the end of a backoff. */
+	at[1] = ss->due_ms >= 0 && ss->due_ms < ss->retry_at ? ss->retry_at : ss->due_ms;
 	if (ss->retry_at > now)
 		at[2] = ss->retry_at;
 	for (i = 0; i < 3; i++)

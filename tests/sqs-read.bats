@@ -15,7 +15,13 @@ teardown_file() {
 	sqs_stop
 }
 
+teardown() {
+	# a test that failed leaves its background reader: stop it
+	[ -z "${reader:-}" ] || { pkill -KILL -P "$reader" 2>/dev/null; kill -KILL "$reader" 2>/dev/null; } || true
+}
+
 setup() {
+	reader=
 	setup_scratch
 	sqs_need
 	sqs_credentials
@@ -37,6 +43,10 @@ visible_now() {
 	local got
 	got=$(sqs_client "$1" receive 10 1 30 | wc -l)
 	[ "$got" -eq "$2" ] || { echo "visible_now: $got messages, not $2" >&2; return 1; }
+}
+
+lines_in() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
 }
 
 # in_flight URL N: N messages of the queue are in flight (received, not
@@ -114,8 +124,8 @@ in_flight() {
 @test "sqs: a held message's visibility is renewed: not given again for 3x the queue's timeout" {
 	Q=$(sqs_create "held$RANDOM" VisibilityTimeout=2)
 	send_bodies "$Q" held
-	stream-read --name r --count 1 --wait-time 1s --drain-timeout 30s "sqs+$Q" > out.json 2> err &
-	local reader=$!
+	stream-read --name r --count 1 --wait-time 1s --drain-timeout 30s "sqs+$Q" > out.json 2> err 3>&- &
+	reader=$!
 	wait_for 20 test -s out.json
 	local until=$((SECONDS + 6)) got=0
 	while ((SECONDS < until)); do
@@ -187,8 +197,8 @@ in_flight() {
 	big=$(head -c 100000 /dev/zero | tr '\0' x)
 	send_bodies "$Q" "$big" "$big" "$big"
 	mkfifo out
-	stream-read --name r --wait-time 1s "sqs+$Q" >out 2>err &
-	local reader=$!
+	stream-read --name r --wait-time 1s "sqs+$Q" >out 2>err 3>&- &
+	reader=$!
 	exec 4<out
 	wait_for 20 in_flight "$Q" 3
 	local until=$((SECONDS + 6)) got=0
@@ -198,4 +208,29 @@ in_flight() {
 	exec 4<&-
 	wait "$reader" || true
 	assert_equal "$got" 0
+}
+
+@test "sqs: the server gone and back mid-run: retried with a warning, nothing lost, everything deleted" {
+	# What the long polls cut off took comes again after the visibility timeout.
+	Q=$(sqs_create "gone$RANDOM" VisibilityTimeout=2)
+	send_bodies "$Q" $(seq 1 20)
+	local dir
+	dir=$(mktemp -d "$BATS_TEST_TMPDIR/proxy.XXXXXX")
+	server_start "$dir" python3 "$SK_SRCDIR/tests/helpers/tcp-proxy.py" "${SQS_ENDPOINT##*:}"
+	local proxy=$server_pid url="sqs+http://127.0.0.1:$(head -n 1 "$dir/out")/000000000000/${Q##*/}"
+	(stream-read --name r --wait-time 1s "$url" 2>err | stream-checkpoint commit r >out) 3>&- &
+	reader=$!
+	wait_for 20 lines_in out 20
+	kill -USR1 "$proxy"
+	send_bodies "$Q" $(seq 21 40)
+	wait_for 20 grep -q 'retrying' err
+	kill -USR2 "$proxy"
+	wait_for 30 lines_in out 40
+	wait_for 20 sqs_queue_empty "$Q"
+	pkill -TERM -P "$reader" -x stream-read || true
+	wait "$reader" || true
+	reader=
+	server_stop "$proxy" "$dir"
+	assert_equal "$(jq -r .value out | sort -n | uniq | wc -l)" 40
+	grep -q 'SQS answers again' err || grep -q 'retrying' err
 }
