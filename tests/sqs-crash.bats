@@ -10,8 +10,8 @@ load helpers/common
 load helpers/sqs
 load helpers/pipeline
 
-MESSAGES=6000
-KILLS=10
+MESSAGES=4000
+KILLS=8
 IN_FLIGHT=300
 
 setup_file() {
