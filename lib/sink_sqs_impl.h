@@ -80,8 +80,6 @@ int sk_sqs_message_of(struct sk_sqs_sink *s, json_object *row, const char *text,
                       struct sk_sqs_out **out, sk_err *e);
 
 /* sqs_send.c */
-/* The credentials of the chain, then the call signed with them. */
-int sk_sqs_sink_sign(struct sk_sqs_sink *s, sk_sqs_call *c, sk_err *e);
 /* Run one call to its end, retried as its error says: 0 and r, or -1. */
 int sk_sqs_sink_call(struct sk_sqs_sink *s, sk_sqs_call *c, sk_sqs_result *r, sk_err *e);
 /* The length of a batch body around its entries (the request's wrapper). */

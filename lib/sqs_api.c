@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_credentials.h"
 #include "sqs_api.h"
 
 #define RESPONSE_MAX ((size_t)256 << 20)   /* ten 1 MiB bodies, escaped, fit many times */
@@ -417,4 +418,17 @@ int sk_sqs_call_result(sk_sqs_call *c, CURLcode rc, sk_sqs_result *r)
 	if (rv < 0)
 		scrub_credentials(c, &r->error);
 	return rv;
+}
+
+int sk_sqs_call_sign(sk_sqs_call *c, struct sk_aws_provider *p, sk_err *e)
+{
+	const sk_aws_creds *cr;
+	sk_sqs_creds sc;
+
+	if (sk_aws_provider_get(p, &cr, e) < 0)
+		return -1;
+	sc.access_key_id = cr->access_key_id;
+	sc.secret_access_key = cr->secret_access_key;
+	sc.session_token = cr->session_token;
+	return sk_sqs_call_prepare(c, &sc, e);
 }

@@ -147,6 +147,9 @@ int sk_sqs_call_get_attributes(sk_sqs_call *c, const char *const *names, size_t 
 /* Sign the filled request with cr and make the easy handle ready: headers,
  * body, an empty response. EX_CONFIG when credentials are missing. */
 int sk_sqs_call_prepare(sk_sqs_call *c, const sk_sqs_creds *cr, sk_err *e);
+/* The same with the credentials p holds now (refreshed when due). */
+struct sk_aws_provider;
+int sk_sqs_call_sign(sk_sqs_call *c, struct sk_aws_provider *p, sk_err *e);
 
 /* --- answers --- */
 

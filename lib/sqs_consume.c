@@ -32,22 +32,9 @@
 
 /* --- calls --- */
 
-static int sign(struct sk_sqs_src *ss, sk_sqs_call *c, sk_err *e)
-{
-	const sk_aws_creds *cr;
-	sk_sqs_creds sc;
-
-	if (sk_aws_provider_get(ss->creds, &cr, e) < 0)
-		return -1;
-	sc.access_key_id = cr->access_key_id;
-	sc.secret_access_key = cr->secret_access_key;
-	sc.session_token = cr->session_token;
-	return sk_sqs_call_prepare(c, &sc, e);
-}
-
 int sk_sqs_add_call(struct sk_sqs_src *ss, sk_sqs_call *c, sk_err *e)
 {
-	if (sign(ss, c, e) < 0)
+	if (sk_sqs_call_sign(c, ss->creds, e) < 0)
 		return -1;
 	if (curl_multi_add_handle(ss->multi, c->easy) != CURLM_OK)
 		return sk_err_set(e, EX_SOFTWARE, "%s: libcurl refuses another transfer", ss->arg);

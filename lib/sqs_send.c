@@ -36,19 +36,6 @@
 
 static const char *const entry_ids[SK_SQS_BATCH_MAX] = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" };
 
-int sk_sqs_sink_sign(struct sk_sqs_sink *s, sk_sqs_call *c, sk_err *e)
-{
-	const sk_aws_creds *cr;
-	sk_sqs_creds sc;
-
-	if (sk_aws_provider_get(s->creds, &cr, e) < 0)
-		return -1;
-	sc.access_key_id = cr->access_key_id;
-	sc.secret_access_key = cr->secret_access_key;
-	sc.session_token = cr->session_token;
-	return sk_sqs_call_prepare(c, &sc, e);
-}
-
 static int64_t backoff(int attempts)
 {
 	int64_t ms = (int64_t)BACKOFF_MS << (attempts > 5 ? 5 : attempts - 1);
@@ -92,7 +79,7 @@ static int stopped(const struct sk_sqs_sink *s)
 
 static int add_call(struct sk_sqs_sink *s, sk_sqs_call *c, sk_err *e)
 {
-	if (sk_sqs_sink_sign(s, c, e) < 0)
+	if (sk_sqs_call_sign(c, s->creds, e) < 0)
 		return -1;
 	if (curl_multi_add_handle(s->multi, c->easy) != CURLM_OK)
 		return sk_err_set(e, EX_SOFTWARE, "libcurl refuses another transfer");
