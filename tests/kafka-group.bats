@@ -7,9 +7,8 @@
 # partitions, one where a partition moves with not one message twice.
 #
 # The test broker delays a group's rebalance by about session.timeout.ms:
-# every member here uses 6 s. A member without --name commits nothing, so
-# `stream-read --group G` without a name shows where the group stands: it
-# starts at the group's committed offsets.
+# every member here uses 6 s. Where a group stands is asked of its
+# coordinator without joining it (tests/helpers/kafka-unread).
 
 load helpers/common
 load helpers/kafka
@@ -34,21 +33,22 @@ lines_are() {
 	[ "$(wc -l <"$2")" -eq "$1" ]
 }
 
-# unread GROUP TOPIC: how many messages a nameless member of GROUP reads
-# from the group's committed offsets to the end (it commits nothing).
+# unread GROUP TOPIC: how many messages of TOPIC lie after GROUP's
+# committed offsets, asked of the group's coordinator without joining the
+# group (a join waits seconds for the test broker's rebalance).
 unread() {
-	stream-read --group "$1" "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/$2" | wc -l
+	kafka-unread "$KAFKA_BOOTSTRAP" "$1" "$2"
 }
 
 @test "a group member reads every partition, exits at the end, and commits what its checkpoint covers" {
 	kafka_cmd topic g1 4
 	produce g1 1 100
-	run stream-read --name r --group grp1 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g1"
+	run stream-read --name r --group grp1 "${GROUP_OPTS[@]}" --exit-at-end --drain-timeout 1s "kafka://$KAFKA_BOOTSTRAP/g1"
 	assert_status 0
 	[ "${#lines[@]}" -eq 100 ]
 	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -c '.value | fromjson | .n' | sort -n | uniq | wc -l)" 100
 	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .partition | sort -u | tr '\n' ' ')" "0 1 2 3 "
-	# Nothing checkpointed it: nothing was committed to the group.
+	# Nothing checkpointed it (its drain gave up after 1 s): nothing was committed.
 	assert_equal "$(unread grp1 g1)" 100
 	# Checkpointed by the pipeline: committed at the stop.
 	stream-read --name r --group grp1 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g1" |
@@ -63,6 +63,13 @@ unread() {
 	stream-read --name r --group grp2 "${GROUP_OPTS[@]}" --count 25 "kafka://$KAFKA_BOOTSTRAP/g2" |
 		stream-checkpoint commit --name r >out.ndjson
 	[ "$(wc -l <out.ndjson)" -eq 25 ]
+	assert_equal "$(unread grp2 g2)" 35
+	# A member without a name starts at the group's committed offsets, and
+	# commits nothing.
+	run stream-read --group grp2 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g2"
+	assert_status 0
+	[ "${#lines[@]}" -eq 35 ]
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '"\(.partition):\(.offset)"' | sort -u | wc -l)" 35
 	assert_equal "$(unread grp2 g2)" 35
 }
 
@@ -109,14 +116,14 @@ unread() {
 	# This host checkpointed up to offset 19 and crashed before committing:
 	# it starts at 20, and commits its checkpoint to the group.
 	stream-checkpoint set b kafka:g5:0:19
-	run stream-read --name b --group grp5 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g5"
+	run stream-read --name b --group grp5 "${GROUP_OPTS[@]}" --exit-at-end --drain-timeout 1s "kafka://$KAFKA_BOOTSTRAP/g5"
 	assert_status 0
 	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .offset | head -n 1)" 20
 	[ "${#lines[@]}" -eq 10 ]
 	assert_equal "$(unread grp5 g5)" 10
 	# This host is behind the group (another host read on): the group wins.
 	stream-checkpoint set c kafka:g5:0:3
-	run stream-read --name c --group grp5 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/g5"
+	run stream-read --name c --group grp5 "${GROUP_OPTS[@]}" --exit-at-end --drain-timeout 1s "kafka://$KAFKA_BOOTSTRAP/g5"
 	assert_status 0
 	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .offset | head -n 1)" 20
 }
@@ -130,7 +137,7 @@ unread() {
 	produce other.c 31 35
 	stream-read --name p --group grp6 "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/^pat\\..*" |
 		stream-checkpoint commit --name p >/dev/null
-	run stream-read --name p2 --group grp6b "${GROUP_OPTS[@]}" --exit-at-end "kafka://$KAFKA_BOOTSTRAP/^pat\\..*"
+	run stream-read --name p2 --group grp6b "${GROUP_OPTS[@]}" --exit-at-end --drain-timeout 1s "kafka://$KAFKA_BOOTSTRAP/^pat\\..*"
 	assert_status 0
 	[ "${#lines[@]}" -eq 30 ]
 	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '.topic' | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')" \
