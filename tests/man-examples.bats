@@ -460,8 +460,11 @@ wiki_events() {
 	chmod +x page-someone.sh
 	start_pipeline 'bash ex.sh'
 	wait_for 20 committed_to errors "$(head -n 5 var/log/app.ndjson | wc -c)"
-	wait_for 20 group_gone || stop_example
-	stop_pipeline
+	# The script dies at the second error, and commit with it; the rest of
+	# the pipeline follows the file until it is stopped.
+	wait_for 20 eval '! pgrep -g "$pgid" -x stream-checkpoint >/dev/null'
+	stop_example
+	assert_equal "$(offset_of errors)" "$(head -n 5 var/log/app.ndjson | wc -c)"
 	touch pager-fixed
 	start_pipeline 'bash ex.sh'
 	wait_for 20 committed_to errors "$(wc -c <var/log/app.ndjson)"
