@@ -169,43 +169,35 @@ static inline char *run(char *o, const unsigned char *u, size_t i, size_t to, si
 	return o + (to - i);
 }
 
-/* s[0..n) escaped at o, which has room for n * 6 + ROOM bytes: the end. */
-static char *escape(char *o, const unsigned char *u, size_t n)
+/* The block u[i..i+16) with marks m (bit k for u[i + k]), escaped at o,
+ * mark by mark: each run before a mark copied and the marked byte escaped
+ * (or its UTF-8 sequence, which may end past the block). *i moves to the
+ * block's end or past it. */
+static inline __attribute__((always_inline)) char *block_marked(char *o, const unsigned char *u, size_t *i,
+                                                                unsigned m, size_t n)
 {
-	size_t i = 0, at, end;
-	unsigned m;
+	size_t end = *i + 16, at;
 
-#ifdef SK_AVX512
-	if (sk_simd_avx512())
-		return escape_avx512(o, u, n);
-#endif
-
-	/* Sixteen bytes at a time. A block with nothing marked is copied; in
-	 * one with marks, each run before a mark is copied and the marked byte
-	 * escaped (or its UTF-8 sequence, which may end past the block). */
-	while (n - i >= 16) {
-		end = i + 16;
-		m = sk_json_marks16(u + i);
-		memcpy(o, u + i, 16);
-		if (m == 0) {
-			o += 16;
-			i = end;
-			continue;
-		}
-		do {
-			at = end - 16 + (size_t)__builtin_ctz(m);
-			m &= m - 1;
-			if (at < i)
-				continue;     /* inside a UTF-8 sequence taken whole */
-			o = run(o, u, i, at, n);
-			i = at;
-			o = escape_marked(o, u, &i, n);
-		} while (m != 0);
-		if (i < end) {
-			o = run(o, u, i, end, n);
-			i = end;
-		}
+	memcpy(o, u + *i, 16);
+	do {
+		at = end - 16 + (size_t)__builtin_ctz(m);
+		m &= m - 1;
+		if (at < *i)
+			continue;     /* inside a UTF-8 sequence taken whole */
+		o = run(o, u, *i, at, n);
+		*i = at;
+		o = escape_marked(o, u, i, n);
+	} while (m != 0);
+	if (*i < end) {
+		o = run(o, u, *i, end, n);
+		*i = end;
 	}
+	return o;
+}
+
+/* What is left after the blocks, byte by byte. */
+static inline __attribute__((always_inline)) char *tail(char *o, const unsigned char *u, size_t i, size_t n)
+{
 	while (i < n) {
 		if (sk_json_string_plain[u[i]])
 			*o++ = (char)u[i++];
@@ -213,6 +205,136 @@ static char *escape(char *o, const unsigned char *u, size_t n)
 			o = escape_marked(o, u, &i, n);
 	}
 	return o;
+}
+
+#ifdef SK_AVX512
+/* For 8 bytes with marks m: the shuffle that puts a free lane before each
+ * marked byte (8 + popcount(m) lanes; the others zero), and the backslashes
+ * that fill those lanes. */
+static unsigned char spread[256][16], slashes[256][16];
+/* For the last k bytes of a 16-byte load: the shuffle that moves them to
+ * the front (the others zero), and the plain bytes that fill the rest. */
+static unsigned char last_k[16][16], last_pad[16][16];
+
+__attribute__((constructor)) static void spread_tables(void)
+{
+	unsigned m, k, j;
+
+	for (k = 0; k < 16; k++)
+		for (j = 0; j < 16; j++) {
+			last_k[k][j] = j < k ? (unsigned char)(16 - k + j) : 0x80;
+			last_pad[k][j] = j < k ? 0 : 'a';
+		}
+	for (m = 0; m < 256; m++) {
+		memset(spread[m], 0x80, 16);
+		for (k = 0, j = 0; k < 8; k++) {
+			if (m >> k & 1)
+				slashes[m][j++] = '\\';
+			spread[m][j++] = (unsigned char)k;
+		}
+	}
+}
+
+/* Eight bytes of w (from lane `from`) with marks m, a backslash before
+ * each marked one, at o (16 bytes written): the bytes they became. */
+static inline __attribute__((always_inline)) SK_SSSE3_FN size_t spread8(char *o, __m128i w, unsigned m, int from)
+{
+	__m128i s = _mm_loadu_si128((const __m128i *)(const void *)spread[m]);
+
+	if (from)
+		s = _mm_add_epi8(s, _mm_set1_epi8((char)from));    /* 0x80 stays above 0x7f: still zero */
+	s = _mm_or_si128(_mm_shuffle_epi8(w, s), _mm_loadu_si128((const __m128i *)(const void *)slashes[m]));
+	_mm_storeu_si128((__m128i *)(void *)o, s);
+	return 8 + (size_t)__builtin_popcount(m);
+}
+
+/* The marks of the 16 bytes of v ('"', '\\', below 0x20 and from 0x80) in
+ * *m; when every one has a short escape ('"', '\\' and five controls: most
+ * marks in text), the bytes escaped at o in two shuffles however many
+ * there are (the controls become their letters, then each half is spread
+ * by the tables): the end of what they became. NULL, nothing written,
+ * when a mark needs more. */
+static inline __attribute__((always_inline)) SK_SSSE3_FN char *block_ssse3(char *o, __m128i v, unsigned *m)
+{
+	static const char letter_of[16] = { ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r' };
+	__m128i quote = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	__m128i low = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xf0)), _mm_setzero_si128());
+	__m128i letter, ctl;
+
+	*m = (unsigned)_mm_movemask_epi8(_mm_or_si128(quote, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+	if (*m == 0) {
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		return o + 16;
+	}
+	/* A byte from 0x80 shuffles to 0. */
+	letter = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)letter_of), v);
+	ctl = _mm_andnot_si128(_mm_cmpeq_epi8(letter, _mm_setzero_si128()), low);
+	if ((unsigned)_mm_movemask_epi8(_mm_or_si128(quote, ctl)) != *m)
+		return NULL;
+	v = _mm_or_si128(_mm_andnot_si128(ctl, v), _mm_and_si128(ctl, letter));
+	o += spread8(o, v, *m & 0xff, 0);
+	return o + spread8(o, v, *m >> 8, 8);
+}
+
+/* Sixteen bytes at a time, as escape below, but a block whose marks all
+ * have short escapes is done at once (block_ssse3); so are the last bytes,
+ * fewer than 16, of a string of 16 or more: loaded with the bytes before
+ * them, moved to the front, padded with plain ones. */
+static SK_SSSE3_FN char *escape_ssse3(char *o, const unsigned char *u, size_t n)
+{
+	size_t i = 0, k;
+	unsigned m;
+	char *e;
+	__m128i v;
+
+	while (n - i >= 16) {
+		e = block_ssse3(o, _mm_loadu_si128((const __m128i *)(const void *)(u + i)), &m);
+		if (e == NULL) {
+			o = block_marked(o, u, &i, m, n);
+			continue;
+		}
+		o = e;
+		i += 16;
+	}
+	if (i == n || n < 16)
+		return tail(o, u, i, n);
+	k = n - i;
+	v = _mm_loadu_si128((const __m128i *)(const void *)(u + n - 16));
+	v = _mm_or_si128(_mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)(const void *)last_k[k])),
+	                 _mm_loadu_si128((const __m128i *)(const void *)last_pad[k]));
+	e = block_ssse3(o, v, &m);
+	if (e == NULL)
+		return tail(o, u, i, n);
+	return o + k + (size_t)__builtin_popcount(m);
+}
+#endif
+
+/* s[0..n) escaped at o, which has room for n * 6 + ROOM bytes: the end. */
+static char *escape(char *o, const unsigned char *u, size_t n)
+{
+	size_t i = 0;
+	unsigned m;
+
+#ifdef SK_AVX512
+	if (sk_simd_avx512())
+		return escape_avx512(o, u, n);
+	if (sk_simd_ssse3())
+		return escape_ssse3(o, u, n);
+#endif
+
+	/* Sixteen bytes at a time. A block with nothing marked is copied; one
+	 * with marks, mark by mark. */
+	while (n - i >= 16) {
+		m = sk_json_marks16(u + i);
+		if (m == 0) {
+			memcpy(o, u + i, 16);
+			o += 16;
+			i += 16;
+			continue;
+		}
+		o = block_marked(o, u, &i, m, n);
+	}
+	return tail(o, u, i, n);
 }
 
 /* Room for s escaped, and extra bytes more. */

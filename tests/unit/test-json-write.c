@@ -147,7 +147,8 @@ static void reference(const char *in, size_t n, char *want)
 
 /* The escaping paths: where the machine has AVX-512 (VBMI2), its path and
  * the sixteen-byte one; elsewhere the one, twice. */
-static const char *const path_names[] = { "the machine's path", "the 16-byte path" };
+static const char *const path_names[SK_SIMD_PATHS] = { "the machine's path", "the path without AVX-512",
+                                                          "the 16-byte path" };
 
 /* Every special byte or sequence at every place of strings of every length
  * up to 100 (past blocks of 16, 32 and 64 bytes): as the reference, on
@@ -162,7 +163,7 @@ static void strings_by_blocks(void)
 	size_t len, at, k, n, bad;
 	int path;
 
-	for (path = 0; path < 2; path++) {
+	for (path = 0; path < SK_SIMD_PATHS; path++) {
 		sk_simd_portable(path);
 		bad = 0;
 		for (len = 1; len <= 100; len++)
@@ -208,7 +209,7 @@ static void strings_at_random(void)
 	size_t n, cut, k, bad, round, len;
 	int path;
 
-	for (path = 0; path < 2; path++) {
+	for (path = 0; path < SK_SIMD_PATHS; path++) {
 		sk_simd_portable(path);
 		bad = 0;
 		for (round = 0; round < 20000; round++) {
