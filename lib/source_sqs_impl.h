@@ -141,6 +141,16 @@ int sk_sqs_pump(struct sk_sqs_src *ss, sk_err *e);
 int64_t sk_sqs_next_wait(struct sk_sqs_src *ss, int64_t now, int64_t ms);
 /* The end: see sqs_consume.c. */
 int sk_sqs_drain_loop(struct sk_sqs_src *ss, sk_err *e);
+/* SQS keeps a message from others for at most 12 hours from its receipt. */
+#define SK_SQS_HOLD_MAX_MS (43200LL * 1000)
+/* A held message received at received_ms and invisible until visible_ms
+ * (monotonic ms), on a queue of visibility seconds, at now: 0 when nothing
+ * is due yet (*due: when its renewal is, half its visibility before it
+ * ends); 1 when it is to be renewed for *renew seconds (the visibility,
+ * less as its 12 hours near); -1 when its 12 hours are up (2 s left or
+ * less): it is given up. */
+int sk_sqs_renewal(int64_t received_ms, int64_t visible_ms, int visibility, int64_t now, int *renew,
+                   int64_t *due);
 void sk_sqs_consume_free(struct sk_sqs_src *ss);
 
 /* sqs_thread.c */

@@ -28,7 +28,6 @@
 #define MAX_BACKOFF_MS 20000
 #define MAX_CALLS 32                /* deletes and changes in flight */
 #define END_WAIT_MS 10000           /* the last releases, at the end */
-#define HOLD_MAX_MS (43200LL * 1000) /* SQS's limit from a message's receipt */
 
 /* --- calls --- */
 
@@ -306,39 +305,49 @@ static int batch_add(struct sk_sqs_src *ss, struct batch *b, uint64_t seq, int v
 	return b->n == SK_SQS_BATCH_MAX ? batch_send(ss, b, e) : 0;
 }
 
+int sk_sqs_renewal(int64_t received_ms, int64_t visible_ms, int visibility, int64_t now, int *renew,
+                   int64_t *due)
+{
+	int64_t at = visible_ms - (int64_t)visibility * 500, left;
+
+	if (now < at) {
+		*due = at;
+		return 0;
+	}
+	left = received_ms + SK_SQS_HOLD_MAX_MS - now;
+	if (left < 2000)
+		return -1;
+	*renew = left / 1000 < visibility ? (int)(left / 1000) : visibility;
+	return 1;
+}
+
 /* What a held message needs now: a delete (covered), a release (the end),
- * a renewal (half its visibility gone), or nothing yet (then *due says
- * when). A message held for SQS's 12 hours is given up. */
+ * a renewal (sk_sqs_renewal), or nothing yet (then *due says when). A
+ * message held for SQS's 12 hours is given up. */
 enum need { NEED_NOTHING, NEED_DELETE, NEED_CHANGE };
 
 static enum need need(struct sk_sqs_src *ss, uint64_t seq, int64_t now, int *visibility, int64_t *due)
 {
 	struct sk_sqs_held *h = held_at(ss, seq);
-	int64_t left, at;
 
 	if (seq <= ss->covered)
 		return NEED_DELETE;
-	if (ss->release_all || (ss->stopping && seq > sk_sqs_returned(ss)) || (ss->stopping && ss->o->name == NULL)) {
+	if (ss->release_all || (ss->stopping && seq > sk_sqs_returned(ss))) {
 		*visibility = 0;
 		return NEED_CHANGE;
 	}
-	at = h->visible_ms - (int64_t)ss->visibility * 500;
-	if (now < at) {
-		*due = at;
+	switch (sk_sqs_renewal(h->received_ms, h->visible_ms, ss->visibility, now, visibility, due)) {
+	case 0:
 		return NEED_NOTHING;
+	case 1:
+		return NEED_CHANGE;
 	}
-	left = h->received_ms + HOLD_MAX_MS - now;
-	if (left < 2000) {
-		if (!ss->warned_expired)
-			sk_warn("%s: a message held for 12 hours is given up (SQS's limit): it will come again",
-			        ss->arg);
-		ss->warned_expired = 1;
-		ss->expired++;
-		gone(ss, h);
-		return NEED_NOTHING;
-	}
-	*visibility = left / 1000 < ss->visibility ? (int)(left / 1000) : ss->visibility;
-	return NEED_CHANGE;
+	if (!ss->warned_expired)
+		sk_warn("%s: a message held for 12 hours is given up (SQS's limit): it will come again", ss->arg);
+	ss->warned_expired = 1;
+	ss->expired++;
+	gone(ss, h);
+	return NEED_NOTHING;
 }
 
 /* Deletes, releases and renewals due, in batches. Only the covered front
@@ -596,8 +605,9 @@ int sk_sqs_drain_loop(struct sk_sqs_src *ss, sk_err *e)
 		if (sk_sqs_wait(ss, sk_sqs_next_wait(ss, now, 50), 0, e) < 0)
 			return -1;
 	}
-	sk_info("%s: %llu messages deleted, %llu released", ss->arg, (unsigned long long)ss->deleted,
-	        (unsigned long long)ss->released);
+	sk_info("%s: %llu messages deleted, %llu released, %llu late (a receipt SQS no longer took: they come "
+	        "again), %llu given up after 12 hours", ss->arg, (unsigned long long)ss->deleted,
+	        (unsigned long long)ss->released, (unsigned long long)ss->late, (unsigned long long)ss->expired);
 	return 0;
 }
 

@@ -33,9 +33,11 @@ ten_messages() {
 	done
 }
 
-# A body of about 200 KiB with multi-byte characters and escapes.
+# A body of about 200 KiB with multi-byte characters and escapes, and one
+# just under SQS's 1 MiB (1,036,000 bytes of UTF-8).
 big_message() {
 	python3 -c 'import json; print(json.dumps({"body": "é😀\"\\\n\t abc" * 15000}))'
+	python3 -c 'import json; print(json.dumps({"body": "é😀\"\\\n\t abc" * 74000}))'
 }
 
 # The messages sent (FILE of send's input) or received (FILE of receive's
@@ -73,19 +75,20 @@ fake_attributes() {
 	assert_equal "$(jq -sc 'map(.md5) | sort' got)" "$(jq -sc 'map(.md5) | sort' answers)"
 }
 
-@test "messages the AWS SDK sent are received through sk_sqs as they were, a 200 KiB body included" {
+@test "messages the AWS SDK sent are received through sk_sqs as they were, bodies of 200 KiB and 1 MiB included" {
 	sqs_need
 	local url
-	url=$(sqs_create api-receive)
+	url=$(sqs_create api-receive MaximumMessageSize=1048576)
 	{ ten_messages; big_message; } >in
 	sqs_client "$url" send <in >answers
-	run sqs-api-run receive "$url" 11
+	run sqs-api-run receive "$url" 12
 	assert_status 0
 	printf '%s\n' "$output" >got
-	assert_equal "$(wc -l <got)" 11
+	assert_equal "$(wc -l <got)" 12
 	assert_equal "$(received got)" "$(sent in)"
 	assert_equal "$(jq -sc 'map(.md5) | sort' got)" "$(jq -sc 'map(.md5) | sort' answers)"
-	assert_equal "$(jq -s 'map(select(.body | utf8bytelength > 200000)) | length' got)" 1
+	assert_equal "$(jq -s 'map(select(.body | utf8bytelength > 200000)) | length' got)" 2
+	assert_equal "$(jq -s 'map(select(.body | utf8bytelength > 1030000)) | length' got)" 1
 	assert_equal "$(jq -r '.attributes.ApproximateReceiveCount' got | sort -u)" 1
 	jq -e '.attributes.SentTimestamp | test("^[0-9]+$")' got >/dev/null
 }

@@ -218,3 +218,52 @@ in_flight() {
 	assert_equal "$(jq -r .value out | sort -n | uniq | wc -l)" 40
 	grep -q 'SQS answers again' err || grep -q 'retrying' err
 }
+
+# faults_start QUEUE-URL RULE...: tests/helpers/sqs-faults.py in front of
+# the server with RULEs (see there); the queue through it in $url, the
+# proxy's pid in $proxy, its log of calls in ./faults.log.
+faults_start() {
+	local q=$1 dir
+	shift
+	dir=$(mktemp -d "$BATS_TEST_TMPDIR/faults.XXXXXX")
+	server_start "$dir" python3 "$SK_SRCDIR/tests/helpers/sqs-faults.py" "${SQS_ENDPOINT##*:}" "$@"
+	proxy=$server_pid proxy_dir=$dir
+	url="sqs+http://127.0.0.1:$(head -n 1 "$dir/out")/000000000000/${q##*/}"
+}
+
+@test "sqs: 5xx and throttling answers are retried with backoff: nothing lost, nothing twice, all deleted" {
+	send_bodies "$Q" $(seq 1 30)
+	faults_start "$Q" ReceiveMessage:500:2 ReceiveMessage:throttle:2 DeleteMessageBatch:500:1 \
+		DeleteMessageBatch:throttle:1
+	stream-read --name r --count 30 --wait-time 1s --concurrency 2 "$url" 2>err |
+		stream-checkpoint commit r >out
+	server_stop "$proxy" "$proxy_dir"
+	# every fault was met, and every message came once and was deleted
+	assert_equal "$(grep -c -e ' 500$' -e ' throttle$' faults.log)" 6
+	assert_equal "$(jq -r .value out | sort -n | tr '\n' ' ')" "$(seq 1 30 | tr '\n' ' ')"
+	sqs_queue_empty "$Q"
+	grep -q "retrying" err
+}
+
+@test "sqs: a late delete answered ReceiptHandleIsInvalid is logged and counted; the message comes again" {
+	Q=$(sqs_create "late$RANDOM" VisibilityTimeout=2)
+	send_bodies "$Q" a b c d e
+	faults_start "$Q" DeleteMessageBatch:bad-receipt:1
+	(stream-read -v --name r --wait-time 1s "$url" 2>err | stream-checkpoint commit r >out) 3>&- &
+	reader=$!
+	# the first delete is refused: its messages come again after their 2 s
+	wait_for 30 grep -q 'DeleteMessageBatch bad-receipt' faults.log
+	wait_for 30 grep -q 'DeleteMessageBatch forwarded' faults.log
+	wait_for 30 sqs_queue_empty "$Q"
+	pkill -TERM -P "$reader" -x stream-read || true
+	wait "$reader" || true
+	reader=
+	server_stop "$proxy" "$proxy_dir"
+	grep -F "a delete of a message failed (ReceiptHandleIsInvalid): it will come again" err
+	local late
+	late=$(sed -n 's/.* released, \([0-9]*\) late (a receipt SQS no longer took.*/\1/p' err)
+	[ "$late" -ge 1 ]
+	# at least once: each of the five, and each refused one twice
+	assert_equal "$(jq -r .value out | sort -u | tr -d '\n')" abcde
+	assert_equal "$(wc -l <out)" $((5 + late))
+}

@@ -54,14 +54,17 @@ rows() {
 	assert_equal "$(jq -r .body got | grep -c ': ')" 0
 }
 
-@test "a body of 200 KiB arrives whole" {
+@test "bodies of 200 KiB and of 1 MiB arrive whole" {
 	local url
-	url=$(sqs_create w-big)
-	python3 -c 'import json; print(json.dumps({"s": "é😀\"\\\n\t abc" * 15000, "_cursor": "f:0:1"}))' >in
+	url=$(sqs_create w-big MaximumMessageSize=1048576)
+	# 270,008 and 1,026,008 bytes of JSON text: each a batch of its own
+	python3 -c 'import json
+for n, c in ((15000, "f:0:1"), (57000, "f:0:2")):
+    print(json.dumps({"s": "é😀\"\\\n\t abc" * n, "_cursor": c}, ensure_ascii=False))' >in
 	run stream-write "sqs+$url" <in
 	assert_status 0
-	sqs_receive_n "$url" 1 got
-	assert_equal "$(jq -r '.body | utf8bytelength > 200000' got)" true
+	sqs_receive_n "$url" 2 got
+	assert_equal "$(jq -r '.body | utf8bytelength' got | sort -n | tr '\n' ' ')" "270008 1026008 "
 	assert_equal "$(bodies got)" "$(rows in)"
 }
 
