@@ -231,15 +231,15 @@ faults_start() {
 	url="sqs+http://127.0.0.1:$(head -n 1 "$dir/out")/000000000000/${q##*/}"
 }
 
-@test "sqs: 5xx and throttling answers are retried with backoff: nothing lost, nothing twice, all deleted" {
+@test "sqs: 5xx, throttling and OverLimit answers are retried with backoff: nothing lost, nothing twice, all deleted" {
 	send_bodies "$Q" $(seq 1 30)
-	faults_start "$Q" ReceiveMessage:500:2 ReceiveMessage:throttle:2 DeleteMessageBatch:500:1 \
-		DeleteMessageBatch:throttle:1
+	faults_start "$Q" ReceiveMessage:500:2 ReceiveMessage:throttle:1 ReceiveMessage:over-limit:1 \
+		DeleteMessageBatch:500:1 DeleteMessageBatch:throttle:1
 	stream-read --name r --count 30 --wait-time 1s --concurrency 2 "$url" 2>err |
 		stream-checkpoint commit r >out
 	server_stop "$proxy" "$proxy_dir"
 	# every fault was met, and every message came once and was deleted
-	assert_equal "$(grep -c -e ' 500$' -e ' throttle$' faults.log)" 6
+	assert_equal "$(grep -c -e ' 500$' -e ' throttle$' -e ' over-limit$' faults.log)" 6
 	assert_equal "$(jq -r .value out | sort -n | tr '\n' ' ')" "$(seq 1 30 | tr '\n' ' ')"
 	sqs_queue_empty "$Q"
 	grep -q "retrying" err

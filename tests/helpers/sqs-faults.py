@@ -9,6 +9,7 @@ ACTION get FAULT instead of the server's answer:
 
   500           HTTP 500, __type InternalError
   throttle      HTTP 400, __type ThrottlingException
+  over-limit    HTTP 403, __type OverLimit (too many messages in flight)
   bad-receipt   HTTP 200, every entry of the batch failed with
                 ReceiptHandleIsInvalid (SenderFault), nothing forwarded:
                 as SQS answers a delete or a visibility change whose
@@ -28,7 +29,7 @@ upstream = int(sys.argv[1])
 rules = {}
 for rule in sys.argv[2:]:
     action, fault, count = rule.split(":")
-    if fault not in ("500", "throttle", "bad-receipt"):
+    if fault not in ("500", "throttle", "over-limit", "bad-receipt"):
         sys.exit("sqs-faults.py: unknown fault %s" % fault)
     rules.setdefault(action, []).append([fault, int(count)])
 lock = threading.Lock()
@@ -61,6 +62,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "Message": "The receipt handle has expired."} for e in entries]})
         elif fault == "throttle":
             self.answer(400, {"__type": "com.amazonaws.sqs#ThrottlingException", "message": "Rate exceeded"})
+        elif fault == "over-limit":
+            self.answer(403, {"__type": "com.amazonaws.sqs#OverLimit",
+                              "message": "The maximum number of in flight messages is reached"})
         else:
             self.answer(500, {"__type": "com.amazonaws.sqs#InternalError", "message": "We encountered an internal error."})
 
