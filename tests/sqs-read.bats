@@ -7,6 +7,8 @@
 load helpers/common
 load helpers/sqs
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
 	sqs_start
 }
@@ -181,7 +183,7 @@ in_flight() {
 	big=$(head -c 100000 /dev/zero | tr '\0' x)
 	send_bodies "$Q" "$big" "$big" "$big"
 	mkfifo out
-	stream-read --name r --wait-time 1s "sqs+$Q" >out 2>err 3>&- &
+	stream-read --name r --wait-time 1s --drain-timeout 1s "sqs+$Q" >out 2>err 3>&- &
 	reader=$!
 	exec 4<out
 	wait_for 20 in_flight "$Q" 3
@@ -266,4 +268,20 @@ faults_start() {
 	# at least once: each of the five, and each refused one twice
 	assert_equal "$(jq -r .value out | sort -u | tr -d '\n')" abcde
 	assert_equal "$(wc -l <out)" $((5 + late))
+}
+
+@test "sqs: a FIFO receive that failed is asked again with its ReceiveRequestAttemptId" {
+	Q=$(sqs_create "fa$RANDOM.fifo" FifoQueue=true)
+	jq -cn '{body: "1", group_id: "g", deduplication_id: "d1"}' | sqs_client "$Q" send >/dev/null
+	faults_start "$Q" ReceiveMessage:500:1
+	run --separate-stderr stream-read -e --count 1 --wait-time 1s --concurrency 1 --ack=receive "$url"
+	server_stop "$proxy" "$proxy_dir"
+	assert_status 0
+	[[ $stderr == *"InternalError"*"retrying"* ]]
+	assert_equal "$(jq -r .value <<<"$output")" 1
+	# the first receive failed; the next one carries the same attempt id
+	local failed
+	failed=$(awk '$1 == "ReceiveMessage" && $2 == "500" { print $3 }' faults.log)
+	[ -n "$failed" ]
+	assert_equal "$(awk '$1 == "ReceiveMessage" && $2 == "forwarded" { print $3; exit }' faults.log)" "$failed"
 }

@@ -16,7 +16,7 @@ ACTION get FAULT instead of the server's answer:
                 receipt went stale
 
 Every call is logged to ./faults.log as "ACTION forwarded" or
-"ACTION FAULT". Prints its port first; SIGTERM ends it. Python 3 standard
+"ACTION FAULT", and a receive's ReceiveRequestAttemptId after, if any. Prints its port first; SIGTERM ends it. Python 3 standard
 library only."""
 import http.client
 import http.server
@@ -51,8 +51,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         action = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
         fault = fault_for(action)
+        try:
+            attempt = json.loads(body).get("ReceiveRequestAttemptId")
+        except ValueError:
+            attempt = None
         with lock, open("faults.log", "a") as log:
-            log.write("%s %s\n" % (action, fault or "forwarded"))
+            log.write("%s %s%s\n" % (action, fault or "forwarded", " " + attempt if attempt else ""))
         if fault is None:
             return self.forward(body)
         if fault == "bad-receipt":
