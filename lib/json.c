@@ -10,9 +10,9 @@
  * the lexical pass below does what json-c would do slowly (UTF-8) and
  * notes where the members of an object are, which lets the writer stage a
  * row that needs no change as its own text; the writer then has cJSON read
- * such a row's values (sk_json_scan_plain), on a thread of its own, and
- * json-c parses only the rows that need a change (see writer_readahead.c
- * and writer_text.c). */
+ * a row's values on a thread of its own, checks that its text is what
+ * json-c would write (sk_json_written_object), and json-c parses only the
+ * rows that need a change (see writer_readahead.c and writer_text.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,20 +351,6 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 	return o;
 }
 
-size_t sk_json_scan_plain(sk_json *p, const char *s, size_t n, const sk_json_member **m)
-{
-	const char *why;
-	size_t at, count;
-
-	if (n > INT32_MAX || lexically_strict(p, s, n, &at, &why) < 0)
-		return 0;
-	*m = p->members;
-	count = p->plain ? p->nmembers : 0;
-	/* sk_json_plain_members answers for json-c's parses only. */
-	p->plain = 0;
-	return count;
-}
-
 /* u[0..n) is exactly one JSON number (RFC 8259). */
 static int json_number(const unsigned char *u, size_t n)
 {
@@ -392,39 +378,112 @@ static int json_number(const unsigned char *u, size_t n)
 	return i == n;
 }
 
-/* The string whose opening quote is at u[*i - 1], without an escape:
- * *i is left after its closing quote. */
-static int plain_string(const unsigned char *u, size_t n, size_t *i)
+/* The escape at u[i] ('\\'), as json-c writes one: the short ones, and
+ * \u00XX in lowercase for the other controls. Its length, or 0. */
+static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 {
-	const char *why;
-	size_t j = *i;
-	int plain = 1;
+	static const char hex[] = "0123456789abcdef";
+	const char *lo;
+	int c;
 
-	/* Keys and short values first, a byte at a time; the rest as the
-	 * lexical pass reads strings. */
+	if (n - i < 2)
+		return 0;
+	if (strchr("\"\\bfnrt", u[i + 1]) && u[i + 1] != '\0')
+		return 2;
+	if (u[i + 1] != 'u' || n - i < 6 || u[i + 2] != '0' || u[i + 3] != '0' || (u[i + 4] != '0' && u[i + 4] != '1') ||
+	    (lo = memchr(hex, u[i + 5], 16)) == NULL)
+		return 0;
+	c = (u[i + 4] - '0') * 16 + (int)(lo - hex);
+	return c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 0 : 6;
+}
+
+/* The string whose opening quote is at u[*i - 1], spelt as json-c writes
+ * the string it reads: *i is left after its closing quote. */
+static int written_string(const unsigned char *u, size_t n, size_t *i)
+{
+	size_t j = *i, k;
+
+	/* Keys and short values first, a byte at a time; then sixteen at once. */
 	while (j < n && j - *i < 16 && sk_json_string_plain[u[j]])
 		j++;
-	if (j < n && u[j] == '"') {
-		*i = j + 1;
-		return 1;
+	for (;;) {
+		j = plain_run(u, j, n);
+		if (j >= n)
+			return 0;
+		if (u[j] == '"')
+			break;
+		if (u[j] == '\\')
+			k = written_escape(u, j, n);
+		else
+			k = u[j] < 0x20 ? 0 : sk_utf8_seq(u + j, n - j);
+		if (k == 0)
+			return 0;
+		j += k;
 	}
-	*i = j;
-	if (string_token(u, n, i, &plain, &why) < 0 || !plain || *i >= n)
-		return 0;
-	++*i;
+	*i = j + 1;
 	return 1;
 }
 
-/* The one scalar value at u[*i]: *i is left after it. */
-static int plain_value(sk_json *p, const unsigned char *u, size_t n, size_t *i)
+#define WRITTEN_DEPTH 16        /* well inside json-c's limit (32) */
+#define WRITTEN_KEYS 64         /* keys of an inner object compared for repeats */
+
+static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth);
+
+/* The object or array at u[*i] (depth levels in, the top one 1), each of
+ * its values as json-c writes it, and an object's keys all different
+ * (json-c keeps the last of a repeated key): *i is left after it. */
+static int written_nested(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth)
 {
-	size_t start = *i, err_at;
+	size_t key[WRITTEN_KEYS], len[WRITTEN_KEYS], nkeys = 0, k;
+	int object = u[*i] == '{';
+	unsigned char close = object ? '}' : ']';
+
+	if (depth > WRITTEN_DEPTH || ++*i >= n)
+		return 0;
+	if (u[*i] == close) {
+		++*i;
+		return 1;
+	}
+	for (;;) {
+		if (object) {
+			if (u[*i] != '"' || nkeys == WRITTEN_KEYS)
+				return 0;
+			key[nkeys] = ++*i;
+			if (!written_string(u, n, i) || *i >= n || u[*i] != ':')
+				return 0;
+			len[nkeys] = *i - 1 - key[nkeys];
+			for (k = 0; k < nkeys; k++)
+				if (len[k] == len[nkeys] && memcmp(u + key[k], u + key[nkeys], len[k]) == 0)
+					return 0;
+			nkeys++;
+			if (++*i >= n)
+				return 0;
+		}
+		if (!written_value(p, u, n, i, depth) || *i >= n)
+			return 0;
+		if (u[*i] == close) {
+			++*i;
+			return 1;
+		}
+		if (u[(*i)++] != ',' || *i >= n)
+			return 0;
+	}
+}
+
+/* The value at u[*i] as json-c writes what it reads of it: *i is left
+ * after it. Integers are written from their value: only those of up to
+ * 18 digits, but "-0", are sure to come back as they are. */
+static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth)
+{
+	size_t start = *i, err_at, k;
 	const char *why;
 
 	switch (u[start]) {
 	case '"':
 		++*i;
-		return plain_string(u, n, i);
+		return written_string(u, n, i);
+	case '{': case '[':
+		return written_nested(p, u, n, i, depth + 1);
 	case 't':
 		*i += 4;
 		return n - start >= 4 && memcmp(u + start, "true", 4) == 0;
@@ -434,22 +493,27 @@ static int plain_value(sk_json *p, const unsigned char *u, size_t n, size_t *i)
 	case 'n':
 		*i += 4;
 		return n - start >= 4 && memcmp(u + start, "null", 4) == 0;
-	default:
-		/* number_token refuses what json-c would misread; the grammar
-		 * of what it took is checked here. */
-		return (u[start] == '-' || is_digit(u[start])) &&
-		       number_token(u, n, i, p->exact, &err_at, &why) == 0 && json_number(u + start, *i - start);
 	}
+	/* number_token refuses what json-c would misread; the grammar of what
+	 * it took is checked here. */
+	if ((u[start] != '-' && !is_digit(u[start])) || number_token(u, n, i, p->exact, &err_at, &why) < 0 ||
+	    !json_number(u + start, *i - start))
+		return 0;
+	for (k = start + (u[start] == '-'); k < *i && is_digit(u[k]); k++)
+		;
+	if (k < *i)
+		return 1;       /* a double: json-c keeps its text */
+	return k - start - (u[start] == '-') <= 18 && !(u[start] == '-' && u[start + 1] == '0');
 }
 
-size_t sk_json_flat_object(sk_json *p, const char *s, size_t n, const sk_json_member **m)
+size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json_member **m)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 1, key;
 	int plain = 1;
 
-	/* One pass with the lexical pass's token readers: in a flat object
-	 * without white space, each token is where the grammar puts it. */
+	/* One pass with the lexical pass's token readers: in an object without
+	 * white space, each token is where the grammar puts it. */
 	p->nmembers = 0;
 	p->plain = 0;       /* sk_json_plain_members answers for json-c's parses only */
 	*m = p->members;
@@ -459,13 +523,13 @@ size_t sk_json_flat_object(sk_json *p, const char *s, size_t n, const sk_json_me
 		if (i >= n || u[i] != '"')
 			return 0;
 		key = ++i;
-		if (!plain_string(u, n, &i) || i >= n || u[i] != ':')
+		if (!written_string(u, n, &i) || i >= n || u[i] != ':')
 			return 0;
 		open_member(p, key, i - 1 - key, &plain);
 		if (!plain || ++i >= n)
 			return 0;
 		p->members[p->nmembers - 1].value = i;
-		if (!plain_value(p, u, n, &i) || i >= n)
+		if (!written_value(p, u, n, &i, 1) || i >= n)
 			return 0;
 		p->members[p->nmembers - 1].value_len = i - p->members[p->nmembers - 1].value;
 		if (u[i] == '}')

@@ -44,21 +44,20 @@ typedef struct sk_json_member {
  * it, but for repeated keys (json-c keeps the last) and each value that
  * sk_json_written_as does not take. */
 size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
-/* The lexical pass of sk_json_parse alone: the members of s[0..n) when
- * it is a plain object (as sk_json_plain_members says) whose tokens are
- * strict, 0 otherwise. It does not check the grammar: a caller that takes
- * the text on this answer parses it too (stream-write's fast path, with
- * cJSON). *m is valid until the next call on p. */
-size_t sk_json_scan_plain(sk_json *p, const char *s, size_t n, const sk_json_member **m);
-/* The members of s[0..n) when it is a plain object with at least one
- * member (as sk_json_plain_members says) that is valid JSON, 0 otherwise
- * (the text may still be JSON, and the parse says what is wrong). Such a
- * text is {"KEY":VALUE,...} with nothing in between, each value one
- * string, number, true, false or null: one pass of the lexical pass's
- * token readers checks it, at a fraction of a parser's cost (stream-write
- * takes such a row as its text). Repeated keys are the caller's to see.
- * *m is valid until the next call on p. */
-size_t sk_json_flat_object(sk_json *p, const char *s, size_t n, const sk_json_member **m);
+/* The members of s[0..n) when it is an object with at least one member,
+ * valid JSON, written as json-c writes what it reads of it (with
+ * sk_json_add_object), but perhaps for a repeated key of the top level:
+ * 0 otherwise (the text may still be JSON, and the parse says what is
+ * wrong). That is {"KEY":VALUE,...} with no white space outside strings,
+ * strings spelt as json-c spells them (UTF-8 as it is, only the escapes
+ * \" \\ \b \f \n \r \t and \u00XX in lowercase for other controls),
+ * integers of up to 18 digits but -0, any double (json-c keeps its text),
+ * objects and arrays inside to a depth of 16, keys of an inner object all
+ * different (up to 64 of them). One pass of the lexical pass's token
+ * readers checks it, at a fraction of a parser's cost (stream-write takes
+ * such a row as its text). Repeated keys of the top level are the
+ * caller's to see. *m is valid until the next call on p. */
+size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json_member **m);
 /* 1 when sk_json_add_object writes v, a value of a plain object, as
  * text[0..n): always for strings, doubles (json-c keeps their text),
  * booleans and null; for an integer when text is its canonical form. */

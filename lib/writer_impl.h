@@ -108,8 +108,9 @@ void sk_writer_drop_line(struct sk_writer *w);
  * holds what coercing and serialising it would write, 0: take the slow
  * path. */
 int sk_writer_as_written(struct sk_writer *w, json_object *row, const sk_schema *s);
-/* For a sink without a schema: 1 and *cut when the flat object line, of
- * members m[0..n), is its row as json-c would write it, but for _cursor. */
+/* For a sink without a schema: 1 and *cut when the object line, of
+ * members m[0..n) (sk_json_written_object), is its row as json-c would
+ * write it, but for _cursor. */
 int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size_t *cut);
 /* An SK_ITEM_PARSED and an SK_ITEM_ROW_TEXT to the sink. */
 int sk_writer_parsed_line(struct sk_writer *w, const struct sk_batch *b, const struct sk_item *it, sk_err *e);

@@ -3,14 +3,16 @@
  *
  * Reading ahead. A reader thread reads the lines and parses each line that
  * may be a row with cJSON, which takes less than half json-c's time, and
- * keeps the types and numbers of its members. The main thread runs the
- * lexical pass: when the line is plain and sk_writer_as_written would take
- * it (see plain_row_fits in writer_text.c), it stages its text less
- * _cursor, and json-c never sees it; otherwise it takes the slow path. For
+ * keeps the types and numbers of its members. The main thread checks that
+ * the line is written as json-c writes what it reads of it
+ * (sk_json_written_object) and that each value is of its column's type
+ * (row_fits in writer_text.c): then it stages its text less _cursor, and
+ * json-c never sees it; otherwise it takes the slow path. For
  * a sink without a schema (a Kafka topic) there are no types to check: the
- * reader only checks that the line is a flat object (sk_json_flat_object,
- * a fraction of cJSON's time) written as json-c would write it
- * (sk_writer_flat_row), and the main thread hands its text to the sink.
+ * reader only checks that the line is an object written as json-c would
+ * write it, at any depth (sk_json_written_object, a fraction of cJSON's
+ * time, and sk_writer_flat_row for its top level), and the main thread
+ * hands its text to the sink.
  * Lines come in batches, in order, through a ring of NBATCH; the main
  * thread holds the head batch while it handles it, the reader the one it
  * fills. */
@@ -36,7 +38,7 @@
 struct sk_readahead {
 	int fd;
 	int parse;                  /* the sink takes rows as text, and there is no --map */
-	int flat;                   /* ... and has no schema and wants none */
+	int flat;                   /* ... and has no schema and wants none: rows as their text */
 	sk_json *scanner;           /* for flat */
 	sk_lines *lines;
 	pthread_t thread;
@@ -118,7 +120,7 @@ static int add_row_text(struct sk_batch *b, const char *line, size_t len, uint64
 	return 0;
 }
 
-/* line as an SK_ITEM_ROW_TEXT when it is a flat row, as an SK_ITEM_PARSED when
+/* line as an SK_ITEM_ROW_TEXT when it is its row's text, as an SK_ITEM_PARSED when
  * cJSON reads it as an object, else as an SK_ITEM_LINE. */
 static int add_line(struct sk_readahead *r, struct sk_batch *b, const char *line, size_t len, uint64_t lineno)
 {
@@ -130,7 +132,7 @@ static int add_line(struct sk_readahead *r, struct sk_batch *b, const char *line
 	int rc = 0;
 
 	if (r->flat) {
-		if ((n = sk_json_flat_object(r->scanner, line, len, &m)) > 0 && sk_writer_flat_row(line, m, n, &cut))
+		if ((n = sk_json_written_object(r->scanner, line, len, &m)) > 0 && sk_writer_flat_row(line, m, n, &cut))
 			return add_row_text(b, line, len, lineno, m, n, cut);
 		return new_item(b, SK_ITEM_LINE, line, len, lineno) == NULL ? -1 : 0;
 	}

@@ -3,7 +3,7 @@
  * _cursor member) goes to a sink that takes rows as text (sk_sink_takes_json)
  * as it came, and the row is never built. Three ways in: json-c's parse
  * of the slow path (sk_writer_as_written), cJSON's reading on the reader
- * thread for a sink with a schema (sk_writer_parsed_line), and the flat
+ * thread for a sink with a schema (sk_writer_parsed_line), and the written
  * object check alone for a sink without one (sk_writer_flat_row, then
  * sk_writer_row_text). Whatever they take must be written exactly as the
  * slow path would write it: tests/unit/test-writer-text.c holds them to
@@ -34,7 +34,7 @@ static int column_as_written(const sk_schema *s, size_t col, const struct lh_ent
 	return c == v && sk_json_written_as(v, text, n);
 }
 
-/* Append line[0..len), a plain object of members m[0..n), without member
+/* Append line[0..len), an object of members m[0..n), without member
  * cut (SIZE_MAX: none), to out. */
 static int cut_member(sk_buf *out, const char *line, size_t len, const sk_json_member *m, size_t n, size_t cut)
 {
@@ -108,7 +108,8 @@ static int integer_text(const char *text, size_t n)
 }
 
 /* 1 when a column of type t keeps the value v (cJSON's reading of the
- * text text[0..n) of a plain object) and the sink writes it back as that
+ * text text[0..n) of an object written as json-c writes it, with
+ * sk_json_written_object) and the sink writes it back as that
  * text: what sk_coerce_value and sk_json_written_as answer for json-c's
  * reading of the same text. Any doubt is a 0, for json-c's path is the
  * reference. */
@@ -124,7 +125,7 @@ static int keeps_text(enum sk_type t, const struct sk_cjson_value *v, const char
 	case SK_TYPE_BOOLEAN:
 		return v->type == cJSON_True || v->type == cJSON_False;
 	case SK_TYPE_DATE:
-		/* No escapes in a plain text: the string is its bytes. */
+		/* A date spells no escape: a text with one is no date. */
 		return v->type == cJSON_String && sk_schema_date_valid(text + 1, n - 2);
 	case SK_TYPE_INT:
 	case SK_TYPE_BIGINT:
@@ -147,8 +148,9 @@ static int keeps_text(enum sk_type t, const struct sk_cjson_value *v, const char
 			return digits <= 15 && v->number >= INT32_MIN && v->number <= INT32_MAX;
 		return 1;
 	case SK_TYPE_ARRAY:
+		return v->type == cJSON_Array;      /* its text is json-c's (sk_json_written_object) */
 	case SK_TYPE_OBJECT:
-		return 0;       /* nesting: a plain text has none */
+		return v->type == cJSON_Object;
 	}
 	return 0;
 }
@@ -160,28 +162,37 @@ static int column_named(const sk_schema *s, size_t col, const char *key, size_t 
 	return strncmp(name, key, n) == 0 && name[n] == '\0';
 }
 
-/* The members m[0..n) of the plain object line, whose values cJSON read
- * as v[0..n), are every column of s in order, each value one its column
- * keeps, and at most one _cursor, a cursor: 1 and *cut (the _cursor
- * member, or SIZE_MAX). A repeated key fails the order. */
-static int plain_row_fits(const char *line, const sk_schema *s, const struct sk_cjson_value *v,
-                          const sk_json_member *m, size_t n, size_t *cut)
+/* 1 when val[0..n), the value of a _cursor member, is a string without
+ * an escape (its text is the cursor the slow path commits) and a cursor. */
+static int cursor_text(const char *val, size_t n)
 {
 	sk_cursor_parts parts;
 	sk_err ignored;
+
+	return n >= 2 && val[0] == '"' && memchr(val, '\\', n) == NULL &&
+	       sk_cursor_split(val + 1, n - 2, &parts, &ignored) == 0;
+}
+
+/* The members m[0..n) of the object line, whose values cJSON read
+ * as v[0..n), are every column of s in order, each value one its column
+ * keeps, and at most one _cursor, a cursor: 1 and *cut (the _cursor
+ * member, or SIZE_MAX). A repeated key fails the order. */
+static int row_fits(const char *line, const sk_schema *s, const struct sk_cjson_value *v,
+                    const sk_json_member *m, size_t n, size_t *cut)
+{
 	size_t i, col = 0, ncols = sk_schema_ncols(s);
 
 	*cut = SIZE_MAX;
 	for (i = 0; i < n; i++) {
 		const char *key = line + m[i].key, *val = line + m[i].value;
 		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
-			if (*cut != SIZE_MAX || v[i].type != cJSON_String ||
-			    sk_cursor_split(val + 1, m[i].value_len - 2, &parts, &ignored) < 0)
+			if (*cut != SIZE_MAX || v[i].type != cJSON_String || !cursor_text(val, m[i].value_len))
 				return 0;
 			*cut = i;
 			continue;
 		}
-		if (col == ncols || !column_named(s, col, key, m[i].key_len) ||
+		/* A key with an escape is not the name its text spells. */
+		if (col == ncols || memchr(key, '\\', m[i].key_len) != NULL || !column_named(s, col, key, m[i].key_len) ||
 		    !keeps_text(sk_schema_col_type(s, col), &v[i], val, m[i].value_len))
 			return 0;
 		col++;
@@ -190,19 +201,16 @@ static int plain_row_fits(const char *line, const sk_schema *s, const struct sk_
 }
 
 /* A sink without a schema that takes rows as text (Kafka) takes the row
- * of a flat object line (sk_json_flat_object: checked at a fraction of a
- * parser's cost) as the line itself less its _cursor member, when that is
- * what json-c would write for it: no key repeats (json-c keeps the last
- * one), no integer is one json-c writes otherwise ("-0", and over 18
- * digits, which sk_json_written_as would have to compare), and _cursor,
- * if there, is a cursor. 1 and *cut (the _cursor member, SIZE_MAX: none),
- * or 0: the slow path decides, and says what is wrong. */
+ * of an object line written as json-c writes it (sk_json_written_object:
+ * checked at a fraction of a parser's cost, at every depth) as the line
+ * itself less its _cursor member, when its top level is what json-c would
+ * write too: no key repeats (json-c keeps the last one), and _cursor, if
+ * there, is a cursor. 1 and *cut (the _cursor member, SIZE_MAX: none), or
+ * 0: the slow path decides, and says what is wrong. */
 int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size_t *cut)
 {
-	sk_cursor_parts parts;
-	sk_err ignored;
 	uint64_t seen = 0, bit;
-	size_t i, j, digits;
+	size_t i, j;
 
 	*cut = SIZE_MAX;
 	for (i = 0; i < n; i++) {
@@ -215,15 +223,11 @@ int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size
 				return 0;
 		seen |= bit;
 		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
-			if (val[0] != '"' || sk_cursor_split(val + 1, m[i].value_len - 2, &parts, &ignored) < 0)
+			if (!cursor_text(val, m[i].value_len))
 				return 0;
 			if (n == 1)
 				return 0;       /* nothing but _cursor: the row is {} */
 			*cut = i;
-		} else if ((val[0] == '-' || (val[0] >= '0' && val[0] <= '9')) && integer_text(val, m[i].value_len)) {
-			digits = m[i].value_len - (val[0] == '-');
-			if (digits > 18 || (m[i].value_len == 2 && val[1] == '0'))
-				return 0;
 		}
 	}
 	return 1;
@@ -264,8 +268,8 @@ int sk_writer_parsed_line(struct sk_writer *w, const struct sk_batch *b, const s
 	const sk_json_member *m;
 	size_t n, cut;
 
-	if (s == NULL || (n = sk_json_scan_plain(w->parser, line, it->len, &m)) == 0 || n != it->nvalues ||
-	    !plain_row_fits(line, s, b->values + it->values, m, n, &cut))
+	if (s == NULL || (n = sk_json_written_object(w->parser, line, it->len, &m)) == 0 || n != it->nvalues ||
+	    !row_fits(line, s, b->values + it->values, m, n, &cut))
 		return sk_writer_handle_line(w, line, it->len, e);
 	sk_buf_reset(&w->text);
 	if (cut_member(&w->text, line, it->len, m, n, cut) < 0)

@@ -1,4 +1,4 @@
-/* test-json.c - strict parsing, exact integers, plain members, flat
+/* test-json.c - strict parsing, exact integers, plain members, written
  * objects, what --json embeds, and UTF-8 validation. Writing JSON text is
  * test-json-write.c's. */
 #include <stdlib.h>
@@ -132,33 +132,48 @@ static void diag_text(const char *s, size_t n)
 	printf("#   taken, but not JSON: %.*s\n", (int)n, s);
 }
 
-static void flat_objects(void)
+static void written_objects(void)
 {
 	static const char *const yes[] = {
 		"{\"a\":1}", "{\"a\":-0.5e+3,\"b\":\"x,y:z}\",\"c\":true,\"d\":false,\"e\":null,\"f\":\"\"}",
-		"{\"\":0}", "{\"a\":1E2,\"a\":2}",
+		"{\"\":0}", "{\"a\":1E2,\"a\":2}", "{\"a\":[1]}", "{\"a\":[],\"b\":{}}",
+		"{\"a\":{\"b\":[1,{\"c\":null}],\"d\":\"e\"}}", "{\"a\":\"q\\\"b\\\\n\\nr\\rt\\tb\\bf\\f\"}",
+		"{\"a\":\"\\u0000\\u001f\\u000b\"}", "{\"\\n\":1}", "{\"a\":\"caf\xc3\xa9 \xf0\x9f\x98\x80 \x7f\"}",
+		"{\"a\":{\"b\":1,\"c\":{\"b\":2}}}", "{\"a\":-0.0,\"b\":[999999999999999999,-1.5e300]}",
+		"{\"a\":[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]}",
 	};
 	static const char *const no[] = {
 		"{}", "{\"a\":1,}", "{\"a\":}", "{\"a\"}", "{\"a\"::1}", "{\"a\":1:2}", "{\"a\":1\"b\":2}",
 		"{\"a\":tru}", "{\"a\":nul}", "{\"a\":sun}", "{\"a\":truex}", "{\"a\":-}", "{\"a\":1e}",
 		"{\"a\":1.}", "{\"a\":01}", "{\"a\":1-2}", "{\"a\":\"x\"\"y\"}", "{\"a\":\"x\"1}",
-		"{\"a\":1}}", "{\"a\":1}x", "{,\"a\":1}", "{\"a\",\"b\":1}", "{\"a\": 1}", "{\"a\":[1]}",
-		"[1]", "{\"a\":1,\"b\"}", "{\"a\":1,,\"b\":2}", "{1:2}",
+		"{\"a\":1}}", "{\"a\":1}x", "{,\"a\":1}", "{\"a\",\"b\":1}", "{\"a\": 1}", "{\"a\":[1 ]}",
+		"[1]", "{\"a\":1,\"b\"}", "{\"a\":1,,\"b\":2}", "{1:2}", "{\"a\":[1,]}", "{\"a\":[,1]}",
+		"{\"a\":{\"b\":1,}}", "{\"a\":{\"b\"}}", "{\"a\":[1}", "{\"a\":{\"b\":1]}", "{\"a\":[1]]}",
+		/* JSON, but json-c writes it otherwise. */
+		"{\"a\":\"\\/\"}", "{\"a\":\"\\u00e9\"}", "{\"a\":\"\\u000a\"}", "{\"a\":\"\\u001F\"}",
+		"{\"a\":\"\\u0031\"}", "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":-0}", "{\"a\":[-0]}",
+		"{\"a\":1234567890123456789}", "{\"a\":{\"b\":1,\"b\":2}}", "{\"a\":[{\"b\":1,\"b\":1}]}",
+		"{\"a\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}",
+		/* Not JSON at all. */
+		"{\"a\":\"x\x01\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u00\"}",
 	};
-	const char *row = "{\"id\":12,\"title\":\"Page 12\",\"bot\":false,\"x\":null,\"ts\":1.5e3,\"pad\":\"ok\"}";
-	const char *bytes = "\"{}:,-+.eE0129aflnrstux ";
+	const char *row = "{\"id\":12,\"t\":\"P\\\"12\\n\",\"m\":{\"a\":[1,2.5,null],\"b\":{}},\"bot\":false,\"x\":null,"
+	                  "\"ts\":1.5e3}";
+	const char *bytes = "\"{}[]:,-+.eE0129aflnrstux \\";
 	const sk_json_member *m;
 	char buf[128];
 	size_t i, j, n = strlen(row), wrong = 0, tried = 0;
 
 	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		ok(sk_json_flat_object(p, yes[i], strlen(yes[i]), &m) > 0 && parses_as_object(yes[i], strlen(yes[i])),
-		   "a flat object: %s", yes[i]);
+		ok(sk_json_written_object(p, yes[i], strlen(yes[i]), &m) > 0 && parses_as_object(yes[i], strlen(yes[i])),
+		   "written as json-c writes it: %s", yes[i]);
 	for (i = 0; i < sizeof no / sizeof no[0]; i++)
-		ok(sk_json_flat_object(p, no[i], strlen(no[i]), &m) == 0, "not a flat object: %s", no[i]);
-	is_int(sk_json_flat_object(p, row, n, &m), 6, "a row of six members");
+		ok(sk_json_written_object(p, no[i], strlen(no[i]), &m) == 0, "not as json-c writes it: %s", no[i]);
+	is_int(sk_json_written_object(p, row, n, &m), 6, "a row of six members");
+	is_int(m[2].value, 27, "... the third's value where it starts");
+	is_int(m[2].value_len, 25, "... and its length: the whole object");
 	/* Every text one byte away from a row (changed, dropped or doubled):
-	 * what is taken as a flat object, the parser takes too. */
+	 * what is taken as written, the parser takes too. */
 	for (i = 0; i < n; i++) {
 		for (j = 0; j <= strlen(bytes) + 1; j++) {
 			size_t len = n;
@@ -172,13 +187,13 @@ static void flat_objects(void)
 				len++;
 			}
 			tried++;
-			if (sk_json_flat_object(p, buf, len, &m) > 0 && !parses_as_object(buf, len)) {
+			if (sk_json_written_object(p, buf, len, &m) > 0 && !parses_as_object(buf, len)) {
 				wrong++;
 				diag_text(buf, len);
 			}
 		}
 	}
-	ok(wrong == 0 && tried > 1000, "of %zu texts near a row, those taken as flat objects parse (%zu do not)",
+	ok(wrong == 0 && tried > 1000, "of %zu texts near a row, those taken as written parse (%zu do not)",
 	   tried, wrong);
 }
 
@@ -209,7 +224,7 @@ int main(void)
 	parsing();
 	exact_integers();
 	plain_members();
-	flat_objects();
+	written_objects();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
 	sk_json_free(p);
 	return tap_done();
