@@ -378,22 +378,30 @@ static int json_number(const unsigned char *u, size_t n)
 	return i == n;
 }
 
-/* The escape at u[i] ('\\'), as json-c writes one: the short ones, and
- * \u00XX in lowercase for the other controls. Its length, or 0. */
-static size_t written_escape(const unsigned char *u, size_t i, size_t n)
+/* The control character that s[0..4) (after "\u") names as json-c
+ * spells it, 00XX in lowercase, or -1. */
+static int u00_control(const unsigned char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *lo;
+
+	if (s[0] != '0' || s[1] != '0' || (s[2] != '0' && s[2] != '1') || (lo = memchr(hex, s[3], 16)) == NULL)
+		return -1;
+	return (s[2] - '0') * 16 + (int)(lo - hex);
+}
+
+/* The escape at u[i] ('\\'), as json-c writes one: the short ones, and
+ * \u00XX for the other controls. Its length, or 0. */
+static size_t written_escape(const unsigned char *u, size_t i, size_t n)
+{
 	int c;
 
 	if (n - i < 2)
 		return 0;
-	if (strchr("\"\\bfnrt", u[i + 1]) && u[i + 1] != '\0')
+	if (u[i + 1] != '\0' && strchr("\"\\bfnrt", u[i + 1]))
 		return 2;
-	if (u[i + 1] != 'u' || n - i < 6 || u[i + 2] != '0' || u[i + 3] != '0' || (u[i + 4] != '0' && u[i + 4] != '1') ||
-	    (lo = memchr(hex, u[i + 5], 16)) == NULL)
+	if (u[i + 1] != 'u' || n - i < 6 || (c = u00_control(u + i + 2)) < 0)
 		return 0;
-	c = (u[i + 4] - '0') * 16 + (int)(lo - hex);
 	return c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 0 : 6;
 }
 
@@ -539,6 +547,34 @@ size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json
 	}
 	*m = p->members;
 	return i + 1 == n ? p->nmembers : 0;
+}
+
+int sk_json_string_bytes(sk_buf *out, const char *s, size_t n)
+{
+	const char *end = s + n, *bs;
+	int c;
+
+	while ((bs = memchr(s, '\\', (size_t)(end - s))) != NULL) {
+		if (sk_buf_add(out, s, (size_t)(bs - s)) < 0 || end - bs < 2)
+			return -1;
+		s = bs + 2;
+		switch (bs[1]) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			if (end - s < 4 || (c = u00_control((const unsigned char *)s)) < 0)
+				return -1;
+			s += 4;
+			break;
+		default: c = (unsigned char)bs[1]; break;
+		}
+		if (sk_buf_addc(out, (char)c) < 0)
+			return -1;
+	}
+	return sk_buf_add(out, s, (size_t)(end - s));
 }
 
 int sk_json_blank(const char *s, size_t n)

@@ -58,6 +58,10 @@ size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
  * such a row as its text). Repeated keys of the top level are the
  * caller's to see. *m is valid until the next call on p. */
 size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json_member **m);
+/* Append the bytes of the string whose text (between its quotes) is
+ * s[0..n), as sk_json_written_object admits one: its escapes short, or
+ * \u00XX. -1 when out of memory, or on an escape of another kind. */
+int sk_json_string_bytes(sk_buf *out, const char *s, size_t n);
 /* 1 when sk_json_add_object writes v, a value of a plain object, as
  * text[0..n): always for strings, doubles (json-c keeps their text),
  * booleans and null; for an integer when text is its canonical form. */

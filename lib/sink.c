@@ -110,6 +110,16 @@ int sk_sink_write_json(sk_sink *k, const char *text, size_t n, sk_err *e)
 	return k->ops->write_json(k, text, n, e);
 }
 
+int sk_sink_takes_members(const sk_sink *k)
+{
+	return k->takes_members && k->ops->write_members != NULL;
+}
+
+int sk_sink_write_members(sk_sink *k, const char *text, const sk_json_member *m, size_t n, size_t cut, sk_err *e)
+{
+	return k->ops->write_members(k, text, m, n, cut, e);
+}
+
 int sk_sink_flush(sk_sink *k, sk_err *e)
 {
 	return k->ops->flush ? k->ops->flush(k, e) : 0;

@@ -13,6 +13,7 @@
 #include "schema.h"
 #include "program.h"
 #include "options.h"
+#include "json.h"
 
 typedef struct sk_sink_opts {
 	const char *name;          /* recipe name; cursors are committed under it */
@@ -73,6 +74,15 @@ int sk_sink_takes_json(const sk_sink *k);
 int sk_sink_rejects_rows(const sk_sink *k);
 /* Stage one row given as that text (compact, no newline, no _cursor). */
 int sk_sink_write_json(sk_sink *k, const char *text, size_t n, sk_err *e);
+/* 1 when the sink takes a row as the spans of its members (CSV parts):
+ * the writer saves itself building the row when its line is an object
+ * written as json-c writes it (sk_json_written_object) whose members are
+ * the columns of the sink's schema in order, each of its column's type. */
+int sk_sink_takes_members(const sk_sink *k);
+/* Stage one row given so: m[0..n) are the members of the object text
+ * (spans into it; a string value with its quotes and escapes), cut the
+ * _cursor member, which is no column (SIZE_MAX: none). */
+int sk_sink_write_members(sk_sink *k, const char *text, const sk_json_member *m, size_t n, size_t cut, sk_err *e);
 /* Push buffered rows out (stdout while the input is idle); no commit,
  * but for a sink that commits in the background (Kafka): what is confirmed. */
 int sk_sink_flush(sk_sink *k, sk_err *e);

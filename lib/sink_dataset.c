@@ -232,6 +232,7 @@ static void dataset_free(struct sk_dataset *d)
 	free(d->schema_path);
 	free(d->format_path);
 	sk_buf_free(&d->buf);
+	sk_buf_free(&d->field);
 	free(d);
 }
 
@@ -291,6 +292,7 @@ static int dataset_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o
 	    number_parts(k, d, e) < 0)
 		goto fail;
 	k->takes_json = d->format == SK_FORMAT_NDJSON;
+	k->takes_members = d->format == SK_FORMAT_CSV;
 	return 0;
 fail:
 	k->impl = NULL;
@@ -304,7 +306,9 @@ static int csv_field(sk_buf *b, const char *s, size_t n)
 {
 	size_t i;
 
-	if (n > 0 && strcspn(s, ",\"\r\n") >= n)
+	for (i = 0; i < n && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n'; i++)
+		;
+	if (n > 0 && i == n)
 		return sk_buf_add(b, s, n);
 	if (sk_buf_addc(b, '"') < 0)
 		return -1;
@@ -402,6 +406,44 @@ static int dataset_write(sk_sink *k, json_object *row, sk_err *e)
 	else
 		rc = sk_json_add_object(&d->buf, row) < 0 ? -1 : sk_buf_addc(&d->buf, '\n');
 	if (rc < 0)
+		return sk_err_oom(e);
+	return d->buf.len >= FLUSH_AT ? write_out(d, e) : 0;
+}
+
+/* CSV parts only (takes_members): the row's fields from its text, as
+ * csv_row writes them: a string's bytes, another value's text (which is
+ * json-c's), nothing for a null. */
+static int dataset_write_members(sk_sink *k, const char *text, const sk_json_member *m, size_t n, size_t cut,
+                                 sk_err *e)
+{
+	struct sk_dataset *d = k->impl;
+	size_t i;
+	int first = 1;
+
+	if (staging_part(k, d, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *v = text + m[i].value;
+		size_t len = m[i].value_len;
+
+		if (i == cut)
+			continue;
+		if (!first && sk_buf_addc(&d->buf, ',') < 0)
+			return sk_err_oom(e);
+		first = 0;
+		if (v[0] == '"') {
+			sk_buf_reset(&d->field);
+			if (sk_json_string_bytes(&d->field, v + 1, len - 2) < 0)
+				return sk_err_set(e, EX_SOFTWARE, "%s: a string not as sk_json_written_object admits", k->label);
+			v = d->field.p ? d->field.p : "";
+			len = d->field.len;
+		} else if (len == 4 && memcmp(v, "null", 4) == 0) {
+			continue;
+		}
+		if (csv_field(&d->buf, v, len) < 0)
+			return sk_err_oom(e);
+	}
+	if (sk_buf_add(&d->buf, "\r\n", 2) < 0)
 		return sk_err_oom(e);
 	return d->buf.len >= FLUSH_AT ? write_out(d, e) : 0;
 }
@@ -534,4 +576,5 @@ const struct sk_sink_ops sk_sink_dataset_ops = {
 	.checkpoint = dataset_checkpoint,
 	.close = dataset_close,
 	.write_json = dataset_write_json,
+	.write_members = dataset_write_members,
 };

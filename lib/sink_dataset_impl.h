@@ -25,6 +25,7 @@ struct sk_dataset {
 	int fd;                 /* the staged part, -1 when none is open */
 	char *tmp_path, *final_path;
 	sk_buf buf;
+	sk_buf field;           /* a CSV field's bytes, from its row's text */
 };
 
 #define SK_DATASET_FORMAT_BIT(f) (1u << (f))

@@ -17,6 +17,9 @@ struct sk_sink_ops {
 	int (*write_cursor)(sk_sink *k, json_object *row, const char *cursor, sk_err *e);
 	/* write a row given as its JSON text; called only when k->takes_json. */
 	int (*write_json)(sk_sink *k, const char *text, size_t n, sk_err *e);
+	/* write a row given as its members' spans (sk_sink_write_members);
+	 * called only when k->takes_members. */
+	int (*write_members)(sk_sink *k, const char *text, const sk_json_member *m, size_t n, size_t cut, sk_err *e);
 	int (*finish)(sk_sink *k, sk_err *e);                       /* may be NULL */
 	int (*event_fd)(const sk_sink *k);                          /* may be NULL */
 	/* sk_sink_refused and sk_sink_refused_done; may be NULL (none). */
@@ -34,6 +37,7 @@ struct sk_sink {
 	int schema_stored;      /* ... and it is stored already */
 	uint64_t dropped;       /* rows the destination held already */
 	int takes_json;         /* set by open when write_json may be called */
+	int takes_members;      /* set by open when write_members may be called */
 	int rejects_rows;       /* set by open when EX_DATAERR from a write refuses that row alone */
 	void *impl;
 };

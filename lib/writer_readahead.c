@@ -312,8 +312,8 @@ struct sk_readahead *sk_readahead_start(struct sk_writer *w, int fd, sk_err *e)
 	}
 	r->fd = fd;
 	r->ready[0] = r->ready[1] = r->stop[0] = r->stop[1] = -1;
-	r->parse = w->o->map == NULL && sk_sink_takes_json(w->k);
-	r->flat = r->parse && sk_sink_schema(w->k) == NULL && !sk_sink_wants_schema(w->k);
+	r->parse = w->o->map == NULL && (sk_sink_takes_json(w->k) || sk_sink_takes_members(w->k));
+	r->flat = r->parse && sk_sink_takes_json(w->k) && sk_sink_schema(w->k) == NULL && !sk_sink_wants_schema(w->k);
 	if (r->flat) {
 		if ((r->scanner = sk_json_new()) == NULL) {
 			sk_err_oom(e);

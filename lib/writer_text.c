@@ -233,24 +233,21 @@ int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size
 	return 1;
 }
 
-/* The row of line, given as text, to the sink: the row is staged and its
- * cursor (may be NULL) kept, or the sink refused it (sk_sink_rejects_rows:
- * too large for Kafka) and the line is bad. */
-static int write_text(struct sk_writer *w, const char *line, size_t len, const char *text, size_t n,
-                      const char *cursor, size_t cursor_len, sk_err *e)
+/* The row of line after the sink was given it (rc, why): the row is
+ * staged and its cursor (may be NULL) kept, or the sink refused it
+ * (sk_sink_rejects_rows: too large for Kafka) and the line is bad. */
+static int given(struct sk_writer *w, const char *line, size_t len, int rc, sk_err *why, const char *cursor,
+                 size_t cursor_len, sk_err *e)
 {
-	sk_err why;
-	int rc;
-
 	w->st->lines++;
-	if ((rc = sk_sink_write_json(w->k, text, n, &why)) < 0 && why.code == EX_DATAERR && sk_sink_rejects_rows(w->k)) {
+	if (rc < 0 && why->code == EX_DATAERR && sk_sink_rejects_rows(w->k)) {
 		/* Skipped or dead-lettered, the line was handled: its cursor counts. */
 		if (w->o->on_error.action != SK_ON_ERROR_FAIL && cursor && sk_cursorset_add(w->cs, cursor, cursor_len, e) < 0)
 			return -1;
-		return sk_writer_bad_line(w, line, len, 1, &why, e);
+		return sk_writer_bad_line(w, line, len, 1, why, e);
 	}
 	if (rc < 0)
-		*e = why;
+		*e = *why;
 	if (rc != 0)
 		return rc;
 	w->handled++;
@@ -259,24 +256,39 @@ static int write_text(struct sk_writer *w, const char *line, size_t len, const c
 	return cursor == NULL ? 0 : sk_cursorset_add(w->cs, cursor, cursor_len, e);
 }
 
+/* The row of line, given as text, to the sink (given). */
+static int write_text(struct sk_writer *w, const char *line, size_t len, const char *text, size_t n,
+                      const char *cursor, size_t cursor_len, sk_err *e)
+{
+	sk_err why;
+
+	return given(w, line, len, sk_sink_write_json(w->k, text, n, &why), &why, cursor, cursor_len, e);
+}
+
 /* An object the reader parsed: staged as its text, less _cursor, when it
  * is a row that needs no change; otherwise the slow path decides. */
 int sk_writer_parsed_line(struct sk_writer *w, const struct sk_batch *b, const struct sk_item *it, sk_err *e)
 {
-	const char *line = b->bytes.p + it->text;
+	const char *line = b->bytes.p + it->text, *cursor = NULL;
 	const sk_schema *s = sk_sink_schema(w->k);
 	const sk_json_member *m;
-	size_t n, cut;
+	size_t n, cut, cursor_len = 0;
+	sk_err why;
 
 	if (s == NULL || (n = sk_json_written_object(w->parser, line, it->len, &m)) == 0 || n != it->nvalues ||
 	    !row_fits(line, s, b->values + it->values, m, n, &cut))
 		return sk_writer_handle_line(w, line, it->len, e);
+	if (cut != SIZE_MAX) {
+		cursor = line + m[cut].value + 1;
+		cursor_len = m[cut].value_len - 2;
+	}
+	if (!sk_sink_takes_json(w->k))
+		return given(w, line, it->len, sk_sink_write_members(w->k, line, m, n, cut, &why), &why, cursor,
+		             cursor_len, e);
 	sk_buf_reset(&w->text);
 	if (cut_member(&w->text, line, it->len, m, n, cut) < 0)
 		return sk_err_oom(e);
-	if (cut == SIZE_MAX)
-		return write_text(w, line, it->len, w->text.p, w->text.len, NULL, 0, e);
-	return write_text(w, line, it->len, w->text.p, w->text.len, line + m[cut].value + 1, m[cut].value_len - 2, e);
+	return write_text(w, line, it->len, w->text.p, w->text.len, cursor, cursor_len, e);
 }
 
 /* A row the reader took as the sink takes it (sk_writer_flat_row). */

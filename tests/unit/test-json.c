@@ -197,6 +197,24 @@ static void written_objects(void)
 	   tried, wrong);
 }
 
+/* The bytes of strings as sk_json_written_object admits them. */
+static void string_bytes(void)
+{
+	static const char text[] = "q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0000\\u001f\\u000b caf\xc3\xa9";
+	static const char want[] = "q\"b\\s/\b\f\n\r\t\0\x1f\x0b caf\xc3\xa9";
+	sk_buf b = { 0 };
+
+	ok(sk_json_string_bytes(&b, text, sizeof text - 1) == 0 && b.len == sizeof want - 1 &&
+	   memcmp(b.p, want, b.len) == 0, "escapes decoded, the rest as it is");
+	sk_buf_reset(&b);
+	ok(sk_json_string_bytes(&b, "plain", 5) == 0 && b.len == 5 && memcmp(b.p, "plain", 5) == 0, "no escape");
+	sk_buf_reset(&b);
+	ok(sk_json_string_bytes(&b, "x\\u00e9", 7) < 0, "\\u00e9 is not admitted");
+	sk_buf_reset(&b);
+	ok(sk_json_string_bytes(&b, "x\\", 2) < 0, "a lone backslash is not");
+	sk_buf_free(&b);
+}
+
 /* What --json embeds: exactly the texts that are one strict JSON value. */
 static void is_value(void)
 {
@@ -225,6 +243,7 @@ int main(void)
 	exact_integers();
 	plain_members();
 	written_objects();
+	string_bytes();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
 	sk_json_free(p);
 	return tap_done();
