@@ -89,6 +89,7 @@ static void table_free(struct sk_sink_sqlite_table *t)
 	}
 	free(t->held);
 	free(t->quoted);
+	sk_buf_free(&t->scratch);
 	free(t);
 }
 
@@ -169,6 +170,7 @@ static int sqlite_open(sk_sink *k, const sk_endpoint *ep, const sk_sink_opts *o,
 		return sk_err_oom(e);
 	k->impl = t;
 	k->keeps_schema = 1;
+	k->takes_members = 1;
 	t->name = sk_endpoint_param(ep, "table");
 	if (t->name == NULL || check_table_name(k, t->name, e) < 0)
 		goto fail;
@@ -219,6 +221,57 @@ static int bind_value(sqlite3_stmt *s, int i, enum sk_type type, json_object *v)
 	}
 }
 
+/* The value v[0..n) of a row given as spans (sk_sink_write_members), a
+ * value of its column's type, bound as bind_value binds what json-c reads
+ * of it: a number read from its text, a string's bytes, an array's or an
+ * object's text (which is json-c's). */
+static int bind_span(struct sk_sink_sqlite_table *t, int i, enum sk_type type, const char *v, size_t n)
+{
+	sk_buf *b = &t->scratch;
+
+	if (n == 4 && memcmp(v, "null", 4) == 0)
+		return sqlite3_bind_null(t->insert, i);
+	switch (type) {
+	case SK_TYPE_INT:
+	case SK_TYPE_BIGINT:
+	case SK_TYPE_FLOAT:
+	case SK_TYPE_DOUBLE:
+		sk_buf_reset(b);
+		if (sk_buf_add(b, v, n) < 0)
+			return SQLITE_NOMEM;
+		if (type == SK_TYPE_INT || type == SK_TYPE_BIGINT)
+			return sqlite3_bind_int64(t->insert, i, strtoll(b->p, NULL, 10));
+		return sqlite3_bind_double(t->insert, i, strtod(b->p, NULL));
+	case SK_TYPE_BOOLEAN:
+		return sqlite3_bind_int(t->insert, i, v[0] == 't');
+	case SK_TYPE_ARRAY:
+	case SK_TYPE_OBJECT:
+		return sqlite3_bind_text(t->insert, i, v, (int)n, SQLITE_STATIC);
+	default:
+		if (memchr(v, '\\', n) == NULL)
+			return sqlite3_bind_text(t->insert, i, v + 1, (int)n - 2, SQLITE_STATIC);
+		sk_buf_reset(b);
+		if (sk_json_string_bytes(b, v + 1, n - 2) < 0)
+			return SQLITE_MISUSE;
+		return sqlite3_bind_text(t->insert, i, b->p ? b->p : "", (int)b->len, SQLITE_TRANSIENT);
+	}
+}
+
+/* The values bound (rc), the row inserted. */
+static int step_insert(sk_sink *k, int rc, sk_err *e)
+{
+	struct sk_sink_sqlite_table *t = k->impl;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(t->insert);
+	sqlite3_reset(t->insert);
+	sqlite3_clear_bindings(t->insert);
+	if (rc != SQLITE_OK && rc != SQLITE_DONE)
+		return sk_sink_sqlite_db_err(k, rc, e);
+	t->inserted++;
+	return 0;
+}
+
 static int insert_row(sk_sink *k, json_object *row, sk_err *e)
 {
 	struct sk_sink_sqlite_table *t = k->impl;
@@ -232,17 +285,11 @@ static int insert_row(sk_sink *k, json_object *row, sk_err *e)
 			v = NULL;
 		rc = bind_value(t->insert, (int)i + 1, sk_schema_col_type(s, i), v);
 	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(t->insert);
-	sqlite3_reset(t->insert);
-	sqlite3_clear_bindings(t->insert);
-	if (rc != SQLITE_OK && rc != SQLITE_DONE)
-		return sk_sink_sqlite_db_err(k, rc, e);
-	t->inserted++;
-	return 0;
+	return step_insert(k, rc, e);
 }
 
-static int sqlite_write(sk_sink *k, json_object *row, sk_err *e)
+/* In the transaction, the table ready for a row. */
+static int ready(sk_sink *k, sk_err *e)
 {
 	struct sk_sink_sqlite_table *t = k->impl;
 
@@ -254,7 +301,39 @@ static int sqlite_write(sk_sink *k, json_object *row, sk_err *e)
 	 * in the transaction of the first checkpoint. */
 	if (!t->ready && sk_sink_sqlite_settle_table(k, e) < 0)
 		return -1;
-	return insert_row(k, row, e);
+	return 0;
+}
+
+static int sqlite_write(sk_sink *k, json_object *row, sk_err *e)
+{
+	return ready(k, e) < 0 ? -1 : insert_row(k, row, e);
+}
+
+static int sqlite_write_members(sk_sink *k, const char *text, const sk_json_member *m, size_t n, size_t cut,
+                                sk_err *e)
+{
+	struct sk_sink_sqlite_table *t = k->impl;
+	size_t i, col = 0;
+	int rc = SQLITE_OK;
+
+	if (t->catching_up > 0 && cut != SIZE_MAX) {
+		sk_buf_reset(&t->scratch);
+		if (sk_buf_add(&t->scratch, text + m[cut].value + 1, m[cut].value_len - 2) < 0)
+			return sk_err_oom(e);
+		if (sk_sink_sqlite_already_stored(t, t->scratch.p)) {
+			k->dropped++;
+			return 0;
+		}
+	}
+	if (ready(k, e) < 0)
+		return -1;
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		if (i == cut)
+			continue;
+		rc = bind_span(t, (int)col + 1, sk_schema_col_type(k->schema, col), text + m[i].value, m[i].value_len);
+		col++;
+	}
+	return step_insert(k, rc, e);
 }
 
 static int sqlite_write_cursor(sk_sink *k, json_object *row, const char *cursor, sk_err *e)
@@ -311,6 +390,7 @@ const struct sk_sink_ops sk_sink_sqlite_ops = {
 	.checkpoint = sqlite_checkpoint,
 	.close = sqlite_close,
 	.write_cursor = sqlite_write_cursor,
+	.write_members = sqlite_write_members,
 };
 
 /* sqlite:PATH?table=TABLE: a path, and the table it needs. */

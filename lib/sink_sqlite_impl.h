@@ -31,6 +31,7 @@ struct sk_sink_sqlite_table {
 	struct sk_sink_sqlite_held *held;
 	size_t nheld;
 	size_t catching_up;     /* entries of held still catching up */
+	sk_buf scratch;         /* a row's cursor, or a number's text, given as spans */
 };
 
 /* sink_sqlite.c */
