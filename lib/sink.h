@@ -74,7 +74,7 @@ int sk_sink_takes_json(const sk_sink *k);
 int sk_sink_rejects_rows(const sk_sink *k);
 /* Stage one row given as that text (compact, no newline, no _cursor). */
 int sk_sink_write_json(sk_sink *k, const char *text, size_t n, sk_err *e);
-/* 1 when the sink takes a row as the spans of its members (CSV parts):
+/* 1 when the sink takes a row as the spans of its members (CSV parts, SQLite):
  * the writer saves itself building the row when its line is an object
  * written as json-c writes it (sk_json_written_object) whose members are
  * the columns of the sink's schema in order, each of its column's type. */
