@@ -410,14 +410,23 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 static int written_string(const unsigned char *u, size_t n, size_t *i)
 {
 	size_t j = *i, k;
+	unsigned m;
 
-	/* Keys and short values first, a byte at a time; then sixteen at once. */
-	while (j < n && j - *i < 16 && sk_json_string_plain[u[j]])
-		j++;
 	for (;;) {
-		j = plain_run(u, j, n);
-		if (j >= n)
-			return 0;
+		/* To the next byte that is not plain: sixteen at a look, and the
+		 * last few one at a time. Most strings end at the first. */
+		if (n - j >= 16) {
+			if ((m = sk_json_marks16(u + j)) == 0) {
+				j += 16;
+				continue;
+			}
+			j += (size_t)__builtin_ctz(m);
+		} else {
+			while (j < n && sk_json_string_plain[u[j]])
+				j++;
+			if (j >= n)
+				return 0;
+		}
 		if (u[j] == '"')
 			break;
 		if (u[j] == '\\')
