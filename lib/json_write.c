@@ -207,7 +207,7 @@ static inline __attribute__((always_inline)) char *tail(char *o, const unsigned 
 	return o;
 }
 
-#ifdef SK_AVX512
+#ifdef SK_SSSE3
 /* For 8 bytes with marks m: the shuffle that puts a free lane before each
  * marked byte (8 + popcount(m) lanes; the others zero), and the backslashes
  * that fill those lanes. */
@@ -318,6 +318,8 @@ static char *escape(char *o, const unsigned char *u, size_t n)
 #ifdef SK_AVX512
 	if (sk_simd_avx512())
 		return escape_avx512(o, u, n);
+#endif
+#ifdef SK_SSSE3
 	if (sk_simd_ssse3())
 		return escape_ssse3(o, u, n);
 #endif

@@ -14,6 +14,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(SK_NO_SIMD)
 #include <immintrin.h>
 #define SK_AVX512 1
+#define SK_SSSE3 1
 /* A function that may use what sk_simd_avx512 asks for. */
 #define SK_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2")))
 /* A function that may use what sk_simd_ssse3 asks for. */

@@ -304,6 +304,15 @@ static int ready(sk_sink *k, sk_err *e)
 	return 0;
 }
 
+/* 1 when the table holds the row of cursor already: counted, and dropped. */
+static int dropped(sk_sink *k, const char *cursor)
+{
+	if (!sk_sink_sqlite_already_stored(k->impl, cursor))
+		return 0;
+	k->dropped++;
+	return 1;
+}
+
 static int sqlite_write(sk_sink *k, json_object *row, sk_err *e)
 {
 	return ready(k, e) < 0 ? -1 : insert_row(k, row, e);
@@ -320,10 +329,8 @@ static int sqlite_write_members(sk_sink *k, const char *text, const sk_json_memb
 		sk_buf_reset(&t->scratch);
 		if (sk_buf_add(&t->scratch, text + m[cut].value + 1, m[cut].value_len - 2) < 0)
 			return sk_err_oom(e);
-		if (sk_sink_sqlite_already_stored(t, t->scratch.p)) {
-			k->dropped++;
+		if (dropped(k, t->scratch.p))
 			return 0;
-		}
 	}
 	if (ready(k, e) < 0)
 		return -1;
@@ -340,10 +347,8 @@ static int sqlite_write_cursor(sk_sink *k, json_object *row, const char *cursor,
 {
 	struct sk_sink_sqlite_table *t = k->impl;
 
-	if (t->catching_up > 0 && cursor && sk_sink_sqlite_already_stored(t, cursor)) {
-		k->dropped++;
+	if (t->catching_up > 0 && cursor && dropped(k, cursor))
 		return 0;
-	}
 	return sqlite_write(k, row, e);
 }
 
