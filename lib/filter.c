@@ -9,7 +9,13 @@
  * issue 2545, works too); the caller copies bytes in and out.
  * Over 1,000,000 lines of 157 bytes this makes `stream-read --json
  * --filter` take about as long as the longer of reading and filtering,
- * not their sum, as a pipe into jq does. */
+ * not their sum, as a pipe into jq does.
+ * The caller reads each envelope with cJSON for the thread, but for the
+ * value the source read already to check it was JSON (sk_msg.value):
+ * that tree takes its place (sk_program_read_with), so a value is parsed
+ * once. Counted by callgrind over 20,000 flat lines and 5,000
+ * recentchange events, the caller's thread does 29 % and 40 % less work
+ * for it, and the two threads 13 % and 20 % less in all. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -272,8 +278,12 @@ int sk_filter_push(sk_filter *f, const sk_msg *m, sk_err *e)
 	if (sk_buf_add(&b->text, m->env, m->env_len) < 0 || sk_buf_addc(&b->text, '\0') < 0 ||
 	    sk_buf_add(&b->text, m->cursor, clen + 1) < 0)
 		return sk_err_oom(e);
-	/* With a thread, reading the envelope here halves the thread's work. */
-	r->read = f->threaded ? sk_program_read_text(m->env, m->env_len) : NULL;
+	/* With a thread, reading the envelope here halves the thread's work;
+	 * a value the source read already is not read again. */
+	if (m->value && m->value->tree)
+		r->read = sk_program_read_with(m->env, m->env_len, m->value);
+	else
+		r->read = f->threaded ? sk_program_read_text(m->env, m->env_len) : NULL;
 	b->n++;
 	if (b->n >= BATCH_MSGS || b->text.len >= BATCH_BYTES)
 		return hand_over(f, e);

@@ -17,19 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "json_impl.h"
 
-struct sk_json {
-	json_tokener *tok;
-	int exact;              /* refuse integers json-c would clamp */
-	/* What the lexical pass saw of the top-level object parsed last, and
-	 * whether its text is plain (see sk_json_plain_members). */
-	sk_json_member *members;
-	size_t nmembers, capmembers;
-	int plain;
-};
 
 sk_json *sk_json_new(void)
 {
@@ -51,6 +40,7 @@ sk_json *sk_json_new(void)
 void sk_json_free(sk_json *p)
 {
 	if (p) {
+		cJSON_Delete(p->kept);
 		json_tokener_free(p->tok);
 		free(p->members);
 		free(p);
@@ -230,7 +220,7 @@ static void close_member(sk_json *p, size_t end)
  * "1.", "00", raw control characters inside strings and invalid UTF-8, and
  * writes some of them back out as invalid JSON. This pass refuses them
  * before json-c parses, and notes the layout of a top-level object. */
-static int lexically_strict(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why)
+int sk_json_lexically_strict(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	int top = n > 0 && s[0] == '{', plain = 1, depth = 0, want_key = 0;
@@ -312,7 +302,7 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 		*why = "text too long";
 		return NULL;
 	}
-	if (lexically_strict(p, s, n, err_at, why) < 0)
+	if (sk_json_lexically_strict(p, s, n, err_at, why) < 0)
 		return NULL;
 	/* The layout counts only once json-c has taken the text. */
 	plain = p->plain;
@@ -616,30 +606,6 @@ json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 	else if (o == NULL)
 		sk_err_clear(e);        /* null: code 0 tells it from a failure */
 	return o;
-}
-
-int sk_json_is_value(sk_json *p, const char *s, size_t n)
-{
-	const char *why, *end = NULL;
-	size_t at;
-	cJSON *c;
-
-	/* Cheap rejection: JSON text starts with one of these. */
-	while (n > 0 && sk_json_is_space(*s))
-		s++, n--;
-	if (n == 0 || !strchr("{[\"-0123456789tfn", *s))
-		return 0;
-	if (n > INT32_MAX || lexically_strict(p, s, n, &at, &why) < 0)
-		return 0;
-	/* The lexical pass leaves only the grammar to check, and nothing is
-	 * kept of the value: cJSON checks it in half json-c's time. */
-	c = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-	if (c == NULL)
-		return 0;
-	cJSON_Delete(c);
-	while (end < s + n && sk_json_is_space(*end))
-		end++;
-	return end == s + n;
 }
 
 int sk_utf8_valid(const char *s, size_t n)

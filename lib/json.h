@@ -24,6 +24,28 @@ int sk_json_blank(const char *s, size_t n);
  * It parses with cJSON, whose parser writes a global: call it on one
  * thread of a process only (the reading one). */
 int sk_json_is_value(sk_json *p, const char *s, size_t n);
+/* 1 when s[0..n) holds the escape \u0000 (cJSON's strings end at a NUL). */
+int sk_json_has_nul_escape(const char *s, size_t n);
+
+/* A value sk_json_add_text embedded after reading it whole, kept for a
+ * reader of the envelope that would read the value again (stream-read
+ * --filter gives it to jq): its place in the envelope and its tree (a
+ * cJSON; NULL: none kept), which is the holder's to free. */
+typedef struct sk_json_kept {
+	size_t at, len;
+	void *tree;
+} sk_json_kept;
+/* From now on, keep what sk_json_add_text reads of the value it embeds:
+ * the value it embedded last, until sk_json_take_kept takes it. */
+void sk_json_keep_values(sk_json *p);
+/* The value kept, if it went into b at or after b's byte `from`, into k
+ * (whatever k held is freed first), with k->at counted from `from`. */
+void sk_json_take_kept(sk_json *p, const sk_buf *b, size_t from, sk_json_kept *k);
+void sk_json_kept_free(sk_json_kept *k);
+/* sk_json_is_value, which keeps the value read (sk_json_keep_values);
+ * sk_json_kept_at records where its text went. For sk_json_add_text. */
+int sk_json_read_kept(sk_json *p, const char *s, size_t n);
+void sk_json_kept_at(sk_json *p, const sk_buf *b, size_t at, size_t len);
 /* Make sk_json_parse refuse integers outside the 64-bit range ("number at
  * byte N: integer out of the 64-bit range ..."), which json-c would clamp:
  * for callers that write the values back (stream-write). */

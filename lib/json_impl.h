@@ -1,11 +1,33 @@
-/* json_impl.h - what json.c (parsing) and json_write.c (JSON text out)
- * share: which bytes stand for themselves in a string, and UTF-8. */
+/* json_impl.h - what json.c (parsing), json_value.c and json_write.c
+ * (JSON text out) share: the parser, which bytes stand for themselves in
+ * a string, and UTF-8. */
 #ifndef SK_JSON_IMPL_H
 #define SK_JSON_IMPL_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "json.h"
 #include "simd.h"
+
+/* The parser (json.c), and what json_value.c keeps. */
+struct sk_json {
+	json_tokener *tok;
+	int exact;              /* refuse integers json-c would clamp */
+	/* What the lexical pass saw of the top-level object parsed last, and
+	 * whether its text is plain (see sk_json_plain_members). */
+	sk_json_member *members;
+	size_t nmembers, capmembers;
+	int plain;
+	/* sk_json_keep_values: the value sk_json_add_text embedded last. */
+	int keep;
+	cJSON *kept;
+	const sk_buf *kept_in;  /* the buffer it went into, at kept_at */
+	size_t kept_at, kept_len;
+};
+
+/* The lexical pass of json.c: -1 with *err_at and *why when s[0..n) is
+ * not JSON as far as its tokens tell (UTF-8, strings, numbers). */
+int sk_json_lexically_strict(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why);
 
 /* 1 for the bytes that stand for themselves inside a string (json.c). */
 extern const unsigned char sk_json_string_plain[256];

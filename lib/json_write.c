@@ -416,12 +416,13 @@ int sk_json_add_base64(sk_buf *b, const unsigned char *s, size_t n)
 
 int sk_json_add_text(sk_buf *b, sk_json *p, const char *s, size_t n, int embed)
 {
-	if (embed && sk_json_is_value(p, s, n)) {
+	if (embed && sk_json_read_kept(p, s, n)) {
 		/* Embedded as written, without the white space around it. */
 		while (n > 0 && sk_json_is_space(*s))
 			s++, n--;
 		while (n > 0 && sk_json_is_space(s[n - 1]))
 			n--;
+		sk_json_kept_at(p, b, b->len, n);
 		return sk_buf_add(b, s, n);
 	}
 	return sk_json_add_string(b, s, n);

@@ -18,6 +18,7 @@ int sk_kafka_env_init(sk_kafka_env *k, int json, int base64, size_t max_line, sk
 
 void sk_kafka_env_free(sk_kafka_env *k)
 {
+	sk_json_kept_free(&k->value);
 	sk_json_free(k->jp);
 	sk_buf_free(&k->env);
 	sk_buf_free(&k->cursor);
@@ -183,5 +184,7 @@ int sk_kafka_envelope(sk_kafka_env *ks, rd_kafka_message_t *km, sk_msg *m, sk_er
 	m->env = b->p;
 	m->env_len = b->len;
 	m->cursor = ks->cursor.p;
+	sk_json_take_kept(ks->jp, b, 0, &ks->value);
+	m->value = ks->value.tree ? &ks->value : NULL;
 	return 1;
 }

@@ -20,6 +20,7 @@ typedef struct sk_kafka_env {
 	int base64;         /* key and value as base64 */
 	size_t max_line;    /* longer values are bad messages */
 	sk_json *jp;        /* for json */
+	sk_json_kept value; /* what jp read of the last value (sk_json_keep_values) */
 	sk_buf env, cursor; /* the last envelope and its cursor */
 	/* What depends on the topic alone, written once per topic: the
 	 * envelope's start up to the partition, and the cursor's start, as

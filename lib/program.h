@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+#include "json.h"
 #include "util.h"
 
 /* --arg and --argjson, bound as $NAME (and in $ARGS.named) as in jq. */
@@ -70,6 +71,10 @@ int sk_program_run_json(sk_program *p, json_object *in, sk_result_cb cb, void *a
  * global: read texts on one thread only, and free them on it. */
 typedef struct sk_program_text sk_program_text;
 sk_program_text *sk_program_read_text(const char *s, size_t n);
+/* The same for an object s[0..n) that embeds a value already read (k, a
+ * member of the object: sk_msg.value), which it takes: only the rest of
+ * the text is read. */
+sk_program_text *sk_program_read_with(const char *s, size_t n, sk_json_kept *k);
 void sk_program_text_free(sk_program_text *t);
 /* sk_program_run_text over s[0..n), which t (may be NULL) holds read. */
 int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,

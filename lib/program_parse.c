@@ -10,7 +10,9 @@
  * a conversion (0.8 s of it cJSON's), 2.9 s with json-c and a conversion.
  * Object keys repeat from one input to the next: their jv strings are kept
  * in a small cache. Integers beyond 2^53 are noted, so that a result
- * passing one through unchanged writes it exactly (program_print.c). */
+ * passing one through unchanged writes it exactly (program_print.c).
+ * An envelope whose value the source read already (sk_json_kept) is read
+ * without it, and that tree put in its place. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +110,6 @@ static jv make_string(struct sk_jv_builder *b, const char *s, size_t n, int key)
 static int cjson_fits(const char *s, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	const char *p = s, *end = s + n;
 	uint64_t w;
 	size_t i;
 
@@ -121,14 +122,7 @@ static int cjson_fits(const char *s, size_t n)
 	for (; i < n; i++)
 		if ((unsigned char)s[i] < 0x20)
 			return 0;
-	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-		if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
-			return 0;
-		p += 2;                 /* the escaped character is no backslash */
-		if (p >= end)
-			break;
-	}
-	return 1;
+	return !sk_json_has_nul_escape(s, n);
 }
 
 static jv from_cjson(struct sk_jv_builder *bd, const cJSON *c, int depth)
@@ -232,6 +226,61 @@ sk_program_text *sk_program_read_text(const char *s, size_t n)
 		return NULL;
 	}
 	return (sk_program_text *)c;
+}
+
+/* The name of the member whose value starts at s[at] in the object s: the
+ * text before it is ..."NAME": with NAME as the envelope's writer spells
+ * it (no escape). NULL when it is not. */
+static const char *member_name(const char *s, size_t at, size_t *len)
+{
+	size_t q;
+
+	if (at < 4 || s[at - 1] != ':' || s[at - 2] != '"')
+		return NULL;
+	for (q = at - 3; q > 0 && s[q] != '"'; q--)
+		if (s[q] == '\\')
+			return NULL;
+	if (q == 0)
+		return NULL;
+	*len = at - 2 - (q + 1);
+	return s + q + 1;
+}
+
+sk_program_text *sk_program_read_with(const char *s, size_t n, sk_json_kept *k)
+{
+	cJSON *tree = k->tree, *c = NULL;
+	char stack[1024], *shell = stack, name[64];
+	const char *key, *end = NULL;
+	size_t klen, rest, len;
+
+	k->tree = NULL;
+	key = k->at <= n && k->len <= n - k->at ? member_name(s, k->at, &klen) : NULL;
+	if (key == NULL || klen >= sizeof name)
+		goto read_all;
+	/* The object with 0 for the value, which then takes its place. */
+	rest = n - k->at - k->len;
+	len = k->at + 1 + rest;
+	if (len > sizeof stack && (shell = malloc(len)) == NULL)
+		goto read_all;
+	memcpy(shell, s, k->at);
+	shell[k->at] = '0';
+	memcpy(shell + k->at + 1, s + k->at + k->len, rest);
+	memcpy(name, key, klen);
+	name[klen] = '\0';
+	if (cjson_fits(shell, len))
+		c = cJSON_ParseWithLengthOpts(shell, len, &end, 0);
+	if (c != NULL && (end != shell + len || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(c, name)) ||
+	                  !cJSON_ReplaceItemInObjectCaseSensitive(c, name, tree))) {
+		cJSON_Delete(c);
+		c = NULL;
+	}
+	if (shell != stack)
+		free(shell);
+	if (c != NULL)
+		return (sk_program_text *)c;
+read_all:
+	cJSON_Delete(tree);
+	return sk_program_read_text(s, n);
 }
 
 void sk_program_text_free(sk_program_text *t)

@@ -64,6 +64,7 @@ int sk_source_open(const sk_endpoint *ep, const sk_source_opts *o, sk_source **o
 
 int sk_source_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 {
+	m->value = NULL;       /* for the modules that keep none */
 	return s->ops->next(s, m, timeout_ms, e);
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "json.h"
 #include "endpoint.h"
 #include "lag.h"
 #include "options.h"
@@ -22,6 +23,7 @@ typedef struct sk_source_opts {
 	int64_t from_value;    /* SK_FROM_OFFSET, _TAIL, _TIME: the offset, N, ms */
 	int from_given;        /* --from was given (else a URL's offset= may say) */
 	int json;              /* embed values that are JSON text */
+	int keep_values;       /* and keep what was read of them (sk_msg.value) */
 	int base64;            /* --binary=base64: values as base64 */
 	size_t max_line;       /* longest message accepted, bytes */
 	/* The options of the endpoint's kind given (sk_source_option_groups),
@@ -43,6 +45,9 @@ typedef struct sk_msg {
 	const char *env;       /* the envelope: one JSON object with _cursor, no '\n' */
 	size_t env_len;
 	const char *cursor;    /* the cursor alone, NUL-terminated */
+	/* With keep_values, what --json read of a value the envelope embeds,
+	 * or NULL: a reader that would read it again may take its tree. */
+	sk_json_kept *value;
 } sk_msg;
 
 typedef struct sk_source sk_source;

@@ -41,6 +41,7 @@ static void file_free(struct sk_file_src *fs)
 	if (fs->fd >= 0 && !fs->is_stdin)
 		close(fs->fd);
 	sk_lines_free(fs->lr);
+	sk_json_kept_free(&fs->value);
 	sk_json_free(fs->jp);
 	sk_buf_free(&fs->env);
 	sk_buf_free(&fs->cursor);
@@ -351,6 +352,8 @@ static int file_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *
 		file_free(fs);
 		return sk_err_oom(e);
 	}
+	if (o->keep_values)
+		sk_json_keep_values(fs->jp);
 	if (ep->kind == sk_kind_plain(SK_KIND_DASH))
 		rc = open_stdin(fs, s, o, e);
 	else

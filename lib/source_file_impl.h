@@ -51,6 +51,7 @@ struct sk_file_src {
 	size_t max_line;
 	sk_lines *lr;
 	sk_json *jp;
+	sk_json_kept value;     /* what jp read of the last line (keep_values) */
 	sk_buf env;
 	sk_buf cursor;          /* "SOURCE:0:" then the position */
 	size_t cursor_prefix;

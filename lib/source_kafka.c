@@ -404,6 +404,8 @@ static int kafka_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts 
 	}
 	if (sk_kafka_env_init(&ks->kenv, o->json, o->base64, o->max_line, e) < 0)
 		goto fail;
+	if (o->keep_values)
+		sk_json_keep_values(ks->kenv.jp);
 	if ((ks->arg = strdup(ep->hosts ? ep->hosts : "")) == NULL || (ks->topic = strdup(ep->topic)) == NULL ||
 	    (group && (ks->group = strdup(group)) == NULL) ||
 	    (s->id = sk_strprintf("kafka:%s", ep->topic)) == NULL) {

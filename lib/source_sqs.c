@@ -230,6 +230,8 @@ static int sqs_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o
 		sk_err_oom(e);
 		goto fail;
 	}
+	if (o->keep_values)
+		sk_json_keep_values(ss->jp);
 	if (sk_sqs_queue_init(&ss->queue, ep->http_url, e) < 0 || (ss->creds = sk_aws_provider_new(e)) == NULL ||
 	    source_id(s, ss, ep, e) < 0)
 		goto fail;

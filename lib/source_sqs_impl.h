@@ -53,7 +53,17 @@ struct sk_sqs_queued {
 	size_t env, env_len, cursor;
 	size_t why;               /* a bad one: the offset of what is wrong with it */
 	uint64_t seq;
+	sk_json_kept value;       /* what jp read of its body (keep_values) */
 };
+
+/* Free what the entries v[0..n) kept of their bodies. */
+static inline void sk_sqs_queued_clear(struct sk_sqs_queued *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sk_json_kept_free(&v[i].value);
+}
 
 struct sk_sqs_src {
 	char *arg;                /* the endpoint as messages name it */

@@ -295,6 +295,7 @@ static void sse_free(struct sk_sse_src *ss)
 	curl_slist_free_all(ss->headers);
 	curl_slist_free_all(ss->conn_headers);
 	sk_sse_parser_free(ss->p);
+	sk_sse_queue_clear(ss);
 	sk_json_free(ss->jp);
 	sk_buf_free(&ss->q);
 	sk_buf_free(&ss->cursor);
@@ -327,6 +328,8 @@ static int sse_open(sk_source *s, const sk_endpoint *ep, const sk_source_opts *o
 		sk_err_oom(e);
 		goto fail;
 	}
+	if (o->keep_values)
+		sk_json_keep_values(ss->jp);
 	if (source_id(s, ss, ep, e) < 0 || headers(ss, ep, o, e) < 0 || resume(ss, s->id, o, e) < 0 ||
 	    set_curl(ss, sk_kindopts_get(o->kindopts, "cacert"), e) < 0)
 		goto fail;

@@ -18,6 +18,7 @@ struct sk_sse_queued {
 	size_t env, env_len;      /* offsets in q */
 	size_t cursor;            /* offset of the NUL-terminated cursor; 0 for a bad one */
 	unsigned long long line;  /* a bad one: the line of the connection it ended on */
+	sk_json_kept value;       /* what jp read of its data (keep_values) */
 };
 
 struct sk_sse_src {
@@ -76,6 +77,8 @@ struct sk_sse_src {
 /* libcurl's write callback: the body of a response. */
 size_t sk_sse_on_body(char *p, size_t size, size_t n, void *arg);
 int sk_sse_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e);
+/* Empty the queue of events. */
+void sk_sse_queue_clear(struct sk_sse_src *ss);
 /* The transfer stopped and removed: at close. */
 void sk_sse_disconnect(struct sk_sse_src *ss);
 

@@ -566,6 +566,7 @@ static void stop_receiving(struct sk_sqs_src *ss)
 {
 	ss->stopping = 1;
 	pthread_mutex_lock(&ss->lock);
+	sk_sqs_queued_clear(ss->qv, ss->qn);
 	ss->qn = 0;
 	sk_buf_reset(&ss->q);
 	pthread_mutex_unlock(&ss->lock);
@@ -625,6 +626,7 @@ void sk_sqs_consume_free(struct sk_sqs_src *ss)
 	for (i = 0; i < ss->nheld; i++)
 		free(ss->held[i].receipt);
 	free(ss->held);
+	sk_sqs_queued_clear(ss->qv, ss->qn);
 	free(ss->qv);
 	sk_buf_free(&ss->q);
 }

@@ -116,6 +116,7 @@ int sk_sqs_envelope(struct sk_sqs_src *ss, const sk_sqs_message *m, uint64_t seq
 	    sk_buf_printf(q, "%llu\"}", (unsigned long long)seq) < 0)
 		return sk_err_oom(e);
 	x->env_len = q->len - x->env;
+	sk_json_take_kept(ss->jp, q, x->env, &x->value);
 	x->cursor = q->len + 1;
 	if (sk_buf_addc(q, '\0') < 0 || sk_buf_add(q, ss->cursor_head.p, ss->cursor_head.len) < 0 ||
 	    sk_buf_printf(q, "%llu", (unsigned long long)seq) < 0)

@@ -141,6 +141,7 @@ void sk_sqs_stop_thread(struct sk_sqs_src *ss)
 		close(ss->wake[0]);
 		close(ss->wake[1]);
 	}
+	sk_sqs_queued_clear(ss->rqv, ss->rqn);
 	free(ss->rqv);
 	sk_buf_free(&ss->rq);
 }
@@ -157,6 +158,7 @@ static int pop(struct sk_sqs_src *ss, sk_msg *m, sk_err *e)
 		return sk_err_set(e, EX_DATAERR, "message %s", ss->rq.p + x->why);
 	}
 	m->cursor = ss->rq.p + x->cursor;
+	m->value = x->value.tree ? &x->value : NULL;
 	return 1;
 }
 
@@ -172,6 +174,7 @@ static int take(struct sk_sqs_src *ss, sk_err *e)
 
 	pthread_mutex_lock(&ss->lock);
 	if (ss->qn > 0) {
+		sk_sqs_queued_clear(ss->rqv, ss->rqn);
 		b = ss->rq, ss->rq = ss->q, ss->q = b;
 		v = ss->rqv, ss->rqv = ss->qv, ss->qv = v;
 		cap = ss->rqcap, ss->rqcap = ss->qcap, ss->qcap = cap;

@@ -81,6 +81,7 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 	    sk_buf_adds(q, "\"}") < 0)
 		return sk_err_oom(e);
 	x->env_len = q->len - x->env;
+	sk_json_take_kept(ss->jp, q, x->env, &x->value);
 	if (sk_buf_addc(q, '\0') < 0)
 		return sk_err_oom(e);
 	x->cursor = q->len;
@@ -354,7 +355,17 @@ static int pop(struct sk_sse_src *ss, sk_msg *m, sk_err *e)
 	m->env = ss->q.p + x->env;
 	m->env_len = x->env_len;
 	m->cursor = ss->q.p + x->cursor;
+	m->value = x->value.tree ? &x->value : NULL;
 	return 1;
+}
+
+void sk_sse_queue_clear(struct sk_sse_src *ss)
+{
+	size_t i;
+
+	for (i = 0; i < ss->qn; i++)
+		sk_json_kept_free(&ss->qv[i].value);
+	ss->qi = ss->qn = 0;
 }
 
 /* One turn of the transfer: bytes in, finished transfers looked at. */
@@ -393,7 +404,7 @@ int sk_sse_next(sk_source *s, sk_msg *m, int timeout_ms, sk_err *e)
 			return pop(ss, m, e);    /* the usual case: no clock read */
 		if (deadline == -2)
 			deadline = timeout_ms < 0 ? -1 : sk_now_ms() + timeout_ms;
-		ss->qi = ss->qn = 0;
+		sk_sse_queue_clear(ss);
 		sk_buf_reset(&ss->q);
 		if (ss->paused) {
 			ss->paused = 0;

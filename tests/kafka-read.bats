@@ -85,6 +85,17 @@ topic_of_tens() {
 [1,2]'
 }
 
+@test "--json --filter: jq gets what a pipe into jq gets, from realistic events and values that are not JSON" {
+	new_topic wikif 3
+	{
+		"$SK_SRCDIR/scripts/wiki-events" 300
+		printf 'not json\n[1,{"a":"\\u00e9"}]\n"s"\n{"big":12345678901234}\n'
+	} | kafka_produce wikif
+	filter_as_pipe '{partition, offset, v: .value, t: ((.value | objects | .title) // null)}' \
+		--exit-at-end "kafka://$KAFKA_BOOTSTRAP/wikif"
+	[ "$(wc -l <filtered)" -eq 304 ]
+}
+
 @test "--exit-at-end stops once every partition is at its end, empty ones included" {
 	new_topic ending 4
 	echo one | kafka_produce ending -p 2

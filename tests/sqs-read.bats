@@ -81,6 +81,13 @@ in_flight() {
 	assert_equal "$(jq -c .value <<<"$output")" '{"title":"Zürich","n":3}'
 }
 
+@test "sqs: --json --filter: jq gets what a pipe into jq gets, from realistic events and bodies that are not JSON" {
+	mapfile -t bodies < <("$SK_SRCDIR/scripts/wiki-events" 30)
+	send_bodies "$Q" "${bodies[@]}" 'not json' '[1,{"a":"\u00e9"}]' '"s"'
+	filter_as_pipe '{id, v: .value, t: ((.value | objects | .title) // null)}' -e --count 33 --wait-time 0 "sqs+$Q"
+	[ "$(wc -l <filtered)" -eq 33 ]
+}
+
 @test "sqs: without --name nothing is deleted: what was read is visible again at once" {
 	send_bodies "$Q" a b c
 	run stream-read -e --count 3 --wait-time 0 "sqs+$Q"

@@ -55,6 +55,16 @@ expected() {
 	assert_equal "$(printf '%s\n' "$output" | sed -n 1p | jq -c .data)" '"one"'
 }
 
+@test "sse: --json --filter: jq gets what a pipe into jq gets, from realistic events and data that is not JSON" {
+	{
+		"$SK_SRCDIR/scripts/wiki-events" --sse 300
+		printf '%s\n' '{"id":"x1","data":"not json"}' '{"id":"x2","data":"[1,{\"a\":\"\\u00e9\"}]"}'
+	} > ev.ndjson
+	sse_start --events ev.ndjson --connections all-close
+	filter_as_pipe '{id, v: .data, t: ((.data | objects | .title) // null)}' -e "sse+$SSE_URL/s"
+	[ "$(wc -l <filtered)" -eq 302 ]
+}
+
 @test "sse: CR, CRLF and mixed line endings, a BOM, and writes of one byte give the same events" {
 	mixed_events > ev.ndjson
 	local eol

@@ -189,6 +189,8 @@ static int open_all(struct config *c, sk_endpoint **ep, sk_state **st, struct ru
 	if (check_resuming(c, e) < 0)
 		return -1;
 	c->src.json = c->src.json || sk_endpoint_flag(*ep, "json", 0);
+	/* jq's input is then built from what --json read: one parse a value. */
+	c->src.keep_values = c->src.json && c->filter != NULL;
 	if (c->name) {
 		if (sk_state_open(c->state, st, e) < 0)
 			return -1;

@@ -91,6 +91,18 @@ seq_ndjson() {
 	awk -v n="$n" -v s="$start" 'BEGIN { for (i = s; i < s + n; i++) printf "{\"n\":%d}\n", i }'
 }
 
+# filter_as_pipe PROGRAM ARG...: stream-read --json --filter PROGRAM ARG...
+# prints what stream-read --json ARG... | jq -c PROGRAM prints, but for
+# the _cursor it adds to objects, in any order; and that is not nothing.
+filter_as_pipe() {
+	local p=$1
+	shift
+	stream-read --json --filter "$p" "$@" | jq -c 'del(._cursor)' | sort >filtered || return 1
+	stream-read --json "$@" | jq -c "$p" | sort >piped || return 1
+	[ -s piped ] || { echo "filter_as_pipe: no output" >&2; return 1; }
+	diff piped filtered
+}
+
 # dataset_rows DIR: the committed rows of a dataset, part by part, in order.
 dataset_rows() {
 	local f

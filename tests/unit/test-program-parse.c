@@ -1,9 +1,12 @@
 /* test-program-parse.c - inputs of jq programs: JSON text (through cJSON
- * or jq's own parser, exact integers, unicode, nesting, NUL in strings)
- * and json-c values. */
+ * or jq's own parser, exact integers, unicode, nesting, NUL in strings),
+ * json-c values, and envelopes whose value --json read already. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "json.h"
 #include "program-run.h"
 
 static void text_inputs(void)
@@ -108,10 +111,110 @@ static void json_inputs(void)
 	JSON("{a: .x}", "{\"x\":0.1}", "{\"a\":0.1}", "a double");
 }
 
+/* An envelope as the sources write one, {"line":VALUE,"offset":7,...},
+ * VALUE embedded by a parser that keeps what it reads; then jq's input
+ * read with the value kept against the whole text read again. */
+static void kept(const char *value, int kept_want, const char *what)
+{
+	sk_json *p = sk_json_new();
+	sk_json_kept k = { 0 };
+	sk_program_text *with, *again;
+	char *a = NULL, *b = NULL;
+	void *tree;
+	sk_buf env = { 0 };
+
+	sk_json_keep_values(p);
+	sk_buf_adds(&env, "{\"partition\":0,\"line\":");
+	sk_json_add_text(&env, p, value, strlen(value), 1);
+	sk_buf_adds(&env, ",\"headers\":{\"h\":[\"x\",\"y\"]},\"_cursor\":\"c:0:1\"}");
+	sk_json_take_kept(p, &env, 0, &k);
+	tree = k.tree;
+	is_int(tree != NULL, kept_want, "%s: %s", what, kept_want ? "the value read is kept" : "nothing is kept");
+	with = sk_program_read_with(env.p, env.len, &k);
+	again = sk_program_read_text(env.p, env.len);
+	ok(k.tree == NULL, "%s: the tree is taken", what);
+	if (kept_want)
+		ok(with && cJSON_GetObjectItemCaseSensitive((cJSON *)with, "line") == tree,
+		   "%s: the envelope holds the value read, not read again", what);
+	if (with)
+		a = cJSON_PrintUnformatted((cJSON *)with);
+	if (again)
+		b = cJSON_PrintUnformatted((cJSON *)again);
+	is_str(a, b, "%s: as the whole envelope read", what);
+	free(a);
+	free(b);
+	sk_program_text_free(with);
+	sk_program_text_free(again);
+	sk_buf_free(&env);
+	sk_json_free(p);
+}
+
+/* What is kept goes to the envelope it went into, and to no other. */
+static void kept_elsewhere(void)
+{
+	sk_json *p = sk_json_new();
+	sk_json_kept k = { 0 };
+	sk_buf a = { 0 }, b = { 0 };
+
+	sk_json_keep_values(p);
+	sk_buf_adds(&a, "{\"line\":");
+	sk_buf_adds(&b, "{\"other\":1234567890}");
+	sk_json_add_text(&a, p, "[1]", 3, 1);
+	sk_json_take_kept(p, &b, 0, &k);
+	ok(k.tree == NULL, "a value added to another buffer is not taken");
+	sk_json_add_text(&a, p, "[2]", 3, 1);
+	sk_json_take_kept(p, &a, a.len, &k);
+	ok(k.tree == NULL, "nor one added before the envelope's start");
+	sk_json_add_text(&a, p, "[3]", 3, 1);
+	sk_json_add_text(&a, p, "not json", 8, 1);
+	sk_json_take_kept(p, &a, 0, &k);
+	ok(k.tree == NULL, "nor one before a value that is not JSON");
+	sk_buf_reset(&a);
+	sk_buf_adds(&a, "{\"line\":");
+	sk_json_add_text(&a, p, " [4] ", 5, 1);
+	sk_json_take_kept(p, &a, 0, &k);
+	is_int(k.tree ? (long long)k.at * 100 + (long long)k.len : -1, 8 * 100 + 3,
+	       "the place of a value is its text without the white space around it");
+	sk_json_take_kept(p, &a, 0, &k);
+	ok(k.tree == NULL, "a value is taken once");
+	/* A place that is not a member's value: the text is read whole. */
+	sk_buf_adds(&a, "}");
+	sk_buf_reset(&b);
+	sk_json_add_text(&b, p, "[4]", 3, 1);
+	sk_json_take_kept(p, &b, 0, &k);
+	k.at = 1;
+	{
+		sk_program_text *t = sk_program_read_with(a.p, a.len, &k);
+		char *s = t ? cJSON_PrintUnformatted((cJSON *)t) : NULL;
+		is_str(s, "{\"line\":[4]}", "a place that is no member's value: the text is read whole");
+		free(s);
+		sk_program_text_free(t);
+	}
+	sk_json_kept_free(&k);
+	sk_buf_free(&a);
+	sk_buf_free(&b);
+	sk_json_free(p);
+}
+
+static void kept_values(void)
+{
+	kept("{\"meta\":{\"uri\":\"https://de.wikipedia.org/wiki/Reykjav\xc3\xadk\",\"offset\":5000000001},"
+	     "\"length\":{\"old\":1,\"new\":2},\"comment\":\"rv\\tvandalism \\\"q\\\" \\\\ \\/ \\u00e9\\ud83d\\ude00\",\"a\":[[[]],{}]}",
+	     1, "nested objects, unicode and every escape");
+	kept("[9007199254740993,-0,1.5e300,1e-7,true,false,null]", 1, "numbers and literals");
+	kept("\"a string\"", 1, "a string");
+	kept("12345", 1, "a number");
+	kept("{\"k\":1,\"k\":2}", 1, "a repeated key");
+	kept("\"a\\u0000b\"", 0, "\\u0000, which cJSON cannot hold");
+	kept("{\"a\":", 0, "text that is not JSON");
+	kept_elsewhere();
+}
+
 int main(void)
 {
 	text_inputs();
 	as_jq_reads_it();
 	json_inputs();
+	kept_values();
 	return tap_done();
 }

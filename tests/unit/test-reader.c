@@ -147,6 +147,41 @@ static void filter(void)
 	   "a program that does not compile: EX_USAGE, --filter: ...");
 }
 
+/* With keep_values, a line --json embeds comes with what was read of it,
+ * placed where the envelope holds its text; other lines with nothing. */
+static void kept_values(void)
+{
+	sk_source_opts so = { .max_line = 64, .json = 1, .keep_values = 1 };
+	const char *lines[] = { "{\"a\":[1,\"\xc3\xa9\"]}", "not json", " 12 " }, *text[] = { "{\"a\":[1,\"\xc3\xa9\"]}", NULL, "12" };
+	char url[300];
+	sk_endpoint *ep = NULL;
+	sk_source *src = NULL;
+	sk_err e = { 0 };
+	sk_msg m;
+	int i;
+
+	write_input("{\"a\":[1,\"\xc3\xa9\"]}\nnot json\n 12 \n");
+	snprintf(url, sizeof url, "file:%s", in_path);
+	if (sk_endpoint_resolve(url, NULL, &ep, &e) < 0 || sk_source_open(ep, &so, &src, &e) < 0)
+		abort();
+	for (i = 0; i < 3; i++) {
+		int rc = sk_source_next(src, &m, 0, &e);
+		if (text[i] == NULL)
+			ok(rc == 1 && m.value == NULL, "%s: nothing kept", lines[i]);
+		else
+			ok(rc == 1 && m.value && m.value->tree && m.value->len == strlen(text[i]) &&
+			   memcmp(m.env + m.value->at, text[i], m.value->len) == 0,
+			   "%s: kept, at its place in the envelope", lines[i]);
+	}
+	sk_source_close(src);
+	so.keep_values = 0;
+	if (sk_source_open(ep, &so, &src, &e) < 0)
+		abort();
+	ok(sk_source_next(src, &m, 0, &e) == 1 && m.value == NULL, "without keep_values, nothing is kept");
+	sk_source_close(src);
+	sk_endpoint_free(ep);
+}
+
 static void clean_stops(void)
 {
 	volatile sig_atomic_t stop = 1;
@@ -182,6 +217,7 @@ int main(void)
 	count();
 	bad_messages();
 	filter();
+	kept_values();
 	clean_stops();
 	unlink(in_path);
 	unlink(out_path);
