@@ -45,17 +45,8 @@ struct sk_writer {
 	int as_text;
 };
 
-/* A value of a parsed line, as cJSON read it: its type (cJSON_String,
- * cJSON_Number...) and, for a number, its value. The reader thread keeps
- * these of the members of an object and frees cJSON's tree: cJSON, whose
- * parser writes a global, runs in that thread only. */
-struct sk_cjson_value {
-	int type;
-	double number;
-};
-
 enum sk_item_kind {
-	SK_ITEM_PARSED,             /* an object cJSON parsed, and its values */
+	SK_ITEM_PARSED,             /* an object written as json-c writes it, and its members */
 	SK_ITEM_ROW_TEXT,           /* a line that is its row as the sink takes it, but for _cursor (sk_writer_flat_row) */
 	SK_ITEM_LINE,               /* a line for the slow path */
 	SK_ITEM_OVERSIZE,           /* a line longer than --max-line, skipped */
@@ -71,7 +62,7 @@ struct sk_item {
 	enum sk_item_kind kind;
 	uint64_t lineno;
 	size_t text, len;           /* the line, in the batch's bytes */
-	size_t values, nvalues;     /* SK_ITEM_PARSED: its members' values, in the batch's values */
+	size_t members, nmembers;   /* SK_ITEM_PARSED: its members, in the batch's members */
 	/* SK_ITEM_ROW_TEXT: the _cursor member, to cut, and its value, in the
 	 * batch's bytes; 0 long: none. */
 	size_t cut_at, cut_len, cursor, cursor_len;
@@ -81,8 +72,8 @@ struct sk_batch {
 	struct sk_item *items;
 	size_t n, cap, next;        /* next: the first item the main thread has not handled */
 	sk_buf bytes;
-	struct sk_cjson_value *values;
-	size_t nvalues, capvalues;
+	sk_json_member *members;    /* offsets into each item's line */
+	size_t nmembers, capmembers;
 	enum sk_batch_final final;
 	sk_err err;
 };

@@ -1,18 +1,16 @@
 /* writer_readahead.c - stream-write's reader thread and its ring of
  * batches of lines.
  *
- * Reading ahead. A reader thread reads the lines and parses each line that
- * may be a row with cJSON, which takes less than half json-c's time, and
- * keeps the types and numbers of its members. The main thread checks that
- * the line is written as json-c writes what it reads of it
- * (sk_json_written_object) and that each value is of its column's type
- * (row_fits in writer_text.c): then it stages its text less _cursor, and
- * json-c never sees it; otherwise it takes the slow path. For
- * a sink without a schema (a Kafka topic) there are no types to check: the
- * reader only checks that the line is an object written as json-c would
- * write it, at any depth (sk_json_written_object, a fraction of cJSON's
- * time, and sk_writer_flat_row for its top level), and the main thread
- * hands its text to the sink.
+ * Reading ahead. A reader thread reads the lines and checks each line
+ * that may be a row: is it an object written as json-c writes what it
+ * reads of it, at any depth (sk_json_written_object: one pass over its
+ * bytes, a fraction of a parser's time)? Then it notes where its members
+ * are, and that is the line's one parse. The main thread checks that each
+ * value is of its column's type, from its text (row_fits in
+ * writer_text.c), and stages the text less _cursor: json-c never sees it.
+ * Otherwise the slow path decides. For a sink without a schema (a Kafka
+ * topic) there are no types to check: the reader also checks the top level
+ * (sk_writer_flat_row), and the main thread hands the text to the sink.
  * Lines come in batches, in order, through a ring of NBATCH; the main
  * thread holds the head batch while it handles it, the reader the one it
  * fills. */
@@ -26,8 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "lines.h"
 #include "writer_impl.h"
 
@@ -39,7 +35,7 @@ struct sk_readahead {
 	int fd;
 	int parse;                  /* the sink takes rows as text, and there is no --map */
 	int flat;                   /* ... and has no schema and wants none: rows as their text */
-	sk_json *scanner;           /* for flat */
+	sk_json *scanner;           /* for parse */
 	sk_lines *lines;
 	pthread_t thread;
 	int started;
@@ -78,26 +74,23 @@ static struct sk_item *new_item(struct sk_batch *b, enum sk_item_kind kind, cons
 	return it;
 }
 
-/* The values of the members of the object o into b. */
-static int keep_values(struct sk_batch *b, struct sk_item *it, const cJSON *o)
+/* The members m[0..n) of the object of item it into b. */
+static int keep_members(struct sk_batch *b, struct sk_item *it, const sk_json_member *m, size_t n)
 {
-	const cJSON *c;
-
-	it->values = b->nvalues;
-	for (c = o->child; c != NULL; c = c->next) {
-		if (b->nvalues == b->capvalues) {
-			size_t cap = b->capvalues ? b->capvalues * 2 : 1024;
-			struct sk_cjson_value *v = realloc(b->values, cap * sizeof *v);
-			if (v == NULL)
-				return -1;
-			b->values = v;
-			b->capvalues = cap;
-		}
-		b->values[b->nvalues].type = c->type & 0xff;
-		b->values[b->nvalues].number = c->valuedouble;
-		b->nvalues++;
+	if (b->nmembers + n > b->capmembers) {
+		size_t cap = b->capmembers ? b->capmembers : 1024;
+		sk_json_member *v;
+		while (cap < b->nmembers + n)
+			cap *= 2;
+		if ((v = realloc(b->members, cap * sizeof *v)) == NULL)
+			return -1;
+		b->members = v;
+		b->capmembers = cap;
 	}
-	it->nvalues = b->nvalues - it->values;
+	memcpy(b->members + b->nmembers, m, n * sizeof *m);
+	it->members = b->nmembers;
+	it->nmembers = n;
+	b->nmembers += n;
 	return 0;
 }
 
@@ -120,32 +113,26 @@ static int add_row_text(struct sk_batch *b, const char *line, size_t len, uint64
 	return 0;
 }
 
-/* line as an SK_ITEM_ROW_TEXT when it is its row's text, as an SK_ITEM_PARSED when
- * cJSON reads it as an object, else as an SK_ITEM_LINE. */
+/* line as an SK_ITEM_ROW_TEXT when it is its row's text, as an
+ * SK_ITEM_PARSED when it is an object written as json-c writes it, else as
+ * an SK_ITEM_LINE. */
 static int add_line(struct sk_readahead *r, struct sk_batch *b, const char *line, size_t len, uint64_t lineno)
 {
 	const sk_json_member *m;
-	const char *end;
-	cJSON *o = NULL;
 	struct sk_item *it;
-	size_t n, cut;
-	int rc = 0;
+	size_t n = 0, cut;
 
+	if (r->parse && len > 0 && line[0] == '{')
+		n = sk_json_written_object(r->scanner, line, len, &m);
 	if (r->flat) {
-		if ((n = sk_json_written_object(r->scanner, line, len, &m)) > 0 && sk_writer_flat_row(line, m, n, &cut))
+		if (n > 0 && sk_writer_flat_row(line, m, n, &cut))
 			return add_row_text(b, line, len, lineno, m, n, cut);
 		return new_item(b, SK_ITEM_LINE, line, len, lineno) == NULL ? -1 : 0;
 	}
-	if (r->parse && len > 0 && line[0] == '{' && (o = cJSON_ParseWithLengthOpts(line, len, &end, 0)) != NULL &&
-	    (end != line + len || !cJSON_IsObject(o))) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	if ((it = new_item(b, o ? SK_ITEM_PARSED : SK_ITEM_LINE, line, len, lineno)) == NULL ||
-	    (o && keep_values(b, it, o) < 0))
-		rc = -1;
-	cJSON_Delete(o);
-	return rc;
+	if ((it = new_item(b, n > 0 ? SK_ITEM_PARSED : SK_ITEM_LINE, line, len, lineno)) == NULL ||
+	    (n > 0 && keep_members(b, it, m, n) < 0))
+		return -1;
+	return 0;
 }
 
 /* Hand the batch being filled to the main thread and, unless it is the
@@ -169,7 +156,7 @@ static int publish(struct sk_readahead *r, struct sk_batch **b, int last)
 	pthread_mutex_unlock(&r->mu);
 	if (quit || last)
 		return -1;
-	(*b)->n = (*b)->next = (*b)->nvalues = 0;
+	(*b)->n = (*b)->next = (*b)->nmembers = 0;
 	(*b)->final = SK_FINAL_NONE;
 	sk_buf_reset(&(*b)->bytes);
 	return 0;
@@ -274,7 +261,7 @@ void sk_readahead_free(struct sk_readahead *r)
 	pthread_mutex_destroy(&r->mu);
 	for (i = 0; i < NBATCH; i++) {
 		free(r->ring[i].items);
-		free(r->ring[i].values);
+		free(r->ring[i].members);
 		sk_buf_free(&r->ring[i].bytes);
 	}
 	for (j = 0; j < 2; j++) {
@@ -314,7 +301,7 @@ struct sk_readahead *sk_readahead_start(struct sk_writer *w, int fd, sk_err *e)
 	r->ready[0] = r->ready[1] = r->stop[0] = r->stop[1] = -1;
 	r->parse = w->o->map == NULL && (sk_sink_takes_json(w->k) || sk_sink_takes_members(w->k));
 	r->flat = r->parse && sk_sink_takes_json(w->k) && sk_sink_schema(w->k) == NULL && !sk_sink_wants_schema(w->k);
-	if (r->flat) {
+	if (r->parse) {
 		if ((r->scanner = sk_json_new()) == NULL) {
 			sk_err_oom(e);
 			goto fail;

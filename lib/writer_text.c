@@ -2,18 +2,17 @@
  * is the text coercing and serialising its row would write (less its
  * _cursor member) goes to a sink that takes rows as text (sk_sink_takes_json)
  * as it came, and the row is never built. Three ways in: json-c's parse
- * of the slow path (sk_writer_as_written), cJSON's reading on the reader
- * thread for a sink with a schema (sk_writer_parsed_line), and the written
- * object check alone for a sink without one (sk_writer_flat_row, then
- * sk_writer_row_text). Whatever they take must be written exactly as the
+ * of the slow path (sk_writer_as_written), the written object check on the
+ * reader thread and each value's type read from its text for a sink with a
+ * schema (sk_writer_parsed_line), and the written object check alone for a
+ * sink without one (sk_writer_flat_row, then sk_writer_row_text). Whatever they take must be written exactly as the
  * slow path would write it: tests/unit/test-writer-text.c holds them to
  * that. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "writer_impl.h"
 
@@ -107,50 +106,67 @@ static int integer_text(const char *text, size_t n)
 	return 1;
 }
 
-/* 1 when a column of type t keeps the value v (cJSON's reading of the
- * text text[0..n) of an object written as json-c writes it, with
- * sk_json_written_object) and the sink writes it back as that
- * text: what sk_coerce_value and sk_json_written_as answer for json-c's
- * reading of the same text. Any doubt is a 0, for json-c's path is the
- * reference. */
-static int keeps_text(enum sk_type t, const struct sk_cjson_value *v, const char *text, size_t n)
+/* The number text[0..n) says (JSON text: strtod reads it as JSON means
+ * it), HUGE_VAL when it is too long to be a column's. */
+static double number_of(const char *text, size_t n)
+{
+	char buf[64];
+
+	if (n >= sizeof buf)
+		return HUGE_VAL;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return strtod(buf, NULL);
+}
+
+/* 1 when a column of type t keeps the value whose text is text[0..n) (a
+ * member of an object written as json-c writes it: sk_json_written_object
+ * has checked it, so its first byte tells its type) and the sink writes
+ * it back as that text: what sk_coerce_value and sk_json_written_as
+ * answer for json-c's reading of the same text. Any doubt is a 0, for
+ * json-c's path is the reference. */
+static int keeps_text(enum sk_type t, const char *text, size_t n)
 {
 	size_t digits;
+	double v;
 
-	if (v->type == cJSON_NULL)
-		return 1;
+	if (text[0] == 'n')
+		return 1;               /* null */
 	switch (t) {
 	case SK_TYPE_STRING:
-		return v->type == cJSON_String;
+		return text[0] == '"';
 	case SK_TYPE_BOOLEAN:
-		return v->type == cJSON_True || v->type == cJSON_False;
+		return text[0] == 't' || text[0] == 'f';
 	case SK_TYPE_DATE:
 		/* A date spells no escape: a text with one is no date. */
-		return v->type == cJSON_String && sk_schema_date_valid(text + 1, n - 2);
+		return text[0] == '"' && sk_schema_date_valid(text + 1, n - 2);
 	case SK_TYPE_INT:
 	case SK_TYPE_BIGINT:
 	case SK_TYPE_FLOAT:
 	case SK_TYPE_DOUBLE:
-		if (v->type != cJSON_Number)
+		if (text[0] != '-' && (text[0] < '0' || text[0] > '9'))
 			return 0;
 		if (!integer_text(text, n)) {
 			/* A double keeps its text; an integer column would change it. */
 			if (t != SK_TYPE_FLOAT && t != SK_TYPE_DOUBLE)
 				return 0;
-			return isfinite(v->number) && (t == SK_TYPE_DOUBLE || fabs(v->number) <= FLT_MAX);
+			v = number_of(text, n);
+			return isfinite(v) && (t == SK_TYPE_DOUBLE || fabs(v) <= FLT_MAX);
 		}
 		/* An integer is written from its value: up to 18 digits, in range
-		 * and canonical but for "-0"; cJSON's double holds up to 15 exactly. */
+		 * and canonical but for "-0". */
 		digits = n - (text[0] == '-');
 		if (digits > 18 || (n == 2 && text[0] == '-' && text[1] == '0'))
 			return 0;
-		if (t == SK_TYPE_INT)
-			return digits <= 15 && v->number >= INT32_MIN && v->number <= INT32_MAX;
+		if (t == SK_TYPE_INT) {
+			v = number_of(text, n);
+			return digits <= 15 && v >= INT32_MIN && v <= INT32_MAX;
+		}
 		return 1;
 	case SK_TYPE_ARRAY:
-		return v->type == cJSON_Array;      /* its text is json-c's (sk_json_written_object) */
+		return text[0] == '[';      /* its text is json-c's (sk_json_written_object) */
 	case SK_TYPE_OBJECT:
-		return v->type == cJSON_Object;
+		return text[0] == '{';
 	}
 	return 0;
 }
@@ -173,12 +189,11 @@ static int cursor_text(const char *val, size_t n)
 	       sk_cursor_split(val + 1, n - 2, &parts, &ignored) == 0;
 }
 
-/* The members m[0..n) of the object line, whose values cJSON read
- * as v[0..n), are every column of s in order, each value one its column
- * keeps, and at most one _cursor, a cursor: 1 and *cut (the _cursor
- * member, or SIZE_MAX). A repeated key fails the order. */
-static int row_fits(const char *line, const sk_schema *s, const struct sk_cjson_value *v,
-                    const sk_json_member *m, size_t n, size_t *cut)
+/* The members m[0..n) of the object line are every column of s in
+ * order, each value one its column keeps, and at most one _cursor, a
+ * cursor: 1 and *cut (the _cursor member, or SIZE_MAX). A repeated key
+ * fails the order. */
+static int row_fits(const char *line, const sk_schema *s, const sk_json_member *m, size_t n, size_t *cut)
 {
 	size_t i, col = 0, ncols = sk_schema_ncols(s);
 
@@ -186,14 +201,14 @@ static int row_fits(const char *line, const sk_schema *s, const struct sk_cjson_
 	for (i = 0; i < n; i++) {
 		const char *key = line + m[i].key, *val = line + m[i].value;
 		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
-			if (*cut != SIZE_MAX || v[i].type != cJSON_String || !cursor_text(val, m[i].value_len))
+			if (*cut != SIZE_MAX || !cursor_text(val, m[i].value_len))
 				return 0;
 			*cut = i;
 			continue;
 		}
 		/* A key with an escape is not the name its text spells. */
 		if (col == ncols || memchr(key, '\\', m[i].key_len) != NULL || !column_named(s, col, key, m[i].key_len) ||
-		    !keeps_text(sk_schema_col_type(s, col), &v[i], val, m[i].value_len))
+		    !keeps_text(sk_schema_col_type(s, col), val, m[i].value_len))
 			return 0;
 		col++;
 	}
@@ -265,18 +280,17 @@ static int write_text(struct sk_writer *w, const char *line, size_t len, const c
 	return given(w, line, len, sk_sink_write_json(w->k, text, n, &why), &why, cursor, cursor_len, e);
 }
 
-/* An object the reader parsed: staged as its text, less _cursor, when it
+/* An object the reader found written as json-c writes it: staged as its text, less _cursor, when it
  * is a row that needs no change; otherwise the slow path decides. */
 int sk_writer_parsed_line(struct sk_writer *w, const struct sk_batch *b, const struct sk_item *it, sk_err *e)
 {
 	const char *line = b->bytes.p + it->text, *cursor = NULL;
 	const sk_schema *s = sk_sink_schema(w->k);
-	const sk_json_member *m;
-	size_t n, cut, cursor_len = 0;
+	const sk_json_member *m = b->members + it->members;
+	size_t n = it->nmembers, cut, cursor_len = 0;
 	sk_err why;
 
-	if (s == NULL || (n = sk_json_written_object(w->parser, line, it->len, &m)) == 0 || n != it->nvalues ||
-	    !row_fits(line, s, b->values + it->values, m, n, &cut))
+	if (s == NULL || !row_fits(line, s, m, n, &cut))
 		return sk_writer_handle_line(w, line, it->len, e);
 	if (cut != SIZE_MAX) {
 		cursor = line + m[cut].value + 1;
