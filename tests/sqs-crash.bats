@@ -42,6 +42,13 @@ teardown() {
 PIPELINE='stream-read --name r -e --wait-time 1s --concurrency 4 --max-in-flight '$IN_FLIGHT' "sqs+$Q" |
 	stream-write --name r --checkpoint-rows 100 dataset:out'
 
+# more_input: messages after the last, for a pipeline that read them all
+# before its kills (helpers/pipeline.bash).
+more_input() {
+	sqs_client "$Q" fill 1000 $((MESSAGES + 1)) >/dev/null
+	MESSAGES=$((MESSAGES + 1000))
+}
+
 # Every body once at least: nothing lost.
 all_there() {
 	[ "$(dataset_rows out | jq -r .value | sort -un | wc -l)" -eq "$MESSAGES" ]

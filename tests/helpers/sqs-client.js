@@ -11,7 +11,7 @@
 //       per message, message attributes as {"type","value"} (Binary base64)
 //   sqs-client.js QUEUE_URL delete        stdin: receipt handles, one a line
 //   sqs-client.js QUEUE_URL attributes    the queue's attributes, one object
-//   sqs-client.js QUEUE_URL fill N        bodies "1" to "N", in batches of 10,
+//   sqs-client.js QUEUE_URL fill N [FIRST]  bodies "FIRST" (1) on, N of them, in batches of 10,
 //       ten batches at once; out: {"sent":N}
 //   sqs-client.js QUEUE_URL consume       the loop a user writes (scripts/bench's
 //       peer): receive 10 (1 s long poll), print each body as a line,
@@ -97,8 +97,9 @@ const commands = {
 			await client.send(new sqs.DeleteMessageCommand({ QueueUrl: target, ReceiptHandle: handle }));
 	},
 	async fill() {
-		const n = Number(args[0]);
-		let next = 1;
+		const first = args[1] === undefined ? 1 : Number(args[1]);
+		const n = first - 1 + Number(args[0]);
+		let next = first;
 		const worker = async () => {
 			while (next <= n) {
 				const first = next;
@@ -112,7 +113,7 @@ const commands = {
 			}
 		};
 		await Promise.all(Array.from({ length: 10 }, worker));
-		out({ sent: n });
+		out({ sent: n - first + 1 });
 	},
 	async consume() {
 		for (;;) {
