@@ -397,7 +397,7 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 
 /* The string whose opening quote is at u[*i - 1], spelt as json-c writes
  * the string it reads: *i is left after its closing quote. */
-static int written_string(const unsigned char *u, size_t n, size_t *i)
+static inline __attribute__((always_inline)) int written_string(const unsigned char *u, size_t n, size_t *i)
 {
 	size_t j = *i, k;
 	unsigned m;
