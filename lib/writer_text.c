@@ -224,20 +224,26 @@ static int row_fits(const char *line, const sk_schema *s, const sk_json_member *
  * 0: the slow path decides, and says what is wrong. */
 int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size_t *cut)
 {
-	uint64_t seen = 0, bit;
-	size_t i, j;
+	uint64_t seen = 0, bit, bits[64];
+	size_t i, j, len;
 
 	*cut = SIZE_MAX;
 	for (i = 0; i < n; i++) {
 		const char *key = line + m[i].key, *val = line + m[i].value;
+		const unsigned char *k = (const unsigned char *)key;
 		/* A key is compared with the earlier ones only when one of them
-		 * has its length and last byte. */
-		bit = UINT64_C(1) << ((m[i].key_len * 8 + (m[i].key_len ? (unsigned char)key[m[i].key_len - 1] : 0)) & 63);
-		for (j = 0; (seen & bit) && j < i; j++)
-			if (m[j].key_len == m[i].key_len && memcmp(line + m[j].key, key, m[i].key_len) == 0)
-				return 0;
+		 * falls in its bit (of its length, first and last byte), and then
+		 * only with those (all of them past the 64th key). */
+		len = m[i].key_len;
+		bit = UINT64_C(1) << ((len * 131 + (len ? k[0] * 31u + k[len - 1] : 0)) & 63);
+		if (seen & bit)
+			for (j = 0; j < i; j++)
+				if ((i >= 64 || bits[j] == bit) && m[j].key_len == len && memcmp(line + m[j].key, key, len) == 0)
+					return 0;
+		if (i < 64)
+			bits[i] = bit;
 		seen |= bit;
-		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
+		if (len == 7 && memcmp(key, "_cursor", 7) == 0) {
 			if (!cursor_text(val, m[i].value_len))
 				return 0;
 			if (n == 1)
