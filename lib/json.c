@@ -185,7 +185,7 @@ static int number_token(const unsigned char *u, size_t n, size_t *i, int exact, 
 
 /* Note where the members of the top-level object are. Out of memory, the
  * layout is lost (the text is not plain), not the parse. */
-static void open_member(sk_json *p, size_t key, size_t key_len, int *plain)
+static inline void open_member(sk_json *p, size_t key, size_t key_len, int *plain)
 {
 	sk_json_member *m;
 
@@ -442,6 +442,7 @@ static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i
 static int written_nested(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth)
 {
 	size_t key[WRITTEN_KEYS], len[WRITTEN_KEYS], nkeys = 0, k;
+	uint64_t bits[WRITTEN_KEYS], seen = 0;
 	int object = u[*i] == '{';
 	unsigned char close = object ? '}' : ']';
 
@@ -459,10 +460,13 @@ static int written_nested(sk_json *p, const unsigned char *u, size_t n, size_t *
 			if (!written_string(u, n, i) || *i >= n || u[*i] != ':')
 				return 0;
 			len[nkeys] = *i - 1 - key[nkeys];
-			for (k = 0; k < nkeys; k++)
-				if (len[k] == len[nkeys] && memcmp(u + key[k], u + key[nkeys], len[k]) == 0)
-					return 0;
-			nkeys++;
+			bits[nkeys] = sk_json_key_bit((const char *)u + key[nkeys], len[nkeys]);
+			if (seen & bits[nkeys])
+				for (k = 0; k < nkeys; k++)
+					if (bits[k] == bits[nkeys] && len[k] == len[nkeys] &&
+					    memcmp(u + key[k], u + key[nkeys], len[k]) == 0)
+						return 0;
+			seen |= bits[nkeys++];
 			if (++*i >= n)
 				return 0;
 		}
@@ -482,7 +486,7 @@ static int written_nested(sk_json *p, const unsigned char *u, size_t n, size_t *
  * 18 digits, but "-0", are sure to come back as they are. */
 static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth)
 {
-	size_t start = *i, err_at, k;
+	size_t start = *i, err_at, k, digits;
 	const char *why;
 
 	switch (u[start]) {
@@ -500,6 +504,16 @@ static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i
 	case 'n':
 		*i += 4;
 		return n - start >= 4 && memcmp(u + start, "null", 4) == 0;
+	}
+	/* The usual number, an integer of up to 18 digits, at one look. */
+	k = start + (u[start] == '-');
+	for (digits = k; digits < n && is_digit(u[digits]); digits++)
+		;
+	/* A leading 0 only as "0" itself: "-0" and "01" are for the checks below. */
+	if (digits > k && digits - k <= 18 && (digits == n || (u[digits] != '.' && u[digits] != 'e' && u[digits] != 'E')) &&
+	    (u[k] != '0' || (digits - k == 1 && k == start))) {
+		*i = digits;
+		return 1;
 	}
 	/* number_token refuses what json-c would misread; the grammar of what
 	 * it took is checked here. */

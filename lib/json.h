@@ -4,6 +4,7 @@
 #define SK_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include "util.h"
 
@@ -24,6 +25,16 @@ int sk_json_blank(const char *s, size_t n);
  * It parses with cJSON, whose parser writes a global: call it on one
  * thread of a process only (the reading one). */
 int sk_json_is_value(sk_json *p, const char *s, size_t n);
+/* A bit of 64 for a key k[0..len) of an object, from its length, first and
+ * last byte: keys of different bits differ, and a key need be compared
+ * only with the earlier keys of its bit to find a repeat. */
+static inline uint64_t sk_json_key_bit(const char *k, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)k;
+
+	return UINT64_C(1) << ((len * 131 + (len ? u[0] * 31u + u[len - 1] : 0)) & 63);
+}
+
 /* 1 when s[0..n) holds the escape \u0000 (cJSON's strings end at a NUL). */
 int sk_json_has_nul_escape(const char *s, size_t n);
 

@@ -230,12 +230,10 @@ int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size
 	*cut = SIZE_MAX;
 	for (i = 0; i < n; i++) {
 		const char *key = line + m[i].key, *val = line + m[i].value;
-		const unsigned char *k = (const unsigned char *)key;
-		/* A key is compared with the earlier ones only when one of them
-		 * falls in its bit (of its length, first and last byte), and then
-		 * only with those (all of them past the 64th key). */
+		/* A key is compared with the earlier keys of its bit (all of them
+		 * past the 64th key). */
 		len = m[i].key_len;
-		bit = UINT64_C(1) << ((len * 131 + (len ? k[0] * 31u + k[len - 1] : 0)) & 63);
+		bit = sk_json_key_bit(key, len);
 		if (seen & bit)
 			for (j = 0; j < i; j++)
 				if ((i >= 64 || bits[j] == bit) && m[j].key_len == len && memcmp(line + m[j].key, key, len) == 0)
