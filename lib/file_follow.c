@@ -214,8 +214,7 @@ static int envelope(struct sk_file_src *fs, sk_msg *m, const char *line, size_t 
 	m->env = b->p;
 	m->env_len = b->len;
 	m->cursor = fs->cursor.p;
-	sk_json_take_kept(fs->jp, b, 0, &fs->value);
-	m->value = fs->value.tree ? &fs->value : NULL;
+	m->value = sk_json_take_kept(fs->jp, b, 0, &fs->value);
 	return 1;
 }
 

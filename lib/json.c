@@ -73,7 +73,7 @@ static const char integer_too_big[] = "integer out of the 64-bit range (write it
 
 /* The end of the run of sk_json_string_plain bytes at u[i]: sixteen at a
  * time, then one at a time. */
-static size_t plain_run(const unsigned char *u, size_t i, size_t n)
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *u, size_t i, size_t n)
 {
 	unsigned m;
 
@@ -400,23 +400,12 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 static inline __attribute__((always_inline)) int written_string(const unsigned char *u, size_t n, size_t *i)
 {
 	size_t j = *i, k;
-	unsigned m;
 
 	for (;;) {
-		/* To the next byte that is not plain: sixteen at a look, and the
-		 * last few one at a time. Most strings end at the first. */
-		if (n - j >= 16) {
-			if ((m = sk_json_marks16(u + j)) == 0) {
-				j += 16;
-				continue;
-			}
-			j += (size_t)__builtin_ctz(m);
-		} else {
-			while (j < n && sk_json_string_plain[u[j]])
-				j++;
-			if (j >= n)
-				return 0;
-		}
+		/* To the next byte that is not plain: most strings end at the
+		 * first sixteen. */
+		if ((j = plain_run(u, j, n)) >= n)
+			return 0;
 		if (u[j] == '"')
 			break;
 		if (u[j] == '\\')

@@ -50,8 +50,9 @@ typedef struct sk_json_kept {
  * the value it embedded last, until sk_json_take_kept takes it. */
 void sk_json_keep_values(sk_json *p);
 /* The value kept, if it went into b at or after b's byte `from`, into k
- * (whatever k held is freed first), with k->at counted from `from`. */
-void sk_json_take_kept(sk_json *p, const sk_buf *b, size_t from, sk_json_kept *k);
+ * (whatever k held is freed first), with k->at counted from `from`: k,
+ * or NULL when nothing was kept. */
+sk_json_kept *sk_json_take_kept(sk_json *p, const sk_buf *b, size_t from, sk_json_kept *k);
 void sk_json_kept_free(sk_json_kept *k);
 /* sk_json_is_value, which keeps the value read (sk_json_keep_values);
  * sk_json_kept_at records where its text went. For sk_json_add_text. */

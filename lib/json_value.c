@@ -88,11 +88,11 @@ void sk_json_kept_at(sk_json *p, const sk_buf *b, size_t at, size_t len)
 	p->kept_len = len;
 }
 
-void sk_json_take_kept(sk_json *p, const sk_buf *b, size_t from, sk_json_kept *k)
+sk_json_kept *sk_json_take_kept(sk_json *p, const sk_buf *b, size_t from, sk_json_kept *k)
 {
 	sk_json_kept_free(k);
 	if (p->kept == NULL)
-		return;
+		return NULL;
 	if (p->kept_in == b && p->kept_at >= from && p->kept_at + p->kept_len <= b->len) {
 		k->tree = p->kept;
 		k->at = p->kept_at - from;
@@ -101,6 +101,7 @@ void sk_json_take_kept(sk_json *p, const sk_buf *b, size_t from, sk_json_kept *k
 		cJSON_Delete(p->kept);
 	}
 	p->kept = NULL;
+	return k->tree ? k : NULL;
 }
 
 void sk_json_kept_free(sk_json_kept *k)

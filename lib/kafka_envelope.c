@@ -184,7 +184,6 @@ int sk_kafka_envelope(sk_kafka_env *ks, rd_kafka_message_t *km, sk_msg *m, sk_er
 	m->env = b->p;
 	m->env_len = b->len;
 	m->cursor = ks->cursor.p;
-	sk_json_take_kept(ks->jp, b, 0, &ks->value);
-	m->value = ks->value.tree ? &ks->value : NULL;
+	m->value = sk_json_take_kept(ks->jp, b, 0, &ks->value);
 	return 1;
 }
