@@ -64,8 +64,7 @@ between_commits() {
 # more_input: rows after the last, for a pipeline that read them all
 # before its kills (helpers/pipeline.bash).
 more_input() {
-	seq_ndjson 100000 $((ROWS + 1)) >> in.ndjson
-	ROWS=$((ROWS + 100000))
+	more_seq_rows
 }
 
 # The table has more than $1 rows, or the pipeline is no longer running.

@@ -28,8 +28,7 @@ PIPELINE='stream-read --name r --exit-at-end file:in.ndjson |
 # more_input: rows after the last, for a pipeline that read them all
 # before its kills (helpers/pipeline.bash).
 more_input() {
-	seq_ndjson 100000 $((ROWS + 1)) >> in.ndjson
-	ROWS=$((ROWS + 100000))
+	more_seq_rows
 }
 
 # Half the kills come at a random instant after the pipeline has committed

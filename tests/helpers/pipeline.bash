@@ -105,6 +105,13 @@ kill_at_random_instants() {
 	done
 }
 
+# more_seq_rows: 100,000 rows of seq_ndjson after the $ROWS of in.ndjson
+# (the more_input of the suites that read that file).
+more_seq_rows() {
+	seq_ndjson 100000 $((ROWS + 1)) >> in.ndjson
+	ROWS=$((ROWS + 100000))
+}
+
 # kill_pipeline_after DELAY KILL CHECK: SIGKILL the running pipeline DELAY
 # seconds from now (a random instant, not a wait for something): 0. When it
 # finished before: 2 once it has more input (the caller repeats the kill),
