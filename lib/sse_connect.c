@@ -50,6 +50,25 @@ static int type_json(struct sk_sse_src *ss, const sk_sse_event *ev)
 	       sk_buf_adds(&ss->type_json, ",\"data\":") < 0 ? -1 : 0;
 }
 
+/* Bytes that an id may hold and still be its own position and its own
+ * JSON string's text: printable ASCII but '%', ':', '"' and '\\'. */
+static const unsigned char plain_in_id[256] = {
+	[' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['&' ... '/'] = 1, ['0' ... '9'] = 1, [';' ... '['] = 1,
+	[']' ... '~'] = 1,
+};
+
+/* Whether id[0..n) is its own position and JSON text (nearly every id is):
+ * it is then copied where it would be escaped twice. */
+static int plain_id(const char *id, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!plain_in_id[(unsigned char)id[i]])
+			return 0;
+	return n > 0;
+}
+
 /* One event as {"id":ID,"event":TYPE,"data":DATA,"_cursor":C}, then the
  * cursor, each NUL-terminated, at the end of the queue. */
 static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
@@ -58,6 +77,7 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 	struct sk_sse_queued *x;
 	sk_buf *q = &ss->q;
 	size_t pos;
+	int plain;
 
 	if (queue_entry(ss, &x) < 0)
 		return sk_err_oom(e);
@@ -67,17 +87,20 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 		ss->qn++;
 		return 0;
 	}
+	plain = plain_id(ev->id, ev->id_len);
 	ss->cursor.len = ss->cursor_prefix;
-	if (sk_sse_position_add(&ss->cursor, ev->id, ev->id_len) < 0)
+	if ((plain ? sk_buf_add(&ss->cursor, ev->id, ev->id_len) : sk_sse_position_add(&ss->cursor, ev->id, ev->id_len)) < 0)
 		return sk_err_oom(e);
 	pos = ss->cursor.len;
 	x->env = q->len;
-	if (sk_buf_adds(q, "{\"id\":") < 0 ||
-	    (ev->id_len ? sk_json_add_string(q, ev->id, ev->id_len) : sk_buf_adds(q, "null")) < 0 ||
+	if (sk_buf_adds(q, plain ? "{\"id\":\"" : "{\"id\":") < 0 ||
+	    (plain ? sk_buf_add(q, ev->id, ev->id_len) < 0 || sk_buf_addc(q, '"') < 0
+	           : (ev->id_len ? sk_json_add_string(q, ev->id, ev->id_len) : sk_buf_adds(q, "null")) < 0) ||
 	    type_json(ss, ev) < 0 || sk_buf_add(q, ss->type_json.p, ss->type_json.len) < 0 ||
 	    sk_json_add_text(q, ss->jp, ev->data, ev->data_len, ss->json) < 0 ||
 	    sk_buf_add(q, ss->cursor_json.p, ss->cursor_json.len) < 0 ||
-	    sk_json_add_chars(q, ss->cursor.p + ss->cursor_prefix, pos - ss->cursor_prefix) < 0 ||
+	    (plain ? sk_buf_add(q, ev->id, ev->id_len)
+	           : sk_json_add_chars(q, ss->cursor.p + ss->cursor_prefix, pos - ss->cursor_prefix)) < 0 ||
 	    sk_buf_adds(q, "\"}") < 0)
 		return sk_err_oom(e);
 	x->env_len = q->len - x->env;

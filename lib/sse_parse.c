@@ -28,7 +28,9 @@ struct sk_sse_parser {
 	int line_over;            /* that line passed the limit; the rest dropped */
 	int cr;                   /* the last byte fed was a CR */
 	int bom_seen;             /* bytes of a BOM matched at the start; 3: past it */
-	sk_buf data, type, id;    /* the event being read, and the id buffer */
+	sk_buf data, type;        /* the event being read */
+	sk_buf id;                /* the id buffer, when id_new; else it is last_id */
+	int id_new;               /* an id field came since the last dispatch */
 	const char *span;         /* or its data: one line, in the piece being fed */
 	size_t span_len;
 	int too_long;             /* the event being read passed the limit */
@@ -92,17 +94,16 @@ static const char *text(const sk_buf *b, size_t *len)
 
 int sk_sse_new_connection(sk_sse_parser *p)
 {
-	size_t len;
-	const char *id = text(&p->last_id, &len);
-
 	sk_buf_reset(&p->line);
 	sk_buf_reset(&p->data);
 	sk_buf_reset(&p->type);
 	p->span = NULL;
 	p->line_over = p->cr = p->bom_seen = p->too_long = 0;
 	p->lineno = 0;
-	/* The id buffer starts from the id the reconnection sends. */
-	return set(&p->id, id, len);
+	/* The id is the one the reconnection sends: an id field of the event
+	 * that was not finished is dropped. */
+	p->id_new = 0;
+	return 0;
 }
 
 const char *sk_sse_last_id(const sk_sse_parser *p, size_t *len)
@@ -112,7 +113,8 @@ const char *sk_sse_last_id(const sk_sse_parser *p, size_t *len)
 
 int sk_sse_set_last_id(sk_sse_parser *p, const char *id, size_t len)
 {
-	return set(&p->last_id, id, len) < 0 || set(&p->id, id, len) < 0 ? -1 : 0;
+	p->id_new = 0;
+	return set(&p->last_id, id, len);
 }
 
 long long sk_sse_retry_ms(const sk_sse_parser *p)
@@ -125,8 +127,14 @@ static int dispatch(sk_sse_parser *p, sk_sse_event_fn fn, void *arg, sk_err *e)
 	sk_sse_event ev = { 0 };
 	int rc = 0;
 
-	if (set(&p->last_id, p->id.p ? p->id.p : "", p->id.len) < 0)
-		return sk_err_oom(e);
+	if (p->id_new) {
+		/* The id buffer becomes the last id: the buffers trade places. */
+		sk_buf was = p->last_id;
+
+		p->last_id = p->id;
+		p->id = was;
+		p->id_new = 0;
+	}
 	if (p->data.len > 0 || p->span || p->too_long) {
 		if (p->data.len > 0)
 			p->data.p[--p->data.len] = '\0';   /* the last "\n" */
@@ -193,8 +201,8 @@ static long long digits_value(const char *s, size_t n)
 
 /* One line, without its end; over: it was cut at the limit; piece: s is
  * in the piece being fed, not in p->line. */
-static int take_line(sk_sse_parser *p, const char *s, size_t n, int over, int piece, sk_sse_event_fn fn,
-                     void *arg, sk_err *e)
+static inline __attribute__((always_inline)) int take_line(sk_sse_parser *p, const char *s, size_t n, int over,
+                                                          int piece, sk_sse_event_fn fn, void *arg, sk_err *e)
 {
 	const char *colon, *value;
 	size_t name_len, value_len;
@@ -237,8 +245,11 @@ static int take_line(sk_sse_parser *p, const char *s, size_t n, int over, int pi
 	} else if (field_is(s, name_len, "id")) {
 		if (over)
 			overflow(p);   /* an id cut short would resume elsewhere */
-		else if (memchr(value, '\0', value_len) == NULL && set(&p->id, value, value_len) < 0)
-			return sk_err_oom(e);
+		else if (memchr(value, '\0', value_len) == NULL) {
+			if (set(&p->id, value, value_len) < 0)
+				return sk_err_oom(e);
+			p->id_new = 1;
+		}
 	} else if (field_is(s, name_len, "retry")) {
 		if (!over && all_digits(value, value_len))
 			p->retry = digits_value(value, value_len);

@@ -145,6 +145,28 @@ expected() {
 	grep -qF 'Last-Event-ID: [{"topic":"rc","partition":0,"offset":7}]' log
 }
 
+
+@test "sse: each byte an id may hold comes out as itself in the envelope, and percent-encoded in the cursor where it must be" {
+	# One event per kind of byte: those an id is copied with, and each that
+	# needs a JSON escape, a percent-encoding or both.
+	printf '%s\n' '{"id":"plain-1_~!$&()*+,./;<=>?@[]^`{|}","data":"a"}' '{"id":"q\"uote","data":"b"}' \
+		'{"id":"back\\slash","data":"c"}' '{"id":"tab\there","data":"d"}' '{"id":"Zürich","data":"e"}' \
+		'{"id":"50%","data":"f"}' '{"id":"a:b","data":"g"}' '{"id":"del\u007f","data":"h"}' > ev.ndjson
+	sse_start --events ev.ndjson --connections all-close
+	run stream-read -e "sse+$SSE_URL/s"
+	assert_status 0
+	# Each envelope is JSON, and its id the event's, byte for byte.
+	assert_equal "$(printf '%s\n' "$output" | jq -c .id)" "$(jq -c .id ev.ndjson)"
+	assert_equal "$(printf '%s\n' "$output" | jq -r '._cursor | sub("^sse:.*/s:0:"; "")')" \
+		'plain-1_~!$&()*+,./;<=>?@[]^`{|}
+q"uote
+back\slash
+tab%09here
+Zürich
+50%25
+a%3Ab
+del%7F'
+}
 @test "sse: -H 'Last-Event-ID: ID' starts after ID" {
 	sse_events 6 > ev.ndjson
 	sse_start --events ev.ndjson --connections all-close

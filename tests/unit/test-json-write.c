@@ -145,10 +145,11 @@ static void reference(const char *in, size_t n, char *want)
 	want[w] = '\0';
 }
 
-/* The escaping paths: where the machine has AVX-512 (VBMI2), its path and
- * the sixteen-byte one; elsewhere the one, twice. */
+/* The escaping paths, each where the machine has it (a path it lacks is
+ * the next one down, taken again): AVX-512's (VBMI2), AVX2's, SSSE3's and
+ * the sixteen-byte one of SSE2. */
 static const char *const path_names[SK_SIMD_PATHS] = { "the machine's path", "the path without AVX-512",
-                                                          "the 16-byte path" };
+                                                          "the SSSE3 path", "the 16-byte path" };
 
 /* Every special byte or sequence at every place of strings of every length
  * up to 100 (past blocks of 16, 32 and 64 bytes): as the reference, on

@@ -302,10 +302,9 @@ int main(void)
 {
 	int portable;
 
-	/* Where the machine has AVX-512, its line scan and then the 16-byte
-	 * one; elsewhere the one, twice. */
-	for (portable = 0; portable < 2; portable++) {
-		printf("# %s\n", portable ? "the 16-byte path" : "the machine's path");
+	/* On each level of the machine's vector paths (simd.h). */
+	for (portable = 0; portable < SK_SIMD_PATHS; portable++) {
+		printf("# the paths of level %d (0: the machine's)\n", portable);
 		sk_simd_portable(portable);
 		test_lines();
 		test_long_lines();
