@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 
+#include "curl_dl.h"
 #include "endpoint_impl.h"
 #include "kinds.h"
 #include "util.h"
@@ -279,11 +280,14 @@ int sk_ep_parse_http(sk_endpoint *ep, const char *url, const char *rest, sk_err 
 {
 	const char *plus = strchr(url, '+');
 	const char *http = plus && plus < rest ? plus + 1 : rest;
-	CURLU *u = curl_url();
+	CURLU *u;
 	CURLUcode rc;
 	char *query = NULL;
 
-	if (u == NULL)
+	/* The first need of libcurl, whose failure to load says so. */
+	if (sk_curl_load(ep->arg, e) < 0)
+		return -1;
+	if ((u = curl_url()) == NULL)
 		return sk_err_oom(e);
 	rc = curl_url_set(u, CURLUPART_URL, http, 0);
 	if (rc != CURLUE_OK) {

@@ -69,14 +69,31 @@ static int plain_id(const char *id, size_t n)
 	return n > 0;
 }
 
+static inline char *put(char *o, const void *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+/* Room for n bytes more in b (and its NUL): where they go, or NULL. */
+static inline char *room(sk_buf *b, size_t n)
+{
+	if (b->cap - b->len <= n && sk_buf_reserve(b, n) < 0)
+		return NULL;
+	return b->p + b->len;
+}
+
 /* One event as {"id":ID,"event":TYPE,"data":DATA,"_cursor":C}, then the
- * cursor, each NUL-terminated, at the end of the queue. */
+ * cursor, each NUL-terminated, at the end of the queue. Where the id is
+ * plain (nearly always), what comes before DATA and what comes after it
+ * are each put at once. */
 static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 {
 	struct sk_sse_src *ss = arg;
 	struct sk_sse_queued *x;
 	sk_buf *q = &ss->q;
 	size_t pos;
+	char *o;
 	int plain;
 
 	if (queue_entry(ss, &x) < 0)
@@ -89,27 +106,52 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 	}
 	plain = plain_id(ev->id, ev->id_len);
 	ss->cursor.len = ss->cursor_prefix;
-	if ((plain ? sk_buf_add(&ss->cursor, ev->id, ev->id_len) : sk_sse_position_add(&ss->cursor, ev->id, ev->id_len)) < 0)
+	if ((plain ? sk_buf_add(&ss->cursor, ev->id, ev->id_len) : sk_sse_position_add(&ss->cursor, ev->id, ev->id_len)) < 0 ||
+	    type_json(ss, ev) < 0)
 		return sk_err_oom(e);
 	pos = ss->cursor.len;
 	x->env = q->len;
-	if (sk_buf_adds(q, plain ? "{\"id\":\"" : "{\"id\":") < 0 ||
-	    (plain ? sk_buf_add(q, ev->id, ev->id_len) < 0 || sk_buf_addc(q, '"') < 0
-	           : (ev->id_len ? sk_json_add_string(q, ev->id, ev->id_len) : sk_buf_adds(q, "null")) < 0) ||
-	    type_json(ss, ev) < 0 || sk_buf_add(q, ss->type_json.p, ss->type_json.len) < 0 ||
-	    sk_json_add_text(q, ss->jp, ev->data, ev->data_len, ss->json) < 0 ||
-	    sk_buf_add(q, ss->cursor_json.p, ss->cursor_json.len) < 0 ||
-	    (plain ? sk_buf_add(q, ev->id, ev->id_len)
-	           : sk_json_add_chars(q, ss->cursor.p + ss->cursor_prefix, pos - ss->cursor_prefix)) < 0 ||
-	    sk_buf_adds(q, "\"}") < 0)
+	if (plain) {
+		if ((o = room(q, 8 + ev->id_len + ss->type_json.len)) == NULL)
+			return sk_err_oom(e);
+		o = put(o, "{\"id\":\"", 7);
+		o = put(o, ev->id, ev->id_len);
+		*o++ = '"';
+		o = put(o, ss->type_json.p, ss->type_json.len);
+		q->len = (size_t)(o - q->p);
+	} else if (sk_buf_adds(q, "{\"id\":") < 0 ||
+	           (ev->id_len ? sk_json_add_string(q, ev->id, ev->id_len) : sk_buf_adds(q, "null")) < 0 ||
+	           sk_buf_add(q, ss->type_json.p, ss->type_json.len) < 0) {
 		return sk_err_oom(e);
-	x->env_len = q->len - x->env;
+	}
+	if (sk_json_add_text(q, ss->jp, ev->data, ev->data_len, ss->json) < 0)
+		return sk_err_oom(e);
+	if (plain) {
+		if ((o = room(q, ss->cursor_json.len + ev->id_len + 3 + ss->cursor.len + 1)) == NULL)
+			return sk_err_oom(e);
+		o = put(o, ss->cursor_json.p, ss->cursor_json.len);
+		o = put(o, ev->id, ev->id_len);
+		o = put(o, "\"}", 2);
+		x->env_len = (size_t)(o - q->p) - x->env;
+		*o++ = '\0';
+		x->cursor = (size_t)(o - q->p);
+		o = put(o, ss->cursor.p, ss->cursor.len);
+		*o++ = '\0';
+		q->len = (size_t)(o - q->p);
+		*o = '\0';
+	} else {
+		if (sk_buf_add(q, ss->cursor_json.p, ss->cursor_json.len) < 0 ||
+		    sk_json_add_chars(q, ss->cursor.p + ss->cursor_prefix, pos - ss->cursor_prefix) < 0 ||
+		    sk_buf_adds(q, "\"}") < 0)
+			return sk_err_oom(e);
+		x->env_len = q->len - x->env;
+		if (sk_buf_addc(q, '\0') < 0)
+			return sk_err_oom(e);
+		x->cursor = q->len;
+		if (sk_buf_add(q, ss->cursor.p, ss->cursor.len) < 0 || sk_buf_addc(q, '\0') < 0)
+			return sk_err_oom(e);
+	}
 	sk_json_take_kept(ss->jp, q, x->env, &x->value);
-	if (sk_buf_addc(q, '\0') < 0)
-		return sk_err_oom(e);
-	x->cursor = q->len;
-	if (sk_buf_add(q, ss->cursor.p, ss->cursor.len) < 0 || sk_buf_addc(q, '\0') < 0)
-		return sk_err_oom(e);
 	ss->qn++;
 	return 0;
 }

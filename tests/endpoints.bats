@@ -237,3 +237,30 @@ endpoints_error() {
 		assert_output_contains "$tool"
 	done
 }
+
+@test "libcurl is loaded only for HTTP endpoints; where it cannot be, they fail with status 78 and say why" {
+	local port
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	# The loader's own list of what it loaded: the SQLite library is, libcurl is not.
+	LD_DEBUG=files stream-write dataset:out < in.ndjson 2> loaded.txt
+	grep -q 'file=libsqlite3' loaded.txt
+	run grep 'file=libcurl' loaded.txt
+	assert_status 1
+	LD_DEBUG=files stream-read --retry-delay 10ms --retry-max 1 "sse+http://127.0.0.1:$port/s" 2> loaded.txt || true
+	grep -q 'file=libcurl' loaded.txt
+	# A libcurl that is not a library, found first.
+	local soname
+	soname=$(grep -ao 'libcurl[-a-z]*\.so\.[0-9]*' "$(command -v stream-read)" | head -n 1)
+	[ -n "$soname" ]
+	mkdir badlib
+	: > "badlib/$soname"
+	run env LD_LIBRARY_PATH="$PWD/badlib" stream-read "sse+http://127.0.0.1:$port/s"
+	assert_status 78
+	assert_output_contains "stream-read: sse+http://127.0.0.1:$port/s: HTTP endpoints need libcurl, which cannot be loaded: $PWD/badlib/$soname"
+	run env LD_LIBRARY_PATH="$PWD/badlib" stream-write "sqs+http://127.0.0.1:$port/000000000000/q" < in.ndjson
+	assert_status 78
+	assert_output_contains "HTTP endpoints need libcurl"
+	# Files and datasets do not need it.
+	run env LD_LIBRARY_PATH="$PWD/badlib" stream-write dataset:out2 < in.ndjson
+	assert_status 0
+}
