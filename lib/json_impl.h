@@ -25,6 +25,14 @@ struct sk_json {
 	size_t kept_at, kept_len;
 };
 
+/* cJSON allocating through json_pool.c (called before main by
+ * json_value.c, so that no thread parses while the hooks change); the
+ * blocks this thread keeps, and freeing them. */
+#define SK_JSON_POOL_MAX 16384  /* blocks kept by a thread, per class */
+void sk_json_pool_install(void);
+size_t sk_json_pool_held(void);
+void sk_json_pool_empty(void);
+
 /* The lexical pass of json.c: -1 with *err_at and *why when s[0..n) is
  * not JSON as far as its tokens tell (UTF-8, strings, numbers). */
 int sk_json_lexically_strict(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why);

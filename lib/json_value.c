@@ -7,6 +7,11 @@
 
 #include "json_impl.h"
 
+__attribute__((constructor)) static void pool_hooks(void)
+{
+	sk_json_pool_install();
+}
+
 /* s[0..n) read by cJSON when it is one strict JSON value, else NULL. */
 static cJSON *read_value(sk_json *p, const char *s, size_t n)
 {

@@ -1,11 +1,12 @@
 /* test-json.c - strict parsing, exact integers, plain members, written
  * objects, what --json embeds, and UTF-8 validation. Writing JSON text is
  * test-json-write.c's. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
-#include "json.h"
+#include "json_impl.h"
 
 static sk_json *p;
 
@@ -235,6 +236,56 @@ static void is_value(void)
 		ok(!sk_json_is_value(p, no[i], strlen(no[i])), "is not: %s", no[i]);
 }
 
+static void *free_and_end(void *arg)
+{
+	cJSON *c = cJSON_Parse("{\"a\":[1,2,3],\"b\":\"text\"}");
+
+	(void)arg;
+	cJSON_Delete(c);
+	/* What it kept is freed when it ends (LeakSanitizer would tell). */
+	return (void *)(sk_json_pool_held() > 0 ? "kept" : NULL);
+}
+
+/* cJSON's blocks kept by the thread that frees them (json_pool.c). */
+static void pool(void)
+{
+	const char *t = "{\"a\":[1,2,{\"b\":null}],\"title\":\"Page\",\"comment\":\"a longer string of more than thirty-two bytes\"}";
+	cJSON *c, *d;
+	void *blocks[SK_JSON_POOL_MAX + 10], *big, *r = NULL;
+	size_t held, i;
+	pthread_t th;
+
+	sk_json_pool_empty();
+	c = cJSON_Parse(t);
+	ok(c != NULL && sk_json_pool_held() == 0, "nothing is kept while the tree lives");
+	cJSON_Delete(c);
+	held = sk_json_pool_held();
+	ok(held >= 8, "its nodes and strings are kept when it is freed (%zu)", held);
+	d = cJSON_Parse(t);
+	ok(d != NULL && sk_json_pool_held() == 0, "and taken again by the next parse");
+	ok(d && strcmp(cJSON_GetObjectItem(d, "comment")->valuestring,
+	               "a longer string of more than thirty-two bytes") == 0, "which reads the same");
+	cJSON_Delete(d);
+	big = cJSON_malloc(4096);
+	held = sk_json_pool_held();
+	cJSON_free(big);
+	ok(sk_json_pool_held() == held, "a block larger than the classes is freed, not kept");
+	big = malloc(50);
+	ok(big != NULL, "a block malloc'd elsewhere");
+	cJSON_free(big);
+	ok(sk_json_pool_held() == held + 1, "is kept as well");
+	sk_json_pool_empty();
+	for (i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+		blocks[i] = cJSON_malloc(64);
+	for (i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+		cJSON_free(blocks[i]);
+	ok(sk_json_pool_held() == SK_JSON_POOL_MAX, "at most %d blocks of a class are kept", SK_JSON_POOL_MAX);
+	sk_json_pool_empty();
+	ok(sk_json_pool_held() == 0, "emptied on request");
+	ok(pthread_create(&th, NULL, free_and_end, NULL) == 0 && pthread_join(th, &r) == 0 && r != NULL,
+	   "another thread keeps its own");
+}
+
 int main(void)
 {
 	p = sk_json_new();
@@ -244,6 +295,7 @@ int main(void)
 	plain_members();
 	written_objects();
 	string_bytes();
+	pool();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
 	sk_json_free(p);
 	return tap_done();
