@@ -19,7 +19,6 @@
 
 #include "json_impl.h"
 
-
 static const size_t class_size[] = { 32, 64, 128 };
 #define CLASSES (sizeof class_size / sizeof class_size[0])
 
@@ -86,6 +85,17 @@ static void make_key(void)
 	key_made = pthread_key_create(&pool_key, thread_ends) == 0;
 }
 
+/* Whether this thread's end will free what it keeps: asked of the key
+ * the first time it would keep a block. */
+static int registered(void)
+{
+	if (!pool.registered) {
+		pthread_once(&key_once, make_key);
+		pool.registered = key_made && pthread_setspecific(pool_key, &pool) == 0;
+	}
+	return pool.registered;
+}
+
 static void *pool_alloc(size_t n)
 {
 	int c = class_of_request(n);
@@ -109,12 +119,7 @@ static void pool_free(void *p)
 	if (p == NULL)
 		return;
 	c = class_of_block(malloc_usable_size(p));
-	if (c >= 0 && pool.n[c] < SK_JSON_POOL_MAX && !pool.registered) {
-		/* Kept only by a thread whose end will free what it keeps. */
-		pthread_once(&key_once, make_key);
-		pool.registered = key_made && pthread_setspecific(pool_key, &pool) == 0;
-	}
-	if (c < 0 || pool.n[c] >= SK_JSON_POOL_MAX || !pool.registered) {
+	if (c < 0 || pool.n[c] >= SK_JSON_POOL_MAX || !registered()) {
 		free(p);
 		return;
 	}
