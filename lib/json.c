@@ -43,6 +43,7 @@ void sk_json_free(sk_json *p)
 		cJSON_Delete(p->kept);
 		json_tokener_free(p->tok);
 		free(p->members);
+		free(p->marks);
 		free(p);
 	}
 }
@@ -183,21 +184,28 @@ static int number_token(const unsigned char *u, size_t n, size_t *i, int exact, 
 	return 0;
 }
 
+/* Room for more members: -1 when there is none. */
+static int grow_members(sk_json *p)
+{
+	size_t cap = p->capmembers ? p->capmembers * 2 : 16;
+	sk_json_member *m = realloc(p->members, cap * sizeof *m);
+
+	if (m == NULL)
+		return -1;
+	p->members = m;
+	p->capmembers = cap;
+	return 0;
+}
+
 /* Note where the members of the top-level object are. Out of memory, the
  * layout is lost (the text is not plain), not the parse. */
 static inline void open_member(sk_json *p, size_t key, size_t key_len, int *plain)
 {
 	sk_json_member *m;
 
-	if (p->nmembers == p->capmembers) {
-		size_t cap = p->capmembers ? p->capmembers * 2 : 16;
-		m = realloc(p->members, cap * sizeof *m);
-		if (m == NULL) {
-			*plain = 0;
-			return;
-		}
-		p->members = m;
-		p->capmembers = cap;
+	if (p->nmembers == p->capmembers && grow_members(p) < 0) {
+		*plain = 0;
+		return;
 	}
 	m = &p->members[p->nmembers++];
 	m->key = key;
@@ -380,6 +388,11 @@ static int u00_control(const unsigned char *s)
 	return (s[2] - '0') * 16 + (int)(lo - hex);
 }
 
+/* The escapes json-c writes short ('/' it writes as it is). */
+static const unsigned char short_escape[256] = {
+	['"'] = 1, ['\\'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
+};
+
 /* The escape at u[i] ('\\'), as json-c writes one: the short ones, and
  * \u00XX for the other controls. Its length, or 0. */
 static size_t written_escape(const unsigned char *u, size_t i, size_t n)
@@ -388,26 +401,116 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 
 	if (n - i < 2)
 		return 0;
-	if (u[i + 1] != '\0' && strchr("\"\\bfnrt", u[i + 1]))
+	if (short_escape[u[i + 1]])
 		return 2;
 	if (u[i + 1] != 'u' || n - i < 6 || (c = u00_control(u + i + 2)) < 0)
 		return 0;
 	return c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 0 : 6;
 }
 
-/* The string whose opening quote is at u[*i - 1], spelt as json-c writes
- * the string it reads: *i is left after its closing quote. */
-static inline __attribute__((always_inline)) int written_string(const unsigned char *u, size_t n, size_t *i)
+/* The marks of the 64 bytes at u (sk_json_string_plain's zeros). */
+static inline uint64_t marks64(const unsigned char *u)
 {
-	size_t j = *i, k;
+#ifdef SK_SSE2
+	return (uint64_t)sk_json_marks16(u) | (uint64_t)sk_json_marks16(u + 16) << 16 |
+	       (uint64_t)sk_json_marks16(u + 32) << 32 | (uint64_t)sk_json_marks16(u + 48) << 48;
+#else
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < 64; i++)
+		m |= (uint64_t)!sk_json_string_plain[u[i]] << i;
+	return m;
+#endif
+}
+
+#ifdef SK_AVX2
+static SK_AVX2_FN void marks_avx2(uint64_t *w, const unsigned char *u, size_t words)
+{
+	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'), c = _mm256_set1_epi8(0x20);
+	size_t i;
+
+	for (i = 0; i < words; i++, u += 64) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)u);
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(u + 32));
+		/* signed: a byte from 0x80 is below 0x20 too */
+		__m256i mlo = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(lo, b)),
+		                              _mm256_cmpgt_epi8(c, lo));
+		__m256i mhi = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(hi, q), _mm256_cmpeq_epi8(hi, b)),
+		                              _mm256_cmpgt_epi8(c, hi));
+
+		w[i] = (uint32_t)_mm256_movemask_epi8(mlo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(mhi) << 32;
+	}
+}
+#endif
+
+/* The marks of s[0..n) in p->marks, and of the word of its end (what is
+ * past the end is marked): -1 when there is no room for them. */
+static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
+{
+	size_t words = (n >> 6) + 1, full = n >> 6, k = 0, r = n & 63, i;
+	uint64_t m, *w;
+
+	if (words > p->capmarks) {
+		size_t cap = words < 64 ? 64 : words;
+		if ((w = realloc(p->marks, cap * sizeof *w)) == NULL)
+			return -1;
+		p->marks = w;
+		p->capmarks = cap;
+	}
+	w = p->marks;
+#ifdef SK_AVX2
+	if (sk_simd_avx2()) {
+		marks_avx2(w, u, full);
+		k = full;
+	}
+#endif
+	for (; k < full; k++)
+		w[k] = marks64(u + (k << 6));
+	m = ~UINT64_C(0) << r;       /* r < 64 */
+	if (r > 0 && n >= 64) {
+		/* The last 64 bytes, of which the end's word has the last r. */
+		m |= marks64(u + n - 64) >> (64 - r);
+	} else {
+		for (i = 0; i < r; i++)
+			m |= (uint64_t)!sk_json_string_plain[u[full * 64 + i]] << i;
+	}
+	w[full] = m;
+	return 0;
+}
+
+/* The first marked byte from u[j] on (j <= n): n or past it when none is
+ * before the end. Each string's search is a shift and a count of zeros. */
+static inline __attribute__((always_inline)) size_t next_mark(const uint64_t *mk, size_t j)
+{
+	size_t w = j >> 6;
+	uint64_t m = mk[w] >> (j & 63);
+
+	if (m != 0)
+		return j + (size_t)__builtin_ctzll(m);
+	do
+		m = mk[++w];
+	while (m == 0);
+	return (w << 6) + (size_t)__builtin_ctzll(m);
+}
+
+/* The functions below give the index after what they read, or 0 when it
+ * is not as json-c writes it: indexes are passed and returned, not kept
+ * behind a pointer, which u (bytes) could alias and make a load of every
+ * use of them. */
+
+/* The string whose text starts at u[j], after its opening quote, spelt as
+ * json-c writes the string it reads. */
+static inline __attribute__((always_inline)) size_t written_string(const uint64_t *mk, const unsigned char *u,
+                                                                  size_t n, size_t j)
+{
+	size_t k;
 
 	for (;;) {
-		/* To the next byte that is not plain: most strings end at the
-		 * first sixteen. */
-		if ((j = plain_run(u, j, n)) >= n)
+		if ((j = next_mark(mk, j)) >= n)
 			return 0;
 		if (u[j] == '"')
-			break;
+			return j + 1;
 		if (u[j] == '\\')
 			k = written_escape(u, j, n);
 		else
@@ -416,139 +519,167 @@ static inline __attribute__((always_inline)) int written_string(const unsigned c
 			return 0;
 		j += k;
 	}
-	*i = j + 1;
-	return 1;
+}
+
+/* A number at u[start] other than the usual integer. Integers are written
+ * from their value: only those of up to 18 digits, but "-0", are sure to
+ * come back as they are. */
+static size_t written_number(sk_json *p, const unsigned char *u, size_t n, size_t start)
+{
+	size_t i = start, err_at, k;
+	const char *why;
+
+	/* number_token refuses what json-c would misread; the grammar of what
+	 * it took is checked here. */
+	if ((u[start] != '-' && !is_digit(u[start])) || number_token(u, n, &i, p->exact, &err_at, &why) < 0 ||
+	    !json_number(u + start, i - start))
+		return 0;
+	for (k = start + (u[start] == '-'); k < i && is_digit(u[k]); k++)
+		;
+	if (k < i)
+		return i;       /* a double: json-c keeps its text */
+	return k - start - (u[start] == '-') <= 18 && !(u[start] == '-' && u[start + 1] == '0') ? i : 0;
 }
 
 #define WRITTEN_DEPTH 16        /* well inside json-c's limit (32) */
 #define WRITTEN_KEYS 64         /* keys of an inner object compared for repeats */
 
-static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth);
+static size_t written_nested(sk_json *p, const uint64_t *mk, const unsigned char *u, size_t n, size_t i, int depth);
 
-/* The object or array at u[*i] (depth levels in, the top one 1), each of
- * its values as json-c writes it, and an object's keys all different
- * (json-c keeps the last of a repeated key): *i is left after it. */
-static int written_nested(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth)
+/* The value at u[i] (i < n) as json-c writes what it reads of it; depth:
+ * the levels it is in. */
+static inline __attribute__((always_inline)) size_t written_value(sk_json *p, const uint64_t *mk,
+                                                                 const unsigned char *u, size_t n, size_t i, int depth)
 {
-	size_t key[WRITTEN_KEYS], len[WRITTEN_KEYS], nkeys = 0, k;
-	uint64_t bits[WRITTEN_KEYS], seen = 0;
-	int object = u[*i] == '{';
-	unsigned char close = object ? '}' : ']';
+	size_t k, digits;
 
-	if (depth > WRITTEN_DEPTH || ++*i >= n)
-		return 0;
-	if (u[*i] == close) {
-		++*i;
-		return 1;
-	}
-	for (;;) {
-		if (object) {
-			if (u[*i] != '"' || nkeys == WRITTEN_KEYS)
-				return 0;
-			key[nkeys] = ++*i;
-			if (!written_string(u, n, i) || *i >= n || u[*i] != ':')
-				return 0;
-			len[nkeys] = *i - 1 - key[nkeys];
-			bits[nkeys] = sk_json_key_bit((const char *)u + key[nkeys], len[nkeys]);
-			if (seen & bits[nkeys])
-				for (k = 0; k < nkeys; k++)
-					if (bits[k] == bits[nkeys] && len[k] == len[nkeys] &&
-					    memcmp(u + key[k], u + key[nkeys], len[k]) == 0)
-						return 0;
-			seen |= bits[nkeys++];
-			if (++*i >= n)
-				return 0;
-		}
-		if (!written_value(p, u, n, i, depth) || *i >= n)
-			return 0;
-		if (u[*i] == close) {
-			++*i;
-			return 1;
-		}
-		if (u[(*i)++] != ',' || *i >= n)
-			return 0;
-	}
-}
-
-/* The value at u[*i] as json-c writes what it reads of it: *i is left
- * after it. Integers are written from their value: only those of up to
- * 18 digits, but "-0", are sure to come back as they are. */
-static int written_value(sk_json *p, const unsigned char *u, size_t n, size_t *i, int depth)
-{
-	size_t start = *i, err_at, k, digits;
-	const char *why;
-
-	switch (u[start]) {
+	switch (u[i]) {
 	case '"':
-		++*i;
-		return written_string(u, n, i);
+		return written_string(mk, u, n, i + 1);
 	case '{': case '[':
-		return written_nested(p, u, n, i, depth + 1);
+		return written_nested(p, mk, u, n, i, depth + 1);
 	case 't':
-		*i += 4;
-		return n - start >= 4 && memcmp(u + start, "true", 4) == 0;
+		return n - i >= 4 && memcmp(u + i, "true", 4) == 0 ? i + 4 : 0;
 	case 'f':
-		*i += 5;
-		return n - start >= 5 && memcmp(u + start, "false", 5) == 0;
+		return n - i >= 5 && memcmp(u + i, "false", 5) == 0 ? i + 5 : 0;
 	case 'n':
-		*i += 4;
-		return n - start >= 4 && memcmp(u + start, "null", 4) == 0;
+		return n - i >= 4 && memcmp(u + i, "null", 4) == 0 ? i + 4 : 0;
 	}
 	/* The usual number, an integer of up to 18 digits, at one look. */
-	k = start + (u[start] == '-');
-	for (digits = k; digits < n && is_digit(u[digits]); digits++)
-		;
-	/* A leading 0 only as "0" itself: "-0" and "01" are for the checks below. */
-	if (digits > k && digits - k <= 18 && (digits == n || (u[digits] != '.' && u[digits] != 'e' && u[digits] != 'E')) &&
-	    (u[k] != '0' || (digits - k == 1 && k == start))) {
-		*i = digits;
-		return 1;
+	digits = k = i + (u[i] == '-');
+#ifdef SK_SSE2
+	if (n - k >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + k));
+		unsigned d = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+		                                                       _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
+
+		digits += (size_t)__builtin_ctz(~d);   /* the first of sixteen not a digit, or 16 */
 	}
-	/* number_token refuses what json-c would misread; the grammar of what
-	 * it took is checked here. */
-	if ((u[start] != '-' && !is_digit(u[start])) || number_token(u, n, i, p->exact, &err_at, &why) < 0 ||
-	    !json_number(u + start, *i - start))
+#endif
+	while (digits < n && is_digit(u[digits]))
+		digits++;
+	/* A leading 0 only as "0" itself: "-0" and "01" are for written_number. */
+	if (digits > k && digits - k <= 18 && (digits == n || (u[digits] != '.' && u[digits] != 'e' && u[digits] != 'E')) &&
+	    (u[k] != '0' || (digits - k == 1 && k == i)))
+		return digits;
+	return written_number(p, u, n, i);
+}
+
+/* The object or array at u[i] (depth levels in, the top one 1), each of
+ * its values as json-c writes it, and an object's keys all different
+ * (json-c keeps the last of a repeated key). */
+static size_t written_nested(sk_json *p, const uint64_t *mk, const unsigned char *u, size_t n, size_t i, int depth)
+{
+	size_t key[WRITTEN_KEYS], len[WRITTEN_KEYS], nkeys = 0, k;
+	uint64_t bits[WRITTEN_KEYS], seen = 0, bit;
+	int object = u[i] == '{';
+	unsigned char close = object ? '}' : ']';
+
+	if (depth > WRITTEN_DEPTH || ++i >= n)
 		return 0;
-	for (k = start + (u[start] == '-'); k < *i && is_digit(u[k]); k++)
-		;
-	if (k < *i)
-		return 1;       /* a double: json-c keeps its text */
-	return k - start - (u[start] == '-') <= 18 && !(u[start] == '-' && u[start + 1] == '0');
+	if (u[i] == close)
+		return i + 1;
+	for (;;) {
+		if (object) {
+			if (u[i] != '"' || nkeys == WRITTEN_KEYS)
+				return 0;
+			key[nkeys] = i + 1;
+			if ((i = written_string(mk, u, n, i + 1)) == 0 || i >= n || u[i] != ':')
+				return 0;
+			len[nkeys] = i - 1 - key[nkeys];
+			bit = sk_json_key_bit((const char *)u + key[nkeys], len[nkeys]);
+			if (seen & bit)
+				for (k = 0; k < nkeys; k++)
+					if (bits[k] == bit && len[k] == len[nkeys] &&
+					    memcmp(u + key[k], u + key[nkeys], len[k]) == 0)
+						return 0;
+			seen |= bit;
+			bits[nkeys++] = bit;
+			if (++i >= n)
+				return 0;
+		}
+		if ((i = written_value(p, mk, u, n, i, depth)) == 0 || i >= n)
+			return 0;
+		if (u[i] == close)
+			return i + 1;
+		if (u[i++] != ',' || i >= n)
+			return 0;
+	}
 }
 
 size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json_member **m)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 1, key;
-	int plain = 1;
+	const uint64_t *mk;
+	sk_json_member *mb;
+	size_t i = 1, key, len, k, nm = 0;
+	uint64_t seen = 0, bit;
 
 	/* One pass with the lexical pass's token readers: in an object without
 	 * white space, each token is where the grammar puts it. */
 	p->nmembers = 0;
 	p->plain = 0;       /* sk_json_plain_members answers for json-c's parses only */
 	*m = p->members;
-	if (n < 2 || n > INT32_MAX || u[0] != '{')
+	if (n < 2 || n > INT32_MAX || u[0] != '{' || fill_marks(p, u, n) < 0)
 		return 0;
+	mk = p->marks;
+	p->distinct = 1;
 	for (;;) {
 		if (i >= n || u[i] != '"')
 			return 0;
-		key = ++i;
-		if (!written_string(u, n, &i) || i >= n || u[i] != ':')
+		key = i + 1;
+		if ((i = written_string(mk, u, n, key)) == 0 || i >= n || u[i] != ':' || ++i >= n)
 			return 0;
-		open_member(p, key, i - 1 - key, &plain);
-		if (!plain || ++i >= n)
+		if (nm == p->capmembers && grow_members(p) < 0)
 			return 0;
-		p->members[p->nmembers - 1].value = i;
-		if (!written_value(p, u, n, &i, 1) || i >= n)
+		len = i - 2 - key;
+		/* A key is compared with the earlier keys when one had its bit. */
+		bit = sk_json_key_bit(s + key, len);
+		if (seen & bit)
+			for (k = 0; k < nm; k++)
+				if (p->members[k].key_len == len && memcmp(u + p->members[k].key, u + key, len) == 0)
+					p->distinct = 0;
+		seen |= bit;
+		mb = &p->members[nm++];
+		mb->key = key;
+		mb->key_len = len;
+		mb->value = i;
+		if ((i = written_value(p, mk, u, n, i, 1)) == 0 || i >= n)
 			return 0;
-		p->members[p->nmembers - 1].value_len = i - p->members[p->nmembers - 1].value;
+		mb->value_len = i - mb->value;
 		if (u[i] == '}')
 			break;
 		if (u[i++] != ',')
 			return 0;
 	}
+	p->nmembers = nm;
 	*m = p->members;
-	return i + 1 == n ? p->nmembers : 0;
+	return i + 1 == n ? nm : 0;
+}
+
+int sk_json_written_distinct(const sk_json *p)
+{
+	return p->distinct;
 }
 
 int sk_json_string_bytes(sk_buf *out, const char *s, size_t n)

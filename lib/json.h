@@ -25,14 +25,15 @@ int sk_json_blank(const char *s, size_t n);
  * It parses with cJSON, whose parser writes a global: call it on one
  * thread of a process only (the reading one). */
 int sk_json_is_value(sk_json *p, const char *s, size_t n);
-/* A bit of 64 for a key k[0..len) of an object, from its length, first and
- * last byte: keys of different bits differ, and a key need be compared
- * only with the earlier keys of its bit to find a repeat. */
+/* A bit of 64 for a key k[0..len) of an object's text, from its length,
+ * first and last byte (of an empty key, the quotes around it: k[-1] is
+ * read): keys of different bits differ, and a key need be compared only
+ * with the earlier keys of its bit to find a repeat. */
 static inline uint64_t sk_json_key_bit(const char *k, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)k;
 
-	return UINT64_C(1) << ((len * 131 + (len ? u[0] * 31u + u[len - 1] : 0)) & 63);
+	return UINT64_C(1) << ((len * 131 + u[0] * 31u + u[(ptrdiff_t)len - 1]) & 63);
 }
 
 /* 1 when s[0..n) holds the escape \u0000 (cJSON's strings end at a NUL). */
@@ -90,8 +91,12 @@ size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
  * different (up to 64 of them). One pass of the lexical pass's token
  * readers checks it, at a fraction of a parser's cost (stream-write takes
  * such a row as its text). Repeated keys of the top level are the
- * caller's to see. *m is valid until the next call on p. */
+ * caller's to see (sk_json_written_distinct). *m is valid until the next
+ * call on p. */
 size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json_member **m);
+/* 1 when the keys of the object sk_json_written_object took last are all
+ * different, at its top level too. */
+int sk_json_written_distinct(const sk_json *p);
 /* Append the bytes of the string whose text (between its quotes) is
  * s[0..n), as sk_json_written_object admits one: its escapes short, or
  * \u00XX. -1 when out of memory, or on an escape of another kind. */

@@ -23,6 +23,12 @@ struct sk_json {
 	cJSON *kept;
 	const sk_buf *kept_in;  /* the buffer it went into, at kept_at */
 	size_t kept_at, kept_len;
+	/* sk_json_written_object's marks of the text it reads: bit k of word w
+	 * is set when byte 64 w + k is not plain in a string, or is past the
+	 * end (an eighth of the longest text's length). */
+	uint64_t *marks;
+	size_t capmarks;
+	int distinct;           /* its top-level keys are all different */
 };
 
 /* cJSON allocating through json_pool.c (called before main by

@@ -102,7 +102,7 @@ int sk_writer_as_written(struct sk_writer *w, json_object *row, const sk_schema 
 /* For a sink without a schema: 1 and *cut when the object line, of
  * members m[0..n) (sk_json_written_object), is its row as json-c would
  * write it, but for _cursor. */
-int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size_t *cut);
+int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, int distinct, size_t *cut);
 /* An SK_ITEM_PARSED and an SK_ITEM_ROW_TEXT to the sink. */
 int sk_writer_parsed_line(struct sk_writer *w, const struct sk_batch *b, const struct sk_item *it, sk_err *e);
 int sk_writer_row_text(struct sk_writer *w, const struct sk_batch *b, const struct sk_item *it, sk_err *e);

@@ -125,7 +125,7 @@ static int add_line(struct sk_readahead *r, struct sk_batch *b, const char *line
 	if (r->parse && len > 0 && line[0] == '{')
 		n = sk_json_written_object(r->scanner, line, len, &m);
 	if (r->flat) {
-		if (n > 0 && sk_writer_flat_row(line, m, n, &cut))
+		if (n > 0 && sk_writer_flat_row(line, m, n, sk_json_written_distinct(r->scanner), &cut))
 			return add_row_text(b, line, len, lineno, m, n, cut);
 		return new_item(b, SK_ITEM_LINE, line, len, lineno) == NULL ? -1 : 0;
 	}

@@ -219,30 +219,20 @@ static int row_fits(const char *line, const sk_schema *s, const sk_json_member *
  * of an object line written as json-c writes it (sk_json_written_object:
  * checked at a fraction of a parser's cost, at every depth) as the line
  * itself less its _cursor member, when its top level is what json-c would
- * write too: no key repeats (json-c keeps the last one), and _cursor, if
- * there, is a cursor. 1 and *cut (the _cursor member, SIZE_MAX: none), or
- * 0: the slow path decides, and says what is wrong. */
-int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, size_t *cut)
+ * write too: no key repeats (json-c keeps the last one; distinct, from
+ * sk_json_written_distinct, says there is none), and _cursor, if there,
+ * is a cursor. 1 and *cut (the _cursor member, SIZE_MAX: none), or 0: the
+ * slow path decides, and says what is wrong. */
+int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, int distinct, size_t *cut)
 {
-	uint64_t seen = 0, bit, bits[64];
-	size_t i, j, len;
+	size_t i;
 
 	*cut = SIZE_MAX;
+	if (!distinct)
+		return 0;
 	for (i = 0; i < n; i++) {
-		const char *key = line + m[i].key, *val = line + m[i].value;
-		/* A key is compared with the earlier keys of its bit (all of them
-		 * past the 64th key). */
-		len = m[i].key_len;
-		bit = sk_json_key_bit(key, len);
-		if (seen & bit)
-			for (j = 0; j < i; j++)
-				if ((i >= 64 || bits[j] == bit) && m[j].key_len == len && memcmp(line + m[j].key, key, len) == 0)
-					return 0;
-		if (i < 64)
-			bits[i] = bit;
-		seen |= bit;
-		if (len == 7 && memcmp(key, "_cursor", 7) == 0) {
-			if (!cursor_text(val, m[i].value_len))
+		if (m[i].key_len == 7 && memcmp(line + m[i].key, "_cursor", 7) == 0) {
+			if (!cursor_text(line + m[i].value, m[i].value_len))
 				return 0;
 			if (n == 1)
 				return 0;       /* nothing but _cursor: the row is {} */

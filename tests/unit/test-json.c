@@ -1,7 +1,9 @@
 /* test-json.c - strict parsing, exact integers, plain members, written
- * objects, what --json embeds, and UTF-8 validation. Writing JSON text is
- * test-json-write.c's. */
+ * objects (on every SIMD path the machine has, and built without SIMD as
+ * test-json-portable), what --json embeds, and UTF-8 validation. Writing
+ * JSON text is test-json-write.c's. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +200,89 @@ static void written_objects(void)
 	   tried, wrong);
 }
 
+/* Rows {"n":N,"k":"S"} and {"k":"S","n":N} with S of every length up to
+ * 200 bytes, ending in a byte that ends a run of plain ones, and N of 16
+ * to 19 digits: the marks of strings found at every place in a 64-byte
+ * word and across words, a text that ends at a word's end or just past
+ * it, integers read sixteen bytes at a time and one at a time. What is
+ * taken is what json-c parses and writes again as it is. */
+static void written_lengths(void)
+{
+	static const char *const ends[] = { "", "\xc3\xa9", "\\\"", "\\n", "\xf0\x9f\x98\x80", "\x01", "\\u0001" };
+	static const char *const numbers[] = { "1234567890123456", "-12345678901234567", "123456789012345678",
+	                                       "1234567890123456789", "0" };
+	const sk_json_member *m;
+	char s[256], row[512];
+	size_t len, e, k, wrong = 0, tried = 0, taken = 0;
+	int first;
+
+	for (len = 0; len <= 200; len++) {
+		for (e = 0; e < sizeof ends / sizeof ends[0]; e++) {
+			memset(s, 'x', len);
+			s[len] = '\0';
+			strcpy(s + (len > 8 ? len - 8 : 0), ends[e]);
+			for (k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
+				for (first = 0; first < 2; first++) {
+					int n = first ? snprintf(row, sizeof row, "{\"n\":%s,\"k\":\"%s\"}", numbers[k], s)
+					              : snprintf(row, sizeof row, "{\"k\":\"%s\",\"n\":%s}", s, numbers[k]);
+					/* Written as json-c writes it: no control but as \u00XX,
+					 * no integer past 18 digits. */
+					int want = e != 5 && k != 3 && parses_as_object(row, (size_t)n);
+					size_t got = sk_json_written_object(p, row, (size_t)n, &m);
+
+					tried++;
+					taken += got > 0;
+					if ((got > 0) != want || (got > 0 && (got != 2 || m[first].value_len != strlen(s) + 2))) {
+						if (wrong++ < 5)
+							printf("#   %s: %s\n", got > 0 ? "taken" : "refused", row);
+					}
+				}
+			}
+		}
+	}
+	ok(wrong == 0 && taken > 4000, "%zu rows of strings of every length, %zu taken as they should be",
+	   tried, taken);
+}
+
+/* The keys of a row's top level all different, or not: repeats found
+ * whether or not their bits are the same. */
+static void written_distinct(void)
+{
+	static const struct {
+		const char *in;
+		int distinct;
+	} v[] = {
+		{ "{\"a\":1,\"b\":2}", 1 },
+		{ "{\"a\":1,\"a\":2}", 0 },
+		{ "{\"a\":1,\"b\":2,\"a\":3}", 0 },
+		{ "{\"\":1,\"\":2}", 0 },
+		{ "{\"\":1,\"a\":2}", 1 },
+		{ "{\"abc\":1,\"axc\":2,\"abc\":3}", 0 },      /* the same bit, the first differs */
+		{ "{\"abc\":1,\"axc\":2}", 1 },
+		{ "{\"abc\":1,\"x\":{\"abc\":2}}", 1 },        /* a key inside is not a repeat */
+		{ "{\"a\\n\":1,\"a\\n\":2}", 0 },
+		{ "{\"_cursor\":\"f:0:1\",\"_cursor\":\"f:0:2\"}", 0 },
+	};
+	const sk_json_member *m;
+	char row[2048];
+	size_t i, n;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++)
+		ok(sk_json_written_object(p, v[i].in, strlen(v[i].in), &m) > 0 &&
+		   sk_json_written_distinct(p) == v[i].distinct, "%s: keys %s", v[i].in,
+		   v[i].distinct ? "all different" : "repeated");
+	/* A hundred keys, then the fifth again. */
+	n = 0;
+	row[n++] = '{';
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(row + n, sizeof row - n, "\"key%zu\":%zu,", i, i);
+	row[n - 1] = '}';
+	ok(sk_json_written_object(p, row, n, &m) == 100 && sk_json_written_distinct(p), "100 keys, all different");
+	memcpy(row + n - 1, ",\"key4\":0}", 10);
+	ok(sk_json_written_object(p, row, n + 9, &m) == 101 && !sk_json_written_distinct(p),
+	   "... and one of them again, the 101st");
+}
+
 /* The bytes of strings as sk_json_written_object admits them. */
 static void string_bytes(void)
 {
@@ -288,12 +373,20 @@ static void pool(void)
 
 int main(void)
 {
+	int level;
+
 	p = sk_json_new();
 	is_value();
 	parsing();
 	exact_integers();
 	plain_members();
-	written_objects();
+	for (level = 0; level < SK_SIMD_PATHS; level++) {
+		sk_simd_portable(level);
+		written_objects();
+		written_lengths();
+		written_distinct();
+	}
+	sk_simd_portable(0);
 	string_bytes();
 	pool();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
