@@ -408,48 +408,94 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 	return c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 0 : 6;
 }
 
-/* The marks of the 64 bytes at u (sk_json_string_plain's zeros). */
-static inline uint64_t marks64(const unsigned char *u)
+/* The marks of the 64 bytes at u: '"', '\\' and controls (an end, an
+ * escape, an error in a string), and in *high the bytes from 0x80 (UTF-8,
+ * validated apart, once for the whole text). */
+static inline uint64_t marks64(const unsigned char *u, uint64_t *high)
 {
 #ifdef SK_SSE2
-	return (uint64_t)sk_json_marks16(u) | (uint64_t)sk_json_marks16(u + 16) << 16 |
-	       (uint64_t)sk_json_marks16(u + 32) << 32 | (uint64_t)sk_json_marks16(u + 48) << 48;
-#else
-	uint64_t m = 0;
+	uint64_t m = 0, h = 0;
 	unsigned i;
 
-	for (i = 0; i < 64; i++)
-		m |= (uint64_t)!sk_json_string_plain[u[i]] << i;
+	for (i = 0; i < 64; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+		__m128i c = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+
+		c = _mm_or_si128(c, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << i;
+		h |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << i;
+	}
+	*high = h;
+	return m;
+#else
+	uint64_t m = 0, h = 0;
+	unsigned i;
+
+	for (i = 0; i < 64; i++) {
+		m |= (uint64_t)(u[i] == '"' || u[i] == '\\' || u[i] < 0x20) << i;
+		h |= (uint64_t)(u[i] >= 0x80) << i;
+	}
+	*high = h;
 	return m;
 #endif
 }
 
-#ifdef SK_AVX2
-static SK_AVX2_FN void marks_avx2(uint64_t *w, const unsigned char *u, size_t words)
+/* The bytes from 0x80 that h marks in the word at u[at], from u[*from] on
+ * (the sequences before are valid): each the start of a valid UTF-8
+ * sequence or inside one. *from is left after a sequence that goes on
+ * into the next word. -1 when one is not valid. */
+static inline __attribute__((always_inline)) int valid_high(const unsigned char *u, size_t n, size_t at, uint64_t h,
+                                                           size_t *from)
 {
-	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'), c = _mm256_set1_epi8(0x20);
+	size_t b, k;
+
+	if (*from > at)
+		h &= *from - at >= 64 ? 0 : ~UINT64_C(0) << (*from - at);
+	while (h != 0) {
+		b = (size_t)__builtin_ctzll(h);
+		if ((k = sk_utf8_seq(u + at + b, n - at - b)) == 0)
+			return -1;
+		if (b + k >= 64) {
+			*from = at + b + k;
+			return 0;
+		}
+		h &= ~UINT64_C(0) << (b + k);
+	}
+	return 0;
+}
+
+#ifdef SK_AVX2
+/* marks64 for the words of u[0..64 words), into w, and their UTF-8. */
+static SK_AVX2_FN int marks_avx2(uint64_t *w, const unsigned char *u, size_t n, size_t words, size_t *from)
+{
+	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'), c = _mm256_set1_epi8(0x1f);
 	size_t i;
 
-	for (i = 0; i < words; i++, u += 64) {
-		__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)u);
-		__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(u + 32));
-		/* signed: a byte from 0x80 is below 0x20 too */
+	for (i = 0; i < words; i++) {
+		const unsigned char *s = u + (i << 6);
+		__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)s);
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(s + 32));
 		__m256i mlo = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(lo, q), _mm256_cmpeq_epi8(lo, b)),
-		                              _mm256_cmpgt_epi8(c, lo));
+		                              _mm256_cmpeq_epi8(_mm256_max_epu8(lo, c), c));
 		__m256i mhi = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(hi, q), _mm256_cmpeq_epi8(hi, b)),
-		                              _mm256_cmpgt_epi8(c, hi));
+		                              _mm256_cmpeq_epi8(_mm256_max_epu8(hi, c), c));
+		uint64_t h = (uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
 
 		w[i] = (uint32_t)_mm256_movemask_epi8(mlo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(mhi) << 32;
+		if (h != 0 && valid_high(u, n, i << 6, h, from) < 0)
+			return -1;
 	}
+	return 0;
 }
 #endif
 
 /* The marks of s[0..n) in p->marks, and of the word of its end (what is
- * past the end is marked): -1 when there is no room for them. */
+ * past the end is marked): -1 when there is no room for them, or when
+ * the text is not UTF-8 (it is then not JSON, in a string or out). */
 static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
 {
-	size_t words = (n >> 6) + 1, full = n >> 6, k = 0, r = n & 63, i;
-	uint64_t m, *w;
+	size_t words = (n >> 6) + 1, full = n >> 6, k = 0, r = n & 63, from = 0, i;
+	uint64_t m, h, *w;
 
 	if (words > p->capmarks) {
 		size_t cap = words < 64 ? 64 : words;
@@ -461,21 +507,28 @@ static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
 	w = p->marks;
 #ifdef SK_AVX2
 	if (sk_simd_avx2()) {
-		marks_avx2(w, u, full);
+		if (marks_avx2(w, u, n, full, &from) < 0)
+			return -1;
 		k = full;
 	}
 #endif
 	for (; k < full; k++)
-		w[k] = marks64(u + (k << 6));
-	m = ~UINT64_C(0) << r;       /* r < 64 */
+		if ((w[k] = marks64(u + (k << 6), &h), h != 0) && valid_high(u, n, k << 6, h, &from) < 0)
+			return -1;
 	if (r > 0 && n >= 64) {
 		/* The last 64 bytes, of which the end's word has the last r. */
-		m |= marks64(u + n - 64) >> (64 - r);
+		m = marks64(u + n - 64, &h) >> (64 - r);
+		h >>= 64 - r;
 	} else {
-		for (i = 0; i < r; i++)
-			m |= (uint64_t)!sk_json_string_plain[u[full * 64 + i]] << i;
+		for (i = 0, m = h = 0; i < r; i++) {
+			unsigned char c = u[full * 64 + i];
+			m |= (uint64_t)(c == '"' || c == '\\' || c < 0x20) << i;
+			h |= (uint64_t)(c >= 0x80) << i;
+		}
 	}
-	w[full] = m;
+	if (h != 0 && valid_high(u, n, full << 6, h, &from) < 0)
+		return -1;
+	w[full] = m | ~UINT64_C(0) << r;      /* r < 64 */
 	return 0;
 }
 
@@ -511,11 +564,8 @@ static inline __attribute__((always_inline)) size_t written_string(const uint64_
 			return 0;
 		if (u[j] == '"')
 			return j + 1;
-		if (u[j] == '\\')
-			k = written_escape(u, j, n);
-		else
-			k = u[j] < 0x20 ? 0 : sk_utf8_seq(u + j, n - j);
-		if (k == 0)
+		/* An escape, or a control: UTF-8 is valid (fill_marks). */
+		if (u[j] != '\\' || (k = written_escape(u, j, n)) == 0)
 			return 0;
 		j += k;
 	}

@@ -201,14 +201,19 @@ static void written_objects(void)
 }
 
 /* Rows {"n":N,"k":"S"} and {"k":"S","n":N} with S of every length up to
- * 200 bytes, ending in a byte that ends a run of plain ones, and N of 16
+ * 200 bytes, ending in bytes that end a run of plain ones (or in bytes
+ * that are not UTF-8, across words too), and N of 16
  * to 19 digits: the marks of strings found at every place in a 64-byte
  * word and across words, a text that ends at a word's end or just past
  * it, integers read sixteen bytes at a time and one at a time. What is
  * taken is what json-c parses and writes again as it is. */
 static void written_lengths(void)
 {
-	static const char *const ends[] = { "", "\xc3\xa9", "\\\"", "\\n", "\xf0\x9f\x98\x80", "\x01", "\\u0001" };
+	static const char *const ends[] = {
+		"", "\xc3\xa9", "\\\"", "\\n", "\xf0\x9f\x98\x80", "\x01", "\\u0001",
+		/* Not UTF-8: cut short, a surrogate, overlong, a lone continuation. */
+		"\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "x\x80", "\xf0\x9f\x98",
+	};
 	static const char *const numbers[] = { "1234567890123456", "-12345678901234567", "123456789012345678",
 	                                       "1234567890123456789", "0" };
 	const sk_json_member *m;
