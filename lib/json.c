@@ -420,8 +420,9 @@ static inline uint64_t marks64(const unsigned char *u, uint64_t *high)
 	for (i = 0; i < 64; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
 		__m128i c = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+		__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"')), b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
 
-		c = _mm_or_si128(c, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+		c = _mm_or_si128(c, _mm_or_si128(q, b));
 		m |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << i;
 		h |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << i;
 	}
@@ -465,7 +466,8 @@ static inline __attribute__((always_inline)) int valid_high(const unsigned char 
 }
 
 #ifdef SK_AVX2
-/* marks64 for the words of u[0..64 words), into w, and their UTF-8. */
+/* marks64 of the first words words of u (a text of n bytes), into w, and
+ * their UTF-8 checked (valid_high). */
 static SK_AVX2_FN int marks_avx2(uint64_t *w, const unsigned char *u, size_t n, size_t words, size_t *from)
 {
 	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'), c = _mm256_set1_epi8(0x1f);
@@ -489,7 +491,7 @@ static SK_AVX2_FN int marks_avx2(uint64_t *w, const unsigned char *u, size_t n, 
 }
 #endif
 
-/* The marks of s[0..n) in p->marks, and of the word of its end (what is
+/* The marks of u[0..n) in p->marks, and of the word of its end (what is
  * past the end is marked): -1 when there is no room for them, or when
  * the text is not UTF-8 (it is then not JSON, in a string or out). */
 static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
@@ -597,7 +599,7 @@ static size_t written_number(sk_json *p, const unsigned char *u, size_t n, size_
 static size_t written_nested(sk_json *p, const uint64_t *mk, const unsigned char *u, size_t n, size_t i, int depth);
 
 /* The value at u[i] (i < n) as json-c writes what it reads of it; depth:
- * the levels it is in. */
+ * the levels it is in; p says whether integers must be exact. */
 static inline __attribute__((always_inline)) size_t written_value(sk_json *p, const uint64_t *mk,
                                                                  const unsigned char *u, size_t n, size_t i, int depth)
 {
@@ -685,8 +687,8 @@ size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json
 	size_t i = 1, key, len, k, nm = 0;
 	uint64_t seen = 0, bit;
 
-	/* One pass with the lexical pass's token readers: in an object without
-	 * white space, each token is where the grammar puts it. */
+	/* One pass: in an object without white space, each token is where the
+	 * grammar puts it, and a string ends at its next mark. */
 	p->nmembers = 0;
 	p->plain = 0;       /* sk_json_plain_members answers for json-c's parses only */
 	*m = p->members;

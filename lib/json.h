@@ -88,9 +88,9 @@ size_t sk_json_plain_members(const sk_json *p, const sk_json_member **m);
  * \" \\ \b \f \n \r \t and \u00XX in lowercase for other controls),
  * integers of up to 18 digits but -0, any double (json-c keeps its text),
  * objects and arrays inside to a depth of 16, keys of an inner object all
- * different (up to 64 of them). One pass of the lexical pass's token
- * readers checks it, at a fraction of a parser's cost (stream-write takes
- * such a row as its text). Repeated keys of the top level are the
+ * different (up to 64 of them). One pass checks it, at a fraction of a
+ * parser's cost, over marks of its bytes made 64 at a time (stream-write
+ * takes such a row as its text). Repeated keys of the top level are the
  * caller's to see (sk_json_written_distinct). *m is valid until the next
  * call on p. */
 size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json_member **m);
