@@ -43,6 +43,21 @@ void sk_json_pool_empty(void);
  * not JSON as far as its tokens tell (UTF-8, strings, numbers). */
 int sk_json_lexically_strict(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why);
 
+/* The number at u[*i] ('-' or a digit); *i is left after it. Its grammar
+ * is json-c's to check, apart from what json-c lets through: "1." and
+ * leading zeros ("00"), and integers it would clamp when exact is set:
+ * -1 with *err_at and *why for those. */
+int sk_json_number_token(const unsigned char *u, size_t n, size_t *i, int exact, size_t *err_at,
+                         const char **why);
+
+/* Room for more members in p->members: -1 when there is none. */
+int sk_json_grow_members(sk_json *p);
+
+static inline int sk_json_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 /* 1 for the bytes that stand for themselves inside a string (json.c). */
 extern const unsigned char sk_json_string_plain[256];
 
