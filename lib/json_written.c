@@ -73,6 +73,20 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 /* The marks of the 64 bytes at u: '"', '\\' and controls (an end, an
  * escape, an error in a string), and in *high the bytes from 0x80 (UTF-8,
  * validated apart, once for the whole text). */
+/* marks64 of u[0..len), len up to 64, a byte at a time. */
+static uint64_t marks_bytes(const unsigned char *u, size_t len, uint64_t *high)
+{
+	uint64_t m = 0, h = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		m |= (uint64_t)(u[i] == '"' || u[i] == '\\' || u[i] < 0x20) << i;
+		h |= (uint64_t)(u[i] >= 0x80) << i;
+	}
+	*high = h;
+	return m;
+}
+
 static inline uint64_t marks64(const unsigned char *u, uint64_t *high)
 {
 #ifdef SK_SSE2
@@ -91,15 +105,7 @@ static inline uint64_t marks64(const unsigned char *u, uint64_t *high)
 	*high = h;
 	return m;
 #else
-	uint64_t m = 0, h = 0;
-	unsigned i;
-
-	for (i = 0; i < 64; i++) {
-		m |= (uint64_t)(u[i] == '"' || u[i] == '\\' || u[i] < 0x20) << i;
-		h |= (uint64_t)(u[i] >= 0x80) << i;
-	}
-	*high = h;
-	return m;
+	return marks_bytes(u, 64, high);
 #endif
 }
 
@@ -158,7 +164,7 @@ static SK_AVX2_FN int marks_avx2(uint64_t *w, const unsigned char *u, size_t n, 
  * the text is not UTF-8 (it is then not JSON, in a string or out). */
 static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
 {
-	size_t words = (n >> 6) + 1, full = n >> 6, k = 0, r = n & 63, from = 0, i;
+	size_t words = (n >> 6) + 1, full = n >> 6, k = 0, r = n & 63, from = 0;
 	uint64_t m, h, *w;
 
 	if (words > p->capmarks) {
@@ -184,11 +190,7 @@ static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
 		m = marks64(u + n - 64, &h) >> (64 - r);
 		h >>= 64 - r;
 	} else {
-		for (i = 0, m = h = 0; i < r; i++) {
-			unsigned char c = u[full * 64 + i];
-			m |= (uint64_t)(c == '"' || c == '\\' || c < 0x20) << i;
-			h |= (uint64_t)(c >= 0x80) << i;
-		}
+		m = marks_bytes(u + (full << 6), r, &h);
 	}
 	if (h != 0 && valid_high(u, n, full << 6, h, &from) < 0)
 		return -1;
