@@ -257,6 +257,23 @@ static size_t written_number(sk_json *p, const unsigned char *u, size_t n, size_
 	return k - start - (u[start] == '-') <= 18 && !(u[start] == '-' && u[start + 1] == '0') ? i : 0;
 }
 
+/* Whether the key u[key..key+len) is one of the keys m[0..nm) of its
+ * object: compared with them only when one had its bit (sk_json_key_bit),
+ * which it adds to *seen. */
+static inline int repeated(const unsigned char *u, const sk_json_member *m, size_t nm, size_t key, size_t len,
+                           uint64_t *seen)
+{
+	uint64_t bit = sk_json_key_bit((const char *)u + key, len);
+	size_t k;
+
+	if (*seen & bit)
+		for (k = 0; k < nm; k++)
+			if (m[k].key_len == len && memcmp(u + m[k].key, u + key, len) == 0)
+				return 1;
+	*seen |= bit;
+	return 0;
+}
+
 #define WRITTEN_DEPTH 16        /* well inside json-c's limit (32) */
 #define WRITTEN_KEYS 64         /* keys of an inner object compared for repeats */
 
@@ -306,8 +323,9 @@ static inline __attribute__((always_inline)) size_t written_value(sk_json *p, co
  * (json-c keeps the last of a repeated key). */
 static size_t written_nested(sk_json *p, const uint64_t *mk, const unsigned char *u, size_t n, size_t i, int depth)
 {
-	size_t key[WRITTEN_KEYS], len[WRITTEN_KEYS], nkeys = 0, k;
-	uint64_t bits[WRITTEN_KEYS], seen = 0, bit;
+	sk_json_member keys[WRITTEN_KEYS];
+	size_t nkeys = 0, key;
+	uint64_t seen = 0;
 	int object = u[i] == '{';
 	unsigned char close = object ? '}' : ']';
 
@@ -319,18 +337,12 @@ static size_t written_nested(sk_json *p, const uint64_t *mk, const unsigned char
 		if (object) {
 			if (u[i] != '"' || nkeys == WRITTEN_KEYS)
 				return 0;
-			key[nkeys] = i + 1;
-			if ((i = written_string(mk, u, n, i + 1)) == 0 || i >= n || u[i] != ':')
+			key = i + 1;
+			if ((i = written_string(mk, u, n, key)) == 0 || i >= n || u[i] != ':' ||
+			    repeated(u, keys, nkeys, key, i - 1 - key, &seen))
 				return 0;
-			len[nkeys] = i - 1 - key[nkeys];
-			bit = sk_json_key_bit((const char *)u + key[nkeys], len[nkeys]);
-			if (seen & bit)
-				for (k = 0; k < nkeys; k++)
-					if (bits[k] == bit && len[k] == len[nkeys] &&
-					    memcmp(u + key[k], u + key[nkeys], len[k]) == 0)
-						return 0;
-			seen |= bit;
-			bits[nkeys++] = bit;
+			keys[nkeys].key = key;
+			keys[nkeys++].key_len = i - 1 - key;
 			if (++i >= n)
 				return 0;
 		}
@@ -348,8 +360,8 @@ size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json
 	const unsigned char *u = (const unsigned char *)s;
 	const uint64_t *mk;
 	sk_json_member *mb;
-	size_t i = 1, key, len, k, nm = 0;
-	uint64_t seen = 0, bit;
+	size_t i = 1, key, len, nm = 0;
+	uint64_t seen = 0;
 
 	/* One pass: in an object without white space, each token is where the
 	 * grammar puts it, and a string ends at its next mark. */
@@ -369,13 +381,8 @@ size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json
 		if (nm == p->capmembers && sk_json_grow_members(p) < 0)
 			return 0;
 		len = i - 2 - key;
-		/* A key is compared with the earlier keys when one had its bit. */
-		bit = sk_json_key_bit(s + key, len);
-		if (seen & bit)
-			for (k = 0; k < nm; k++)
-				if (p->members[k].key_len == len && memcmp(u + p->members[k].key, u + key, len) == 0)
-					p->distinct = 0;
-		seen |= bit;
+		if (repeated(u, p->members, nm, key, len, &seen))
+			p->distinct = 0;
 		mb = &p->members[nm++];
 		mb->key = key;
 		mb->key_len = len;
