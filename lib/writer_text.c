@@ -33,6 +33,13 @@ static int column_as_written(const sk_schema *s, size_t col, const struct lh_ent
 	return c == v && sk_json_written_as(v, text, n);
 }
 
+/* Whether the member m of the object line is named _cursor (spelt so:
+ * an escaped name is json-c's to read). */
+static int cursor_member(const char *line, const sk_json_member *m)
+{
+	return m->key_len == 7 && memcmp(line + m->key, "_cursor", 7) == 0;
+}
+
 /* Append line[0..len), an object of members m[0..n), without member
  * cut (SIZE_MAX: none), to out. */
 static int cut_member(sk_buf *out, const char *line, size_t len, const sk_json_member *m, size_t n, size_t cut)
@@ -75,7 +82,7 @@ int sk_writer_as_written(struct sk_writer *w, json_object *row, const sk_schema 
 	 * counts differ. */
 	ent = lh_table_head(json_object_get_object(row));
 	for (i = 0; i < n; i++) {
-		if (m[i].key_len == 7 && memcmp(w->line + m[i].key, "_cursor", 7) == 0) {
+		if (cursor_member(w->line, &m[i])) {
 			if (cut != SIZE_MAX)
 				return 0;
 			cut = i;
@@ -200,7 +207,7 @@ static int row_fits(const char *line, const sk_schema *s, const sk_json_member *
 	*cut = SIZE_MAX;
 	for (i = 0; i < n; i++) {
 		const char *key = line + m[i].key, *val = line + m[i].value;
-		if (m[i].key_len == 7 && memcmp(key, "_cursor", 7) == 0) {
+		if (cursor_member(line, &m[i])) {
 			if (*cut != SIZE_MAX || !cursor_text(val, m[i].value_len))
 				return 0;
 			*cut = i;
@@ -231,7 +238,7 @@ int sk_writer_flat_row(const char *line, const sk_json_member *m, size_t n, int 
 	if (!distinct)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (m[i].key_len == 7 && memcmp(line + m[i].key, "_cursor", 7) == 0) {
+		if (cursor_member(line, &m[i])) {
 			if (!cursor_text(line + m[i].value, m[i].value_len))
 				return 0;
 			if (n == 1)
