@@ -5,6 +5,7 @@
 #define SK_JSON_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "json.h"
 #include "simd.h"
@@ -113,6 +114,30 @@ static inline size_t sk_utf8_seq(const unsigned char *s, size_t n)
 		if (c == 0xF4 && s[1] > 0x8F)
 			return 0;
 		return 4;
+	}
+	return 0;
+}
+
+/* The bytes from 0x80 that h marks in the word at u[at] (bit k for
+ * u[at + k]; n: the text's length), from u[*from] on (the sequences that
+ * start before it are checked): each the start of a valid UTF-8 sequence
+ * or inside one. *from is left after the last sequence, which may go on
+ * into the next word. -1 when one is not valid. */
+static inline __attribute__((always_inline)) int sk_utf8_valid_high(const unsigned char *u, size_t n, size_t at,
+                                                                   uint64_t h, size_t *from)
+{
+	size_t b, k;
+
+	if (*from > at)
+		h &= *from - at >= 64 ? 0 : ~UINT64_C(0) << (*from - at);
+	while (h != 0) {
+		b = (size_t)__builtin_ctzll(h);
+		if ((k = sk_utf8_seq(u + at + b, n - at - b)) == 0)
+			return -1;
+		*from = at + b + k;
+		if (b + k >= 64)
+			return 0;
+		h &= ~UINT64_C(0) << (b + k);
 	}
 	return 0;
 }

@@ -321,13 +321,28 @@ static SK_SSSE3_FN char *escape_ssse3(char *o, const unsigned char *u, size_t n)
 	return last16(o, u, i, n);
 }
 
+/* The rest of a UTF-8 sequence that the last block began, when it goes
+ * on past that block (u[*i..checked), checked already): copied, so that
+ * a path that looks at sequences whole starts after it. */
+static inline char *sequence_rest(char *o, const unsigned char *u, size_t *i, size_t checked)
+{
+	if (checked <= *i)
+		return o;
+	memcpy(o, u + *i, checked - *i);
+	o += checked - *i;
+	*i = checked;
+	return o;
+}
+
 /* As escape_ssse3, thirty-two bytes at a look: a block with no mark is
- * copied, one whose marks are all '"' and '\\' (the marks of JSON text in
- * a string) spread by the tables a quarter at a time; one with a control
- * or a byte from 0x80 goes sixteen bytes at a time. */
+ * copied; one whose marks are '"' and '\\' (the marks of JSON text in a
+ * string) and bytes from 0x80 that are UTF-8 (checked there, a sequence at
+ * a time) is spread by the tables a quarter at a time, its UTF-8 as it
+ * is; one with a control or with bytes that are not UTF-8 goes sixteen
+ * bytes at a time. */
 static SK_AVX2_FN char *escape_avx2(char *o, const unsigned char *u, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, checked = 0;      /* the sequences that start before u[checked] are valid */
 
 	while (n - i >= 32) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(u + i));
@@ -337,14 +352,21 @@ static SK_AVX2_FN char *escape_avx2(char *o, const unsigned char *u, size_t n)
 		unsigned other = (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));
 		__m128i lo, hi;
 
-		if ((quote | other) == 0) {
+		if (other != 0) {
+			unsigned high = (unsigned)_mm256_movemask_epi8(v);
+			size_t to = checked;
+
+			if (other != high || sk_utf8_valid_high(u, n, i, high, &to) < 0) {
+				o = sequence_rest(o, u, &i, checked);
+				o = step16(o, u, &i, n);
+				continue;
+			}
+			checked = to;
+		}
+		if (quote == 0) {
 			_mm256_storeu_si256((__m256i *)(void *)o, v);
 			o += 32;
 			i += 32;
-			continue;
-		}
-		if (other != 0) {
-			o = step16(o, u, &i, n);
 			continue;
 		}
 		lo = _mm256_castsi256_si128(v);
@@ -355,6 +377,7 @@ static SK_AVX2_FN char *escape_avx2(char *o, const unsigned char *u, size_t n)
 		o += spread8(o, hi, quote >> 24, 8);
 		i += 32;
 	}
+	o = sequence_rest(o, u, &i, checked);
 	while (n - i >= 16)
 		o = step16(o, u, &i, n);
 	return last16(o, u, i, n);

@@ -109,33 +109,9 @@ static inline uint64_t marks64(const unsigned char *u, uint64_t *high)
 #endif
 }
 
-/* The bytes from 0x80 that h marks in the word at u[at], from u[*from] on
- * (the sequences before are valid): each the start of a valid UTF-8
- * sequence or inside one. *from is left after a sequence that goes on
- * into the next word. -1 when one is not valid. */
-static inline __attribute__((always_inline)) int valid_high(const unsigned char *u, size_t n, size_t at, uint64_t h,
-                                                           size_t *from)
-{
-	size_t b, k;
-
-	if (*from > at)
-		h &= *from - at >= 64 ? 0 : ~UINT64_C(0) << (*from - at);
-	while (h != 0) {
-		b = (size_t)__builtin_ctzll(h);
-		if ((k = sk_utf8_seq(u + at + b, n - at - b)) == 0)
-			return -1;
-		if (b + k >= 64) {
-			*from = at + b + k;
-			return 0;
-		}
-		h &= ~UINT64_C(0) << (b + k);
-	}
-	return 0;
-}
-
 #ifdef SK_AVX2
 /* marks64 of the first words words of u (a text of n bytes), into w, and
- * their UTF-8 checked (valid_high). */
+ * their UTF-8 checked (sk_utf8_valid_high). */
 static SK_AVX2_FN int marks_avx2(uint64_t *w, const unsigned char *u, size_t n, size_t words, size_t *from)
 {
 	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\'), c = _mm256_set1_epi8(0x1f);
@@ -152,7 +128,7 @@ static SK_AVX2_FN int marks_avx2(uint64_t *w, const unsigned char *u, size_t n, 
 		uint64_t h = (uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
 
 		w[i] = (uint32_t)_mm256_movemask_epi8(mlo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(mhi) << 32;
-		if (h != 0 && valid_high(u, n, i << 6, h, from) < 0)
+		if (h != 0 && sk_utf8_valid_high(u, n, i << 6, h, from) < 0)
 			return -1;
 	}
 	return 0;
@@ -183,7 +159,7 @@ static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
 	}
 #endif
 	for (; k < full; k++)
-		if ((w[k] = marks64(u + (k << 6), &h), h != 0) && valid_high(u, n, k << 6, h, &from) < 0)
+		if ((w[k] = marks64(u + (k << 6), &h), h != 0) && sk_utf8_valid_high(u, n, k << 6, h, &from) < 0)
 			return -1;
 	if (r > 0 && n >= 64) {
 		/* The last 64 bytes, of which the end's word has the last r. */
@@ -192,7 +168,7 @@ static int fill_marks(sk_json *p, const unsigned char *u, size_t n)
 	} else {
 		m = marks_bytes(u + (full << 6), r, &h);
 	}
-	if (h != 0 && valid_high(u, n, full << 6, h, &from) < 0)
+	if (h != 0 && sk_utf8_valid_high(u, n, full << 6, h, &from) < 0)
 		return -1;
 	w[full] = m | ~UINT64_C(0) << r;      /* r < 64 */
 	return 0;

@@ -189,6 +189,46 @@ static void strings_by_blocks(void)
 	sk_buf_free(&b);
 }
 
+/* A UTF-8 sequence at every place of strings up to 100 bytes, and a
+ * second byte to look at at every place after it: a quote, a control, a
+ * byte that is not UTF-8, a sequence cut short; so that a sequence that
+ * goes on past a block of 16, 32 or 64 bytes is followed by a block that
+ * must be escaped byte by byte. As the reference, on each path. */
+static void strings_utf8_across_blocks(void)
+{
+	static const char *const seqs[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80" };
+	static const char *const after[] = { "\"", "\x01", "\n", "\xff", "\xe2\x82", "\xc3\xa9" };
+	char in[160], want[1024];
+	sk_buf b = { 0 };
+	size_t at, at2, i, k, n, bad;
+	int path;
+
+	for (path = 0; path < SK_SIMD_PATHS; path++) {
+		sk_simd_portable(path);
+		bad = 0;
+		for (i = 0; i < sizeof seqs / sizeof *seqs; i++)
+			for (at = 0; at < 70; at++)
+				for (at2 = at + strlen(seqs[i]); at2 < 100; at2++)
+					for (k = 0; k < sizeof after / sizeof *after; k++) {
+						memset(in, 'a', sizeof in);
+						memcpy(in + at, seqs[i], strlen(seqs[i]));
+						memcpy(in + at2, after[k], strlen(after[k]));
+						n = at2 + strlen(after[k]) + (at2 + k) % 7;
+						reference(in, n, want);
+						sk_buf_reset(&b);
+						if (sk_json_add_string(&b, in, n) < 0 || strcmp(b.p, want) != 0) {
+							if (bad++ < 3)
+								printf("# sequence %zu at %zu, byte %zu at %zu: got %s, want %s\n", i, at, k,
+								       at2, b.p, want);
+						}
+					}
+		is_int(bad, 0, "%s: UTF-8 at every place, then a byte to escape at every place after it, as the reference",
+		       path_names[path]);
+	}
+	sk_simd_portable(0);
+	sk_buf_free(&b);
+}
+
 /* Random strings, thick with what needs a look (quotes, controls, UTF-8
  * whole, cut and malformed, runs of it), of every length up to 300: as the
  * reference on each path, written at once and in two pieces with
@@ -309,6 +349,7 @@ int main(void)
 	p = sk_json_new();
 	strings();
 	strings_by_blocks();
+	strings_utf8_across_blocks();
 	strings_at_random();
 	written_back();
 	embedding();
