@@ -2,36 +2,74 @@
  * a cursor needs it (sse_position.h), and what positions of the kind mean
  * to the state store: one partition, 0; no order (an id is the server's
  * token, not a number we may compare); no end known, so no lag. */
+#include <stdint.h>
 #include <string.h>
 
 #include "json.h"
+#include "simd.h"
 #include "source_impl.h"
 #include "sse_position.h"
+
+/* The bytes a position holds as they are: printable ASCII but '%' and ':'
+ * (and, when the id is UTF-8, the bytes from 0x80). */
+static const unsigned char as_is[256] = { [' ' ... '$'] = 1, ['&' ... '9'] = 1, [';' ... '~'] = 1 };
+
+#ifdef SK_SSE2
+/* Bit k for u[k] of the sixteen at u that is not as_is. */
+static inline unsigned marks16(const unsigned char *u)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)u);
+	__m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	return (unsigned)(_mm_movemask_epi8(m) | _mm_movemask_epi8(v));
+}
+#endif
 
 int sk_sse_position_add(sk_buf *b, const char *id, size_t n)
 {
 	static const char digits[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)id;
 	int utf8 = -1;          /* whether the id is UTF-8: asked at its first byte from 0x80 */
-	size_t i, from = 0;
+	size_t i = 0;
+	char *o;
 
 	if (n == 0)
 		return sk_buf_adds(b, SK_SSE_NO_ID);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)id[i];
-		char esc[3];
+	/* Room for every byte encoded, and for a block of sixteen written whole. */
+	if (n > (SIZE_MAX - 16) / 3 || sk_buf_reserve(b, n * 3 + 16) < 0)
+		return -1;
+	o = b->p + b->len;
+	while (i < n) {
+		unsigned char c;
 
-		if (c >= 0x20 && c < 0x7f && c != '%' && c != ':')
+#ifdef SK_SSE2
+		/* Sixteen at a time up to the next byte to look at. */
+		if (n - i >= 16) {
+			unsigned m = marks16(u + i);
+			size_t k = m ? (size_t)__builtin_ctz(m) : 16;
+
+			memcpy(o, u + i, 16);
+			o += k;
+			i += k;
+			if (k == 16)
+				continue;
+		}
+#endif
+		c = u[i++];
+		if (as_is[c] || (c >= 0x80 && (utf8 < 0 ? (utf8 = sk_utf8_valid(id, n)) : utf8))) {
+			*o++ = (char)c;
 			continue;
-		if (c >= 0x80 && (utf8 < 0 ? (utf8 = sk_utf8_valid(id, n)) : utf8))
-			continue;
-		esc[0] = '%';
-		esc[1] = digits[c >> 4];
-		esc[2] = digits[c & 15];
-		if (sk_buf_add(b, id + from, i - from) < 0 || sk_buf_add(b, esc, 3) < 0)
-			return -1;
-		from = i + 1;
+		}
+		o[0] = '%';
+		o[1] = digits[c >> 4];
+		o[2] = digits[c & 15];
+		o += 3;
 	}
-	return sk_buf_add(b, id + from, n - from);
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
+	return 0;
 }
 
 int sk_sse_position_id(const char *p, size_t n, sk_buf *id)

@@ -1,11 +1,13 @@
 /* test-sse-position.c - SSE positions: the last event id written into a
  * cursor and read back byte for byte, whatever it holds, and what the
  * state store makes of them (compare, check, describe). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
 #include "cursor.h"
+#include "json.h"
 #include "source.h"
 #include "sse_position.h"
 
@@ -48,6 +50,57 @@ static void positions(void)
 	round_trip("%00", 3, "%2500", "an id that reads like the no-id mark");
 }
 
+/* id[0..n) as a position, a byte at a time (the rules of sse_position.h). */
+static void reference(const char *id, size_t n, int utf8, char *want)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if ((c >= 0x20 && c < 0x7f && c != '%' && c != ':') || (c >= 0x80 && utf8))
+			*want++ = (char)c;
+		else
+			want += sprintf(want, "%%%02X", c);
+	}
+	*want = '\0';
+}
+
+/* Each byte that is looked at, at every place of ids of every length up
+ * to 70 (past blocks of sixteen), the others plain, written after a
+ * cursor's head: as the reference, and read back. */
+static void positions_by_blocks(void)
+{
+	static const char *const specials[] = { ":", "%", "\x01", "\x1f", "\x7f", " ", "~", "\xc3\xa9",
+	                                        "\xe2\x82\xac", "\xff", "\xc3", "\xed\xa0\x80" };
+	char id[96], want[512];
+	sk_buf pos = { 0 }, back = { 0 };
+	size_t len, at, k, n, bad = 0;
+
+	for (len = 1; len <= 70; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof specials / sizeof *specials; k++) {
+				size_t sl = strlen(specials[k]), j;
+
+				for (j = 0; j < sizeof id; j++)
+					id[j] = (char)('A' + j % 26);
+				memcpy(id + at, specials[k], sl);
+				n = len + sl - 1;
+				reference(id, n, sk_utf8_valid(id, n), want);
+				sk_buf_reset(&pos);
+				sk_buf_adds(&pos, "sse:http://h/s:0:");
+				if (sk_sse_position_add(&pos, id, n) < 0 || strcmp(pos.p + 17, want) != 0 ||
+				    sk_sse_position_id(pos.p + 17, pos.len - 17, &back) < 0 || back.len != n ||
+				    memcmp(back.p, id, n) != 0) {
+					if (bad++ < 3)
+						printf("# len %zu, special %zu at %zu: got %s, want %s\n", n, k, at, pos.p + 17, want);
+				}
+			}
+	is_int(bad, 0, "a byte to look at at every place of ids up to 70 bytes: as the reference, and back");
+	sk_buf_free(&pos);
+	sk_buf_free(&back);
+}
+
 static void refused(void)
 {
 	static const char *const bad[] = { "", "a:b", "%", "%4", "%zz", "a%00b", "x\ny" };
@@ -84,6 +137,7 @@ static void kind(void)
 int main(void)
 {
 	positions();
+	positions_by_blocks();
 	refused();
 	kind();
 	return tap_done();
