@@ -271,6 +271,24 @@ static int keep(sk_sse_parser *p, const char *s, size_t n, sk_err *e)
 	return sk_buf_add(&p->line, s, n) < 0 ? sk_err_oom(e) : 0;
 }
 
+#ifdef SK_AVX2
+/* line_end's blocks of thirty-two from s[*i]: the end's index, or n with
+ * *i where fewer than 32 bytes are left. */
+static SK_AVX2_FN size_t line_end_avx2(const char *s, size_t n, size_t *i)
+{
+	const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+
+	for (; n - *i >= 32; *i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + *i));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr)));
+
+		if (m != 0)
+			return *i + (size_t)__builtin_ctz(m);
+	}
+	return n;
+}
+#endif
+
 /* The first end of line (CR or LF) in s[0..n): its index, or n. Lines are
  * short, so a block at a time inline beats two calls of memchr. */
 static size_t line_end(const char *s, size_t n)
@@ -278,7 +296,12 @@ static size_t line_end(const char *s, size_t n)
 	size_t i = 0;
 #ifdef SK_SSE2
 	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+#ifdef SK_AVX2
+	size_t end;
 
+	if (sk_simd_avx2() && (end = line_end_avx2(s, n, &i)) < n)
+		return end;
+#endif
 	for (; n - i >= 16; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
