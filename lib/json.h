@@ -22,8 +22,9 @@ json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e);
  * LF): a blank line between the texts of a JSON stream, which jq skips. */
 int sk_json_blank(const char *s, size_t n);
 /* 1 when s[0..n) is one strict JSON value (used by --json embedding).
- * It parses with cJSON, whose parser writes a global: call it on one
- * thread of a process only (the reading one). */
+ * An object as json-c writes it is known by sk_json_written_object's one
+ * pass; other texts are parsed with cJSON, whose parser writes a global:
+ * call it on one thread of a process only (the reading one). */
 int sk_json_is_value(sk_json *p, const char *s, size_t n);
 /* A bit of 64 for a key k[0..len) of an object's text, from its length,
  * first and last byte (of an empty key, the quotes around it: k[-1] is

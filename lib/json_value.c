@@ -1,6 +1,7 @@
 /* json_value.c - whether a text is one JSON value (stream-read --json),
  * and the values so read kept for the envelope's reader (sk_json_kept):
- * the lexical pass of json.c, then cJSON for the grammar. */
+ * an object as json-c writes one by json_written.c's single pass, the
+ * others by the lexical pass of json.c, then cJSON for the grammar. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,19 @@ static cJSON *read_value(sk_json *p, const char *s, size_t n)
 
 int sk_json_is_value(sk_json *p, const char *s, size_t n)
 {
-	cJSON *c = read_value(p, s, n);
+	const sk_json_member *m;
+	cJSON *c;
 
+	/* The usual message, an object as json-c writes one, is one value by a
+	 * single pass over its bytes, without a tree to build and free: the
+	 * others are read whole. */
+	while (n > 0 && sk_json_is_space(*s))
+		s++, n--;
+	while (n > 0 && sk_json_is_space(s[n - 1]))
+		n--;
+	if (n > 0 && *s == '{' && sk_json_written_object(p, s, n, &m) > 0)
+		return 1;
+	c = read_value(p, s, n);
 	cJSON_Delete(c);
 	return c != NULL;
 }

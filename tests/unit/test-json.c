@@ -312,11 +312,18 @@ static void is_value(void)
 	static const char *const yes[] = {
 		"{}", "[]", "0", "-1.5e+3", "\"\"", "true", "false", "null", " [1, {\"a\": [null]}] ",
 		"{\"a\":\"\\u00e9\\ud83d\\ude00\"}", "\"caf\xc3\xa9\"",
+		/* Objects without white space, which one pass answers for. */
+		"{\"a\":1,\"b\":[1,{\"c\":\"x\\\"y\"}],\"d\":null}", "{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":2}}",
+		" {\"k\":\"v\"}\n", "{\"n\":123456789012345678901234}", "{\"s\":\"\\u0000\"}", "{\"t\":\"Z\xc3\xbcrich \xe2\x82\xac\"}",
+		"{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}",
 	};
 	static const char *const no[] = {
 		"", "[1 2]", "{\"a\" 1}", "{\"a\":}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e",
 		"\"\\u12\"", "\"\\x41\"", "[\"\\ud800\"]", "'a'", "NaN", "[Infinity]", "tru", "nul", "[1]]",
 		"{\"a\":1}}", "[1] [2]", "\"a\tb\"", "\"\xff\"", "0x1F", "-", "[", "\"open",
+		"{\"a\":1}x", "{\"a\":01}", "{\"a\":1.}", "{\"a\":\"x\\qy\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"x\ty\"}",
+		"{\"a\":tru}", "{\"a\":[1,]}", "{,\"a\":1}", "{\"a\":\"\\ud800\"}", "{\"a\":1}{\"b\":2}", "{\"a\":\"open}",
+		"{\"a\":-}", "{\"a\":1e}", "{\"a\"1}",
 	};
 	size_t i;
 
@@ -324,6 +331,44 @@ static void is_value(void)
 		ok(sk_json_is_value(p, yes[i], strlen(yes[i])), "is one JSON value: %s", yes[i]);
 	for (i = 0; i < sizeof no / sizeof no[0]; i++)
 		ok(!sk_json_is_value(p, no[i], strlen(no[i])), "is not: %s", no[i]);
+}
+
+/* Objects changed a byte at a time (each byte replaced by each of an
+ * alphabet of JSON's bytes, or left out): one value exactly when the same
+ * text in an array is, which the single pass never answers for. */
+static void is_value_changed(void)
+{
+	static const char *const rows[] = {
+		"{\"$schema\":\"/mediawiki/recentchange/1.0.0\",\"meta\":{\"uri\":\"https://de.wikipedia.org/wiki/Z\xc3\xbcrich\","
+		"\"offset\":5000000001},\"id\":-17,\"comment\":\"rv\\tvandalism <a href=\\\"/wiki/\\\">\",\"bot\":false,"
+		"\"length\":{\"old\":6.5e3,\"new\":null},\"tags\":[\"a\",true,[]]}",
+		"{\"n\":[0,-0.5,1E+2,123456789012345678],\"s\":\"\\u001f\\\\\xe2\x82\xac\",\"o\":{}}",
+	};
+	static const char alphabet[] = "\"{}[]:,-+.eE019aflnrstu \\/\x01\x7f\xc3\xa9";
+	char t[512], wrapped[520];
+	size_t r, i, k, n, len, bad = 0, tried = 0;
+
+	for (r = 0; r < sizeof rows / sizeof *rows; r++) {
+		len = strlen(rows[r]);
+		for (i = 0; i < len; i++)
+			for (k = 0; k <= sizeof alphabet - 1; k++) {
+				memcpy(t, rows[r], len);
+				if (k < sizeof alphabet - 1) {
+					t[i] = alphabet[k];
+					n = len;
+				} else {
+					memmove(t + i, t + i + 1, len - i - 1);
+					n = len - 1;
+				}
+				wrapped[0] = '[';
+				memcpy(wrapped + 1, t, n);
+				wrapped[n + 1] = ']';
+				tried++;
+				if (sk_json_is_value(p, t, n) != sk_json_is_value(p, wrapped, n + 2) && bad++ < 3)
+					printf("# %.*s: %d\n", (int)n, t, sk_json_is_value(p, t, n));
+			}
+	}
+	is_int(bad, 0, "%zu objects changed a byte: one value exactly when in an array", tried);
 }
 
 static void *free_and_end(void *arg)
@@ -382,6 +427,7 @@ int main(void)
 
 	p = sk_json_new();
 	is_value();
+	is_value_changed();
 	parsing();
 	exact_integers();
 	plain_members();
