@@ -70,9 +70,6 @@ static size_t written_escape(const unsigned char *u, size_t i, size_t n)
 	return c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 0 : 6;
 }
 
-/* The marks of the 64 bytes at u: '"', '\\' and controls (an end, an
- * escape, an error in a string), and in *high the bytes from 0x80 (UTF-8,
- * validated apart, once for the whole text). */
 /* marks64 of u[0..len), len up to 64, a byte at a time. */
 static uint64_t marks_bytes(const unsigned char *u, size_t len, uint64_t *high)
 {
@@ -87,6 +84,9 @@ static uint64_t marks_bytes(const unsigned char *u, size_t len, uint64_t *high)
 	return m;
 }
 
+/* The marks of the 64 bytes at u: '"', '\\' and controls (an end, an
+ * escape, an error in a string), and in *high the bytes from 0x80 (UTF-8,
+ * validated apart, once for the whole text). */
 static inline uint64_t marks64(const unsigned char *u, uint64_t *high)
 {
 #ifdef SK_SSE2
