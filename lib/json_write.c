@@ -106,22 +106,22 @@ static inline __attribute__((always_inline)) SK_AVX512_FN size_t expand32(char *
 	return 32 + (size_t)__builtin_popcount(mark);
 }
 
-/* Up to 64 bytes of u[0..len) escaped at *o (which has room for 128) in a
- * few instructions, however many need a backslash: each '"', '\\' and
- * control character with a short escape gets a backslash before it. It
- * stops at a byte from 0x80 (UTF-8, for the caller to check) and at a
- * control without a short escape: the bytes taken, *o moved past what they
- * became. A masked load reads nothing past len. */
-static inline __attribute__((always_inline)) SK_AVX512_FN size_t escape64(char **o, const unsigned char *u, size_t len)
+/* The bytes of v that in marks (the first up to 64 of the text, the
+ * others zero) escaped at *o (which has room for 128) in a few
+ * instructions, however many need a backslash: each '"', '\\' and control
+ * character with a short escape gets a backslash before it. It stops at a
+ * byte that high marks (from 0x80 and not known to be UTF-8, for the
+ * caller to look at) and at a control without a short escape: the bytes
+ * taken, *o moved past what they became. */
+static inline __attribute__((always_inline)) SK_AVX512_FN size_t escape64(char **o, __m512i v, __mmask64 in,
+                                                                           __mmask64 high)
 {
 	static const char letters[64] = { ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r' };
 	const __m512i table = _mm512_loadu_si512((const void *)letters);
-	__mmask64 in = len >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << len) - 1);
-	__m512i v = _mm512_maskz_loadu_epi8(in, u);
 	__mmask64 ctl = _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20));
 	__mmask64 mark = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) |
 	                 _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')) | ctl;
-	__mmask64 stop = _mm512_movepi8_mask(v) | ~in;
+	__mmask64 stop = high | ~in;
 	size_t taken = 64, low;
 
 	if (ctl != 0)
@@ -143,13 +143,34 @@ static inline __attribute__((always_inline)) SK_AVX512_FN size_t escape64(char *
 	return taken;
 }
 
+/* Sixty-four bytes at a look (a masked load reads nothing past n). The
+ * bytes from 0x80 of a look are checked a UTF-8 sequence at a time: where
+ * they all are valid they are taken as they are, with the rest of the
+ * look; where one is not, the look stops at the first that was not
+ * checked, for escape_marked. */
 static SK_AVX512_FN char *escape_avx512(char *o, const unsigned char *u, size_t n)
 {
-	size_t i = 0, want, k;
+	size_t i = 0, want, k, checked = 0;     /* the sequences that start before u[checked] are valid */
 
 	while (i < n) {
+		__mmask64 in, high;
+		__m512i v;
+
 		want = n - i < 64 ? n - i : 64;
-		k = escape64(&o, u + i, want);
+		in = want == 64 ? ~(__mmask64)0 : (((__mmask64)1 << want) - 1);
+		v = _mm512_maskz_loadu_epi8(in, u + i);
+		high = _mm512_movepi8_mask(v);
+		if (high != 0) {
+			size_t to = checked;
+
+			if (sk_utf8_valid_high(u, n, i, high, &to) == 0) {
+				checked = to;
+				high = 0;
+			} else if (checked > i) {
+				high &= checked - i >= 64 ? 0 : ~(__mmask64)0 << (checked - i);
+			}
+		}
+		k = escape64(&o, v, in, high);
 		i += k;
 		if (k < want)
 			o = escape_marked(o, u, &i, n);    /* where it stopped */
