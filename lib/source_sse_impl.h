@@ -70,6 +70,7 @@ struct sk_sse_src {
 	size_t cursor_prefix;
 	sk_buf cursor_json;       /* ,"_cursor":"sse:URL:0:  (open) */
 	sk_buf type, type_json;   /* the last event type, and  ,"event":TYPE,"data":  */
+	int type_default;         /* that type was the default one */
 	sk_buf bad;               /* a bad event's locating envelope */
 };
 

@@ -30,7 +30,7 @@
 
 static int queue_entry(struct sk_sse_src *ss, struct sk_sse_queued **out)
 {
-	if (sk_grow(&ss->qv, &ss->qcap, ss->qn, sizeof *ss->qv, 64) < 0)
+	if (ss->qn == ss->qcap && sk_grow(&ss->qv, &ss->qcap, ss->qn, sizeof *ss->qv, 64) < 0)
 		return -1;
 	*out = &ss->qv[ss->qn];
 	memset(*out, 0, sizeof **out);
@@ -41,8 +41,11 @@ static int queue_entry(struct sk_sse_src *ss, struct sk_sse_queued **out)
  * type is not the last one's (it is nearly always "message"). */
 static int type_json(struct sk_sse_src *ss, const sk_sse_event *ev)
 {
-	if (ss->type_json.len > 0 && ss->type.len == ev->type_len && memcmp(ss->type.p, ev->type, ev->type_len) == 0)
+	if (ss->type_json.len > 0 && (ev->type_default ? ss->type_default
+	                                               : !ss->type_default && ss->type.len == ev->type_len &&
+	                                                 memcmp(ss->type.p, ev->type, ev->type_len) == 0))
 		return 0;
+	ss->type_default = ev->type_default;
 	sk_buf_reset(&ss->type);
 	sk_buf_reset(&ss->type_json);
 	return sk_buf_add(&ss->type, ev->type, ev->type_len) < 0 || sk_buf_adds(&ss->type_json, ",\"event\":") < 0 ||
@@ -104,10 +107,10 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 		ss->qn++;
 		return 0;
 	}
+	/* A plain id is its own position: the cursor is put at once below. */
 	plain = plain_id(ev->id, ev->id_len);
 	ss->cursor.len = ss->cursor_prefix;
-	if ((plain ? sk_buf_add(&ss->cursor, ev->id, ev->id_len) : sk_sse_position_add(&ss->cursor, ev->id, ev->id_len)) < 0 ||
-	    type_json(ss, ev) < 0)
+	if ((!plain && sk_sse_position_add(&ss->cursor, ev->id, ev->id_len) < 0) || type_json(ss, ev) < 0)
 		return sk_err_oom(e);
 	pos = ss->cursor.len;
 	x->env = q->len;
@@ -127,7 +130,7 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 	if (sk_json_add_text(q, ss->jp, ev->data, ev->data_len, ss->json) < 0)
 		return sk_err_oom(e);
 	if (plain) {
-		if ((o = room(q, ss->cursor_json.len + ev->id_len + 3 + ss->cursor.len + 1)) == NULL)
+		if ((o = room(q, ss->cursor_json.len + ev->id_len + 3 + ss->cursor_prefix + ev->id_len + 1)) == NULL)
 			return sk_err_oom(e);
 		o = put(o, ss->cursor_json.p, ss->cursor_json.len);
 		o = put(o, ev->id, ev->id_len);
@@ -135,7 +138,8 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 		x->env_len = (size_t)(o - q->p) - x->env;
 		*o++ = '\0';
 		x->cursor = (size_t)(o - q->p);
-		o = put(o, ss->cursor.p, ss->cursor.len);
+		o = put(o, ss->cursor.p, ss->cursor_prefix);
+		o = put(o, ev->id, ev->id_len);
 		*o++ = '\0';
 		q->len = (size_t)(o - q->p);
 		*o = '\0';
@@ -151,7 +155,8 @@ static int on_event(void *arg, const sk_sse_event *ev, sk_err *e)
 		if (sk_buf_add(q, ss->cursor.p, ss->cursor.len) < 0 || sk_buf_addc(q, '\0') < 0)
 			return sk_err_oom(e);
 	}
-	sk_json_take_kept(ss->jp, q, x->env, &x->value);
+	if (ss->json)
+		sk_json_take_kept(ss->jp, q, x->env, &x->value);
 	ss->qn++;
 	return 0;
 }
@@ -429,7 +434,8 @@ void sk_sse_queue_clear(struct sk_sse_src *ss)
 	size_t i;
 
 	for (i = 0; i < ss->qn; i++)
-		sk_json_kept_free(&ss->qv[i].value);
+		if (ss->qv[i].value.tree)
+			sk_json_kept_free(&ss->qv[i].value);
 	ss->qi = ss->qn = 0;
 }
 

@@ -62,7 +62,7 @@ void sk_sse_parser_free(sk_sse_parser *p)
 	free(p);
 }
 
-static int set(sk_buf *b, const char *s, size_t n)
+static inline int set(sk_buf *b, const char *s, size_t n)
 {
 	sk_buf_reset(b);
 	return sk_buf_add(b, s, n);
@@ -142,6 +142,7 @@ static int dispatch(sk_sse_parser *p, sk_sse_event_fn fn, void *arg, sk_err *e)
 		if (ev.type_len == 0) {
 			ev.type = "message";
 			ev.type_len = strlen(ev.type);
+			ev.type_default = 1;
 		}
 		if (p->span) {
 			ev.data = p->span;

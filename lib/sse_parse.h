@@ -12,6 +12,7 @@ typedef struct sk_sse_parser sk_sse_parser;
 typedef struct sk_sse_event {
 	const char *type;     /* the event field, else "message" */
 	size_t type_len;
+	int type_default;     /* 1: no event field gave it (it is "message") */
 	const char *data;     /* the data lines joined with "\n", not NUL-ended */
 	size_t data_len;
 	const char *id;       /* the last event id after this event ("" if none) */
