@@ -39,5 +39,9 @@ int sk_filter_push(sk_filter *f, const sk_msg *m, sk_err *e);
 int sk_filter_drain(sk_filter *f, sk_err *e);
 /* Stop the thread; messages not delivered yet are dropped. */
 void sk_filter_free(sk_filter *f);
+/* For tests: the caller's thread builds the values of steps of every 64
+ * messages (0 to 64), whichever thread is the slower; -1: as their pace
+ * says again. */
+void sk_filter_fix_share(sk_filter *f, int steps);
 
 #endif

@@ -26,7 +26,7 @@ struct sk_program {
 
 struct sk_result {
 	jv v;
-	const struct sk_jv_builder *bd;   /* the input's large integers */
+	const struct sk_big_ints *big;    /* the input's large integers */
 };
 
 /* ---- arguments ---- */
@@ -192,7 +192,7 @@ sk_program *sk_program_compile(const char *text, const sk_program_args *args, sk
 		return NULL;
 	}
 	jq_set_error_cb(p->jq, collect_error, &p->errors);
-	jq_set_debug_cb(p->jq, print_debug, &p->b);
+	jq_set_debug_cb(p->jq, print_debug, &p->b.big);
 	/* jq's own module search path (for /usr/bin/jq); without one, an
 	 * `import` makes libjq abort. */
 	jq_set_attr(p->jq, jv_string("JQ_ORIGIN"), jv_string("/usr/bin"));
@@ -225,7 +225,7 @@ static int failed(sk_program *p, jv v, sk_err *e)
 		msg = jq_get_error_message(p->jq);
 		if (jv_get_kind(msg) == JV_KIND_STRING)
 			sk_err_set(e, EX_DATAERR, "jq: halted: %s", jv_string_value(msg));
-		else if (jv_is_valid(msg) && jv_get_kind(msg) != JV_KIND_NULL && sk_jv_add(&b, &p->b, msg) == 0)
+		else if (jv_is_valid(msg) && jv_get_kind(msg) != JV_KIND_NULL && sk_jv_add(&b, &p->b.big, msg) == 0)
 			sk_err_set(e, EX_DATAERR, "jq: halted: %s", b.p);
 		else
 			sk_err_set(e, EX_DATAERR, "jq: halted");
@@ -237,7 +237,7 @@ static int failed(sk_program *p, jv v, sk_err *e)
 		msg = jv_invalid_get_msg(v);
 		if (jv_get_kind(msg) == JV_KIND_STRING)
 			sk_err_set(e, EX_DATAERR, "jq: error: %s", jv_string_value(msg));
-		else if (sk_jv_add(&b, &p->b, msg) == 0)
+		else if (sk_jv_add(&b, &p->b.big, msg) == 0)
 			sk_err_set(e, EX_DATAERR, "jq: error (not a string): %s", b.p);
 		else
 			sk_err_oom(e);
@@ -253,7 +253,7 @@ static int failed(sk_program *p, jv v, sk_err *e)
 
 static int run(sk_program *p, jv in, sk_result_cb cb, void *arg, sk_err *e)
 {
-	sk_result r = { .bd = &p->b };
+	sk_result r = { .big = &p->b.big };
 	jv v;
 	int rc;
 
@@ -273,14 +273,9 @@ int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb,
 	return sk_program_run_read(p, s, n, NULL, cb, arg, e);
 }
 
-int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,
-                        sk_result_cb cb, void *arg, sk_err *e)
+/* A run over an input read from text; when it is not a value, why. */
+static int run_parsed(sk_program *p, jv in, sk_result_cb cb, void *arg, sk_err *e)
 {
-	jv in;
-
-	if (n > INT_MAX)
-		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
-	in = sk_jv_parse(&p->b, s, (int)n, t);
 	if (!jv_is_valid(in)) {
 		jv msg = jv_invalid_get_msg(in);
 		sk_err_set(e, EX_DATAERR, "jq: error: %s", jv_string_value(msg));
@@ -290,9 +285,43 @@ int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program
 	return run(p, in, cb, arg, e);
 }
 
+int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,
+                        sk_result_cb cb, void *arg, sk_err *e)
+{
+	if (n > INT_MAX)
+		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
+	return run_parsed(p, sk_jv_parse(&p->b, s, (int)n, t), cb, arg, e);
+}
+
+int sk_program_run_input(sk_program *p, const char *s, size_t n, const sk_program_input *in, sk_result_cb cb, void *arg,
+                         sk_err *e)
+{
+	size_t k;
+
+	if (in == NULL) {
+		if (n > INT_MAX)
+			return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
+		p->b.big.n = 0;
+		return run_parsed(p, sk_jv_parse_jq(s, (int)n), cb, arg, e);
+	}
+	if (sk_big_ints_set(&p->b.big, in->ints, in->nints) < 0)
+		return sk_err_oom(e);
+	for (k = 0; k < p->b.big.n; k++)
+		if (p->b.big.v[k].kind == SK_BIG_TEXT)
+			p->b.big.v[k].text = s + p->b.big.v[k].at;
+	return run(p, jv_copy(in->v), cb, arg, e);
+}
+
+void sk_program_release(sk_program *p)
+{
+	/* The state holds the last input (and paths into it) until the next
+	 * start: start over null. */
+	jq_start(p->jq, jv_null(), 0);
+}
+
 int sk_program_run_json(sk_program *p, json_object *in, sk_result_cb cb, void *arg, sk_err *e)
 {
-	p->b.nints = 0;
+	p->b.big.n = 0;
 	return run(p, sk_jv_from_json(&p->b, in), cb, arg, e);
 }
 
@@ -330,7 +359,7 @@ const char *sk_result_string(const sk_result *r, size_t *len)
 
 int sk_result_add_json(const sk_result *r, sk_buf *b)
 {
-	return sk_jv_add(b, r->bd, r->v);
+	return sk_jv_add(b, r->big, r->v);
 }
 
 int sk_result_add_envelope(const sk_result *r, const char *cursor, sk_buf *b)
@@ -338,9 +367,9 @@ int sk_result_add_envelope(const sk_result *r, const char *cursor, sk_buf *b)
 	int count = 0;
 
 	if (jv_get_kind(r->v) == JV_KIND_OBJECT) {
-		if (sk_buf_addc(b, '{') < 0 || sk_jv_add_members(b, r->bd, r->v, 1, &count) < 0)
+		if (sk_buf_addc(b, '{') < 0 || sk_jv_add_members(b, r->big, r->v, 1, &count) < 0)
 			return -1;
-	} else if (sk_buf_add(b, "{\"value\":", 9) < 0 || sk_jv_add(b, r->bd, r->v) < 0) {
+	} else if (sk_buf_add(b, "{\"value\":", 9) < 0 || sk_jv_add(b, r->big, r->v) < 0) {
 		return -1;
 	} else {
 		count = 1;
@@ -356,7 +385,7 @@ json_object *sk_result_to_json(const sk_result *r, sk_err *e)
 	json_object *o;
 
 	sk_err_clear(e);
-	return sk_jv_to_json(r->bd, r->v, &o, e) < 0 ? NULL : o;
+	return sk_jv_to_json(r->big, r->v, &o, e) < 0 ? NULL : o;
 }
 
 /* ---- expressions ---- */
@@ -437,7 +466,7 @@ static int take_int(struct first *f, const sk_result *r, sk_err *e)
 	if (jv_get_kind(r->v) != JV_KIND_NUMBER)
 		return sk_err_set(e, EX_DATAERR, "expected an integer, got %s", sk_result_kind_name(r));
 	d = jv_number_value(r->v);
-	if ((big = sk_big_int_find(r->bd, d)) != NULL && big->kind == SK_BIG_SIGNED) {
+	if ((big = sk_big_int_find(r->big, d)) != NULL && big->kind == SK_BIG_SIGNED) {
 		f->i = big->i;
 		return 0;
 	}

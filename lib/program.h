@@ -80,6 +80,32 @@ void sk_program_text_free(sk_program_text *t);
 int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,
                         sk_result_cb cb, void *arg, sk_err *e);
 
+/* Further ahead still: the value a run takes, built from a text read
+ * (libjq's values, made without a jq_state). Building keeps the names of
+ * members, strings that values share and count, from one input to the
+ * next in an sk_program_inputs. libjq's counts are not atomic: an
+ * sk_program_inputs and the inputs built with it belong to one thread at a
+ * time, and the thread that runs them calls sk_program_release before
+ * they change hands again. */
+typedef struct sk_program_inputs sk_program_inputs;
+typedef struct sk_program_input sk_program_input;
+sk_program_inputs *sk_program_inputs_new(void);      /* NULL on ENOMEM */
+void sk_program_inputs_free(sk_program_inputs *b);
+/* The value of s[0..n), which t holds read; s must outlive it. NULL when
+ * the text is left to jq's parser (t is NULL, or cJSON read it otherwise
+ * than jq would), or on ENOMEM. */
+sk_program_input *sk_program_input_new(sk_program_inputs *b, const char *s, size_t n, const sk_program_text *t);
+void sk_program_input_free(sk_program_input *in);
+/* sk_program_run_text over s[0..n), built as in (NULL: the text is read
+ * by jq's parser). The input stays the caller's, to free after
+ * sk_program_release, on the thread that built it: its memory goes back
+ * where it came from, and a run never frees what another thread may be
+ * allocating beside. */
+int sk_program_run_input(sk_program *p, const char *s, size_t n, const sk_program_input *in, sk_result_cb cb,
+                         void *arg, sk_err *e);
+/* The program lets go of the last value it ran over. */
+void sk_program_release(sk_program *p);
+
 enum sk_result_kind sk_result_kind(const sk_result *r);
 const char *sk_result_kind_name(const sk_result *r);     /* "object", "number" ... */
 /* A string result's bytes (which may hold NUL), else NULL. */

@@ -39,7 +39,7 @@ void sk_jv_builder_clear(struct sk_jv_builder *bd)
 
 	for (i = 0; i < KEY_CACHE; i++)
 		jv_free(bd->keys[i].key);
-	free(bd->ints);
+	free(bd->big.v);
 }
 
 /* ---- JSON text to jv ---- */
@@ -49,8 +49,8 @@ static void big_int_add(struct sk_jv_builder *bd, const struct sk_big_int *b)
 	struct sk_big_int *nv;
 	size_t i;
 
-	for (i = 0; i < bd->nints; i++) {
-		struct sk_big_int *x = &bd->ints[i];
+	for (i = 0; i < bd->big.n; i++) {
+		struct sk_big_int *x = &bd->big.v[i];
 		if (x->d != b->d)
 			continue;
 		if (x->kind != b->kind || x->i != b->i || x->u != b->u || x->len != b->len ||
@@ -58,27 +58,43 @@ static void big_int_add(struct sk_jv_builder *bd, const struct sk_big_int *b)
 			x->ambiguous = 1;
 		return;
 	}
-	if (bd->nints == bd->capints) {
-		size_t cap = bd->capints ? bd->capints * 2 : 8;
-		if ((nv = realloc(bd->ints, cap * sizeof *nv)) == NULL)
+	if (bd->big.n == bd->big.cap) {
+		size_t cap = bd->big.cap ? bd->big.cap * 2 : 8;
+		if ((nv = realloc(bd->big.v, cap * sizeof *nv)) == NULL)
 			return;         /* the integer is then written as jq would */
-		bd->ints = nv;
-		bd->capints = cap;
+		bd->big.v = nv;
+		bd->big.cap = cap;
 	}
-	bd->ints[bd->nints++] = *b;
+	bd->big.v[bd->big.n++] = *b;
 }
 
 /* The integer of the input whose double d is, if there is exactly one. */
-const struct sk_big_int *sk_big_int_find(const struct sk_jv_builder *bd, double d)
+const struct sk_big_int *sk_big_int_find(const struct sk_big_ints *ints, double d)
 {
 	size_t i;
 
-	if (bd == NULL)
+	if (ints == NULL)
 		return NULL;
-	for (i = 0; i < bd->nints; i++)
-		if (bd->ints[i].d == d)
-			return bd->ints[i].ambiguous ? NULL : &bd->ints[i];
+	for (i = 0; i < ints->n; i++)
+		if (ints->v[i].d == d)
+			return ints->v[i].ambiguous ? NULL : &ints->v[i];
 	return NULL;
+}
+
+int sk_big_ints_set(struct sk_big_ints *to, const struct sk_big_int *v, size_t n)
+{
+	to->n = 0;
+	if (n > to->cap) {
+		struct sk_big_int *nv = realloc(to->v, n * sizeof *nv);
+		if (nv == NULL)
+			return -1;
+		to->v = nv;
+		to->cap = n;
+	}
+	if (n > 0)
+		memcpy(to->v, v, n * sizeof *v);
+	to->n = n;
+	return 0;
 }
 
 /* A jv string of s[0..n), shared with earlier inputs when it is a short key. */
@@ -316,7 +332,7 @@ static jv parse_cjson(struct sk_jv_builder *bd, const char *s, size_t n)
 
 /* What jv_parse_sized does in libjq 1.6, through its public parser: its
  * message quotes the text with "%s", which would read on to a NUL. */
-static jv jq_parse(const char *s, int n)
+jv sk_jv_parse_jq(const char *s, int n)
 {
 	jv_parser *parser = jv_parser_new(0);
 	jv v, next, msg;
@@ -354,13 +370,78 @@ jv sk_jv_parse(struct sk_jv_builder *bd, const char *s, int n, const sk_program_
 {
 	jv v;
 
-	bd->nints = 0;
+	bd->big.n = 0;
 	v = t ? from_text(bd, t, s, (size_t)n) : parse_cjson(bd, s, (size_t)n);
 	if (jv_is_valid(v))
 		return v;
 	jv_free(v);
-	bd->nints = 0;
-	return jq_parse(s, n);
+	bd->big.n = 0;
+	return sk_jv_parse_jq(s, n);
+}
+
+/* ---- values built ahead ---- */
+
+struct sk_program_inputs {
+	struct sk_jv_builder bd;
+};
+
+sk_program_inputs *sk_program_inputs_new(void)
+{
+	sk_program_inputs *b = malloc(sizeof *b);
+
+	if (b)
+		sk_jv_builder_init(&b->bd);
+	return b;
+}
+
+void sk_program_inputs_free(sk_program_inputs *b)
+{
+	if (b) {
+		sk_jv_builder_clear(&b->bd);
+		free(b);
+	}
+}
+
+sk_program_input *sk_program_input_new(sk_program_inputs *b, const char *s, size_t n, const sk_program_text *t)
+{
+	sk_program_input *in;
+	size_t k;
+	jv v;
+
+	if (t == NULL || n > INT_MAX)
+		return NULL;
+	b->bd.big.n = 0;
+	v = from_text(&b->bd, t, s, n);
+	if (!jv_is_valid(v)) {
+		jv_free(v);     /* jq's parser says why */
+		return NULL;
+	}
+	k = b->bd.big.n;
+	if ((in = malloc(sizeof *in)) == NULL || (k && (in->ints = malloc(k * sizeof *in->ints)) == NULL)) {
+		free(in);
+		jv_free(v);
+		return NULL;
+	}
+	in->v = v;
+	in->nints = k;
+	in->ints = k ? in->ints : NULL;
+	while (k-- > 0) {
+		in->ints[k] = b->bd.big.v[k];
+		if (in->ints[k].kind == SK_BIG_TEXT) {
+			in->ints[k].at = (size_t)(in->ints[k].text - s);
+			in->ints[k].text = NULL;
+		}
+	}
+	return in;
+}
+
+void sk_program_input_free(sk_program_input *in)
+{
+	if (in) {
+		jv_free(in->v);
+		free(in->ints);
+		free(in);
+	}
 }
 
 /* ---- json-c to jv ---- */

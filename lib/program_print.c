@@ -54,7 +54,7 @@ static int add_string(sk_buf *b, const char *s, size_t n)
 
 /* jq writes integers below 2^53 in full ("-0" for negative zero) and other
  * numbers in the shortest form that reads back the same (jvp_dtoa_fmt). */
-static int add_number(sk_buf *b, const struct sk_jv_builder *bd, double d)
+static int add_number(sk_buf *b, const struct sk_big_ints *ints, double d)
 {
 	const struct sk_big_int *big;
 	jv s;
@@ -65,7 +65,7 @@ static int add_number(sk_buf *b, const struct sk_jv_builder *bd, double d)
 			return sk_buf_adds(b, "-0");
 		return sk_buf_add_i64(b, (int64_t)d);
 	}
-	if ((big = sk_big_int_find(bd, d)) != NULL) {
+	if ((big = sk_big_int_find(ints, d)) != NULL) {
 		switch (big->kind) {
 		case SK_BIG_TEXT: return sk_buf_add(b, big->text, big->len);
 		case SK_BIG_SIGNED: return sk_buf_add_i64(b, big->i);
@@ -85,7 +85,7 @@ static int add_jv_string(sk_buf *b, jv s)
 
 /* The members of an object, without "_cursor" when skip_cursor is set;
  * *count: how many were written. */
-int sk_jv_add_members(sk_buf *b, const struct sk_jv_builder *bd, jv o, int skip_cursor, int *count)
+int sk_jv_add_members(sk_buf *b, const struct sk_big_ints *ints, jv o, int skip_cursor, int *count)
 {
 	int i, rc = 0;
 
@@ -100,7 +100,7 @@ int sk_jv_add_members(sk_buf *b, const struct sk_jv_builder *bd, jv o, int skip_
 		v = jv_object_iter_value(o, i);
 		if ((*count)++ && sk_buf_addc(b, ',') < 0)
 			rc = -1;
-		if (rc == 0 && (add_jv_string(b, k) < 0 || sk_buf_addc(b, ':') < 0 || sk_jv_add(b, bd, v) < 0))
+		if (rc == 0 && (add_jv_string(b, k) < 0 || sk_buf_addc(b, ':') < 0 || sk_jv_add(b, ints, v) < 0))
 			rc = -1;
 		jv_free(k);
 		jv_free(v);
@@ -109,7 +109,7 @@ int sk_jv_add_members(sk_buf *b, const struct sk_jv_builder *bd, jv o, int skip_
 }
 
 /* Append v (not consumed) as compact JSON. */
-int sk_jv_add(sk_buf *b, const struct sk_jv_builder *bd, jv v)
+int sk_jv_add(sk_buf *b, const struct sk_big_ints *ints, jv v)
 {
 	int i, n, count;
 
@@ -117,7 +117,7 @@ int sk_jv_add(sk_buf *b, const struct sk_jv_builder *bd, jv v)
 	case JV_KIND_NULL: return sk_buf_add(b, "null", 4);
 	case JV_KIND_FALSE: return sk_buf_add(b, "false", 5);
 	case JV_KIND_TRUE: return sk_buf_add(b, "true", 4);
-	case JV_KIND_NUMBER: return add_number(b, bd, jv_number_value(v));
+	case JV_KIND_NUMBER: return add_number(b, ints, jv_number_value(v));
 	case JV_KIND_STRING: return add_jv_string(b, v);
 	case JV_KIND_ARRAY:
 		if (sk_buf_addc(b, '[') < 0)
@@ -125,14 +125,14 @@ int sk_jv_add(sk_buf *b, const struct sk_jv_builder *bd, jv v)
 		n = jv_array_length(jv_copy(v));
 		for (i = 0; i < n; i++) {
 			jv x = jv_array_get(jv_copy(v), i);
-			int rc = (i > 0 && sk_buf_addc(b, ',') < 0) || sk_jv_add(b, bd, x) < 0 ? -1 : 0;
+			int rc = (i > 0 && sk_buf_addc(b, ',') < 0) || sk_jv_add(b, ints, x) < 0 ? -1 : 0;
 			jv_free(x);
 			if (rc < 0)
 				return -1;
 		}
 		return sk_buf_addc(b, ']');
 	case JV_KIND_OBJECT:
-		if (sk_buf_addc(b, '{') < 0 || sk_jv_add_members(b, bd, v, 0, &count) < 0)
+		if (sk_buf_addc(b, '{') < 0 || sk_jv_add_members(b, ints, v, 0, &count) < 0)
 			return -1;
 		return sk_buf_addc(b, '}');
 	default:
@@ -178,13 +178,13 @@ static json_object *text_int_json(const struct sk_big_int *big, double d)
 	return errno ? double_json(d) : json_object_new_uint64(u);
 }
 
-static json_object *number_json(const struct sk_jv_builder *bd, double d)
+static json_object *number_json(const struct sk_big_ints *ints, double d)
 {
 	const struct sk_big_int *big;
 
 	if (d > -TWO_53 && d < TWO_53 && d == (double)(int64_t)d && !(d == 0 && 1 / d < 0))
 		return json_object_new_int64((int64_t)d);
-	if ((big = sk_big_int_find(bd, d)) != NULL) {
+	if ((big = sk_big_int_find(ints, d)) != NULL) {
 		switch (big->kind) {
 		case SK_BIG_SIGNED: return json_object_new_int64(big->i);
 		case SK_BIG_UNSIGNED: return json_object_new_uint64(big->u);
@@ -195,7 +195,7 @@ static json_object *number_json(const struct sk_jv_builder *bd, double d)
 	return double_json(d);
 }
 
-static int to_json_object(const struct sk_jv_builder *bd, jv v, json_object **out, sk_err *e)
+static int to_json_object(const struct sk_big_ints *ints, jv v, json_object **out, sk_err *e)
 {
 	json_object *o = json_object_new_object(), *x;
 	int i;
@@ -208,7 +208,7 @@ static int to_json_object(const struct sk_jv_builder *bd, jv v, json_object **ou
 		int rc = 0;
 		if (strlen(ks) != (size_t)jv_string_length_bytes(jv_copy(k)))
 			rc = sk_err_set(e, EX_DATAERR, "an object key holds a NUL character");
-		else if ((rc = sk_jv_to_json(bd, val, &x, e)) == 0 &&
+		else if ((rc = sk_jv_to_json(ints, val, &x, e)) == 0 &&
 		         json_object_object_add_ex(o, ks, x, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
 			json_object_put(x);
 			rc = sk_err_oom(e);
@@ -224,7 +224,7 @@ static int to_json_object(const struct sk_jv_builder *bd, jv v, json_object **ou
 	return 0;
 }
 
-int sk_jv_to_json(const struct sk_jv_builder *bd, jv v, json_object **out, sk_err *e)
+int sk_jv_to_json(const struct sk_big_ints *ints, jv v, json_object **out, sk_err *e)
 {
 	json_object *x;
 	int i, n;
@@ -238,7 +238,7 @@ int sk_jv_to_json(const struct sk_jv_builder *bd, jv v, json_object **out, sk_er
 		*out = json_object_new_boolean(jv_get_kind(v) == JV_KIND_TRUE);
 		break;
 	case JV_KIND_NUMBER:
-		*out = number_json(bd, jv_number_value(v));
+		*out = number_json(ints, jv_number_value(v));
 		if (*out == NULL && jv_number_value(v) == jv_number_value(v))
 			return sk_err_oom(e);
 		return 0;
@@ -251,7 +251,7 @@ int sk_jv_to_json(const struct sk_jv_builder *bd, jv v, json_object **out, sk_er
 			return sk_err_oom(e);
 		for (i = 0; i < n; i++) {
 			jv item = jv_array_get(jv_copy(v), i);
-			int rc = sk_jv_to_json(bd, item, &x, e);
+			int rc = sk_jv_to_json(ints, item, &x, e);
 			jv_free(item);
 			if (rc < 0 || json_object_array_add(*out, x) < 0) {
 				if (rc == 0)
@@ -263,7 +263,7 @@ int sk_jv_to_json(const struct sk_jv_builder *bd, jv v, json_object **out, sk_er
 		}
 		return 0;
 	case JV_KIND_OBJECT:
-		return to_json_object(bd, v, out, e);
+		return to_json_object(ints, v, out, e);
 	default:
 		return 0;
 	}

@@ -119,6 +119,62 @@ static void with_args(void)
 	sk_buf_free(&s.out);
 }
 
+/* Values built on the caller's thread (all, half, none of them), run on
+ * the filter's: integers beyond 2^53 keep their digits though the batch's
+ * text moved as it grew, a program may change its input (which the caller
+ * still holds), and member names shared from one message to the next
+ * come out right. */
+static void built_ahead(int steps)
+{
+	static const char program[] =
+		"if .n % 997 == 5 then error(\"odd\") else . end | .x = .big | del(.pad) | {n, big, neg, x, k: (keys | length)}";
+	struct seen s = { .order_ok = 1 };
+	sk_err e = { 0 };
+	sk_filter *f = sk_filter_new(program, NULL, 1, delivered, &s, &e);
+	char env[600], cur[32], want[256], pad[400];
+	sk_msg m = { .env = env, .cursor = cur };
+	unsigned long long big;
+	const char *at;
+	long i, bad = 0;
+
+	ok(f != NULL, "built ahead (%d of 64): started", steps);
+	if (f == NULL)
+		return;
+	sk_filter_fix_share(f, steps);
+	memset(pad, 'p', sizeof pad);
+	for (i = 1; i <= 3000; i++) {
+		big = 9007199254740993ull + 2 * (unsigned long long)i;
+		m.env_len = (size_t)snprintf(env, sizeof env, "{\"n\":%ld,\"big\":%llu,\"neg\":-%llu,\"pad\":\"%.*s\","
+		                             "\"_cursor\":\"t:0:%ld\"}", i, big, big + 2, (int)(i * 7 % 397), pad, i);
+		snprintf(cur, sizeof cur, "t:0:%ld", i);
+		if (sk_filter_push(f, &m, &e) < 0)
+			break;
+	}
+	ok(i > 3000 && sk_filter_drain(f, &e) == 0, "3000 messages through");
+	is_int(s.msgs, 3000, "every message delivered once");
+	is_int(s.errors, 4, "the program failed on 4 of them");
+	ok(s.order_ok, "in order");
+	at = s.out.p;
+	for (i = 1; i <= 3000 && at; i++) {
+		if (i % 997 == 5)
+			continue;
+		big = 9007199254740993ull + 2 * (unsigned long long)i;
+		snprintf(want, sizeof want, "{\"n\":%ld,\"big\":%llu,\"neg\":-%llu,\"x\":%llu,\"k\":5,\"_cursor\":\"t:0:%ld\"}\n",
+		         i, big, big + 2, big, i);
+		if (strncmp(at, want, strlen(want)) != 0) {
+			if (bad++ == 0)
+				printf("# message %ld: %.*s, not %s", i, (int)strlen(want), at, want);
+		} else {
+			at += strlen(want);
+		}
+		if (bad)
+			break;
+	}
+	ok(bad == 0 && at && *at == '\0', "every result exact");
+	sk_filter_free(f);
+	sk_buf_free(&s.out);
+}
+
 int main(void)
 {
 	many(1);
@@ -128,5 +184,8 @@ int main(void)
 	compile_error(1);
 	compile_error(0);
 	with_args();
+	built_ahead(64);
+	built_ahead(32);
+	built_ahead(0);
 	return tap_done();
 }

@@ -114,6 +114,78 @@ static void expressions(void)
 	sk_json_free(jp);
 }
 
+/* The results of program over input built ahead (sk_program_input_new),
+ * as run_text gives them; *built: whether a value was built. */
+static char *run_built(const char *program, const char *input, int *built)
+{
+	sk_buf b = { 0 };
+	sk_err e = { 0 };
+	sk_program *p = sk_program_compile(program, NULL, &e);
+	sk_program_inputs *ins = sk_program_inputs_new();
+	sk_program_text *t = sk_program_read_text(input, strlen(input));
+	sk_program_input *in = sk_program_input_new(ins, input, strlen(input), t);
+
+	*built = in != NULL;
+	sk_program_text_free(t);
+	if (p == NULL || sk_program_run_input(p, input, strlen(input), in, collect, &b, &e) < 0) {
+		sk_buf_reset(&b);
+		sk_buf_printf(&b, "ERROR: %s", e.msg);
+	}
+	sk_buf_addc(&b, '\0');
+	if (p)
+		sk_program_release(p);
+	sk_program_input_free(in);
+	sk_program_inputs_free(ins);
+	sk_program_free(p);
+	return b.p;
+}
+
+/* Inputs built ahead give what the same text gives; a text cJSON would
+ * read otherwise than jq, or not at all, is left to jq's parser. */
+static void built_inputs(void)
+{
+	static const struct {
+		const char *program, *input;
+		int built;
+	} cases[] = {
+		{ ".a.b", "{\"a\":{\"b\":[1,\"x\"]}}", 1 },
+		{ ". as $x | .n", "{\"n\":12345678901234567890,\"m\":-9007199254740993}", 1 },
+		{ "{m, k: keys}", "{\"n\":12345678901234567890,\"m\":-9007199254740993}", 1 },
+		{ ".a = 1 | del(.b)", "{\"a\":0,\"b\":\"\u00e9\"}", 1 },
+		{ ".s | length", "{\"s\":\"a\\u0000b\"}", 0 },
+		{ ".", "{\"a\":", 0 },
+		{ ".", "[1] [2]", 0 },
+		{ ".[0]", "[\"x\"]", 1 },
+		{ ".a.b", "{\"a\":1}", 1 },
+	};
+	char deep[700];
+	size_t i;
+	int built;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *want = run_text(cases[i].program, cases[i].input, NULL);
+		char *got = run_built(cases[i].program, cases[i].input, &built);
+
+		is_str(got, want, "built ahead: %s over %s", cases[i].program, cases[i].input);
+		ok(built == cases[i].built, "... %s", cases[i].built ? "built" : "left to jq's parser");
+		free(want);
+		free(got);
+	}
+	/* Deeper than jq nests: jq's parser says so. */
+	memset(deep, '[', 300);
+	memset(deep + 300, ']', 300);
+	deep[600] = '\0';
+	{
+		char *want = run_text("length", deep, NULL);
+		char *got = run_built("length", deep, &built);
+
+		is_str(got, want, "built ahead: 300 arrays deep, as jq says: %.60s", got);
+		ok(!built, "... left to jq's parser");
+		free(want);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	setenv("SK_TEST_PROGRAM", "here", 1);
@@ -122,5 +194,6 @@ int main(void)
 	fromjson();
 	runtime_errors();
 	expressions();
+	built_inputs();
 	return tap_done();
 }
