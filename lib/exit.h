@@ -14,7 +14,7 @@ typedef struct sk_exit {
 	int signal;          /* the signal that killed it, or 0 */
 	int exec_errno;      /* the command could not be executed (code 126 or 127) */
 	int stalled;         /* stopped by the stall watchdog */
-	int requested;       /* killed by a signal forwarded on request (SIGHUP) */
+	int requested;       /* killed by a signal sent on request (SIGHUP passed on, a stop's) */
 } sk_exit;
 
 /* From a waitpid status. */

@@ -1,8 +1,10 @@
 /* run_status.c - the status of a supervised name and the lines of its
  * attempts' history, as text or JSON, and durations as people read them. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "exit.h"
 #include "json.h"
 #include "listing.h"
 #include "process.h"
@@ -178,8 +180,11 @@ int sk_attempt_format(sk_buf *b, const sk_attempt *a, int64_t now_ms, int json)
 	sk_duration_format(a->ended_ms - a->started_ms, ran, sizeof ran);
 	if (a->ended_ms <= 0)
 		how = "running";
-	else if (how == NULL && a->signal > 0)
+	else if (how == NULL && a->signal == SIGHUP)
 		how = "ended by the SIGHUP passed on to it; restarted";
+	else if (how == NULL && a->signal > 0)
+		snprintf(status, sizeof status, "stopped by signal %lld (%s), as asked", (long long)a->signal,
+		         sk_signal_name((int)a->signal) ? sk_signal_name((int)a->signal) : "?");
 	else if (how == NULL)
 		snprintf(status, sizeof status, "exited with status %lld", (long long)(a->exit_code > 0 ? a->exit_code : 0));
 	c[12].s = how ? how : status;

@@ -162,7 +162,11 @@ static void decide(struct sv *v)
 	sk_exit_describe(&v->last, how, sizeof how);
 	v->status = sk_exit_status(&v->last);
 	if (v->want_down) {
-		v->last.requested = 0;
+		/* Killed by the signal the stop sent it, as systemd counts a
+		 * service stopped by its stop signal: no failure. A SIGHUP that
+		 * ends it then, a stall's signal, SIGKILL after --stop-timeout
+		 * and any exit status but 0 are. */
+		v->last.requested = v->group_signal != 0 && v->last.signal == v->group_signal && !v->last.stalled;
 		v->state = SK_SV_DONE;
 		put_row(v, "stopped");
 		return;
@@ -222,7 +226,8 @@ static void attempt_over(struct sv *v, int sig)
 		tail = sk_tail_text(&v->tail, &nomem);
 	sk_tail_reset(&v->tail);
 	decide(v);
-	x = v->last;        /* as decide left it: a SIGHUP is no failure only when restarted */
+	x = v->last;        /* as decide left it: a SIGHUP is no failure only when restarted, the stop's signal
+	                     * only when it stops the run */
 	if (v->record) {
 		sk_exit_describe(&x, how, sizeof how);
 		store_warn(v, sk_state_attempt_end(v->st, id, ended_ms, x.code, x.signal ? x.signal : -1,

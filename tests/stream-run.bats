@@ -537,3 +537,39 @@ group_empty() {
 	assert_status 143
 	group_empty "$group"
 }
+
+@test "an attempt ended by the signal its stop sent is no failure; SIGKILL after --stop-timeout is one" {
+	start_run --name stopterm -- sh -c 'echo $$ >leader; exec sleep 1000'
+	wait_for 10 test -s leader
+	wait_for 10 in_state stopterm running
+	kill -TERM "$sr"
+	finish_run
+	assert_status 143
+	run --separate-stderr stream-run --status stopterm
+	assert_output_contains "attempts:    1 in this run, 0 failed"
+	assert_output_contains "last error:  none"
+	assert_output_contains "stopped by signal 15 (TERM), as asked"
+	assert_equal "$(state_sql "SELECT count(*) FROM attempts WHERE name = 'stopterm' AND error IS NULL AND signal = 15")" 1
+
+	rm -f leader
+	start_run --name stopint -- sh -c 'echo $$ >leader; exec sleep 1000'
+	wait_for 10 test -s leader
+	wait_for 10 in_state stopint running
+	kill -INT "$sr"
+	finish_run
+	assert_status 130
+	run --separate-stderr stream-run --status stopint
+	assert_output_contains "attempts:    1 in this run, 0 failed"
+	assert_output_contains "stopped by signal 2 (INT), as asked"
+
+	rm -f leader
+	start_run --name stopkill --stop-timeout 200ms -- sh -c 'trap "" TERM; echo $$ >leader; exec sleep 1000'
+	wait_for 10 test -s leader
+	wait_for 10 in_state stopkill running
+	kill -TERM "$sr"
+	finish_run
+	assert_status 137
+	run --separate-stderr stream-run --status stopkill
+	assert_output_contains "attempts:    1 in this run, 1 failed"
+	assert_output_contains "killed by signal 9 (KILL)"
+}

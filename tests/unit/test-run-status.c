@@ -153,6 +153,11 @@ static void test_attempt_lines(void)
 	       "a failure is its error");
 	b.len = 0;
 	a.error = NULL;
+	a.signal = SIGTERM;
+	sk_attempt_format(&b, &a, 61000, 0);
+	is_str(b.p, "  attempt 2  pid 42  started 1m ago  ran 1.5s  stopped by signal 15 (TERM), as asked",
+	       "one a stop's signal ended, that it was asked to stop");
+	b.len = 0;
 	a.signal = -1;
 	a.exit_code = 0;
 	sk_attempt_format(&b, &a, 61000, 0);
