@@ -104,8 +104,10 @@ static void keep_error(struct batch *b, struct rec *r, const sk_err *why)
 	r->error = b->nerr;
 }
 
-/* The program over each message of b; a message it fails on keeps no results. */
-static void run_batch(sk_program *p, struct batch *b)
+/* The program over each message of b; a message it fails on keeps no
+ * results. read_ahead: the caller read each envelope it could, so one it
+ * did not read is left to jq's parser (cJSON is the caller's). */
+static void run_batch(sk_program *p, struct batch *b, int read_ahead)
 {
 	struct target t = { .out = &b->out };
 	sk_err why;
@@ -115,8 +117,9 @@ static void run_batch(sk_program *p, struct batch *b)
 		struct rec *r = &b->recs[i];
 		mark = b->out.len;
 		t.cursor = b->text.p + r->cursor;
-		if ((r->in ? sk_program_run_input(p, b->text.p + r->env, r->env_len, r->in, add_result, &t, &why)
-		           : sk_program_run_read(p, b->text.p + r->env, r->env_len, r->read, add_result, &t, &why)) < 0) {
+		if ((r->in || (read_ahead && !r->read)
+		             ? sk_program_run_input(p, b->text.p + r->env, r->env_len, r->in, add_result, &t, &why)
+		             : sk_program_run_read(p, b->text.p + r->env, r->env_len, r->read, add_result, &t, &why)) < 0) {
 			b->out.len = mark;
 			if (b->out.p)
 				b->out.p[mark] = '\0';
@@ -216,7 +219,7 @@ static void *work(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&f->mu);
-		run_batch(f->p, b);
+		run_batch(f->p, b, 1);
 		pthread_mutex_lock(&f->mu);
 		b->state = DONE;
 		pthread_cond_broadcast(&f->cv);
@@ -247,11 +250,9 @@ static int collect(sk_filter *f, sk_err *e)
 	}
 	st = b->state;
 	pthread_mutex_unlock(&f->mu);
-	if (f->share_fixed)
-		;
-	else if (waited)
+	if (!f->share_fixed && waited)
 		f->share = f->share + SHARE_MOVE > SHARE_STEPS ? SHARE_STEPS : f->share + SHARE_MOVE;
-	else
+	else if (!f->share_fixed)
 		f->share = f->share < SHARE_MOVE ? 0 : f->share - SHARE_MOVE;
 	return st == DONE ? deliver(f, b, e) : 0;
 }
@@ -264,7 +265,7 @@ static int hand_over(sk_filter *f, sk_err *e)
 	struct batch *b = f->cur;
 
 	if (!f->threaded) {
-		run_batch(f->p, b);
+		run_batch(f->p, b, 0);
 		return deliver(f, b, e);
 	}
 	set_state(f, b, QUEUED);

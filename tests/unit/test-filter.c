@@ -175,6 +175,23 @@ static void built_ahead(int steps)
 	sk_buf_free(&s.out);
 }
 
+/* An envelope cJSON would read otherwise than jq (a NUL in a string) is
+ * read by jq's parser, on either thread. */
+static void left_to_jq(int threaded)
+{
+	struct seen s = { .order_ok = 1 };
+	sk_err e = { 0 };
+	sk_filter *f = sk_filter_new("{n, l: (.s | length)}", NULL, threaded, delivered, &s, &e);
+	const char env[] = "{\"n\":1,\"s\":\"a\\u0000b\",\"_cursor\":\"t:0:1\"}";
+	sk_msg m = { .env = env, .env_len = sizeof env - 1, .cursor = "t:0:1" };
+
+	ok(f && sk_filter_push(f, &m, &e) == 0 && sk_filter_drain(f, &e) == 0, "%s: a NUL in a string",
+	   threaded ? "thread" : "inline");
+	is_str(s.out.p, "{\"n\":1,\"l\":3,\"_cursor\":\"t:0:1\"}\n", "read as jq reads it");
+	sk_filter_free(f);
+	sk_buf_free(&s.out);
+}
+
 int main(void)
 {
 	many(1);
@@ -187,5 +204,7 @@ int main(void)
 	built_ahead(64);
 	built_ahead(32);
 	built_ahead(0);
+	left_to_jq(1);
+	left_to_jq(0);
 	return tap_done();
 }
