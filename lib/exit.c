@@ -46,24 +46,32 @@ int sk_exit_is_failure(const sk_exit *x)
 
 void sk_exit_describe(const sk_exit *x, char *buf, size_t size)
 {
-	const char *name = sk_signal_name(x->signal);
-	char how[128];
+	char how[128], sig[64];
 
 	if (x->exec_errno) {
 		snprintf(buf, size, "could not be executed: %s",
 		         x->exec_errno == ENOENT ? "command not found" : strerror(x->exec_errno));
 		return;
 	}
-	if (x->signal && name)
-		snprintf(how, sizeof how, "killed by signal %d (%s)", x->signal, name);
-	else if (x->signal)
-		snprintf(how, sizeof how, "killed by signal %d", x->signal);
-	else
+	if (x->signal) {
+		sk_signal_describe(x->signal, sig, sizeof sig);
+		snprintf(how, sizeof how, "killed by %s", sig);
+	} else
 		snprintf(how, sizeof how, "exited with status %d", x->code);
 	if (x->stalled)
 		snprintf(buf, size, "stalled, then %s", how);
 	else
 		snprintf(buf, size, "%s", how);
+}
+
+void sk_signal_describe(int sig, char *buf, size_t size)
+{
+	const char *name = sk_signal_name(sig);
+
+	if (name)
+		snprintf(buf, size, "signal %d (%s)", sig, name);
+	else
+		snprintf(buf, size, "signal %d", sig);
 }
 
 /* --- signals by name --- */

@@ -41,5 +41,7 @@ void sk_exit_describe(const sk_exit *x, char *buf, size_t size);
 int sk_signal_parse(const char *s, int *sig, sk_err *e);
 /* "TERM" for SIGTERM; NULL for a number without a name. */
 const char *sk_signal_name(int sig);
+/* "signal 15 (TERM)", or "signal N" for one without a name, at buf. */
+void sk_signal_describe(int sig, char *buf, size_t size);
 
 #endif

@@ -273,9 +273,22 @@ int sk_program_run_text(sk_program *p, const char *s, size_t n, sk_result_cb cb,
 	return sk_program_run_read(p, s, n, NULL, cb, arg, e);
 }
 
-/* A run over an input read from text; when it is not a value, why. */
-static int run_parsed(sk_program *p, jv in, sk_result_cb cb, void *arg, sk_err *e)
+/* A run over the text s[0..n): read by cJSON as t holds it (or by jq
+ * when cJSON cannot), or with jq_only by jq's parser alone; when it is
+ * not one value, jq's message. */
+static int run_text(sk_program *p, const char *s, size_t n, const sk_program_text *t, int jq_only,
+                    sk_result_cb cb, void *arg, sk_err *e)
 {
+	jv in;
+
+	if (n > INT_MAX)
+		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
+	if (jq_only) {
+		p->b.big.n = 0;
+		in = sk_jv_parse_jq(s, (int)n);
+	} else {
+		in = sk_jv_parse(&p->b, s, (int)n, t);
+	}
 	if (!jv_is_valid(in)) {
 		jv msg = jv_invalid_get_msg(in);
 		sk_err_set(e, EX_DATAERR, "jq: error: %s", jv_string_value(msg));
@@ -288,9 +301,7 @@ static int run_parsed(sk_program *p, jv in, sk_result_cb cb, void *arg, sk_err *
 int sk_program_run_read(sk_program *p, const char *s, size_t n, const sk_program_text *t,
                         sk_result_cb cb, void *arg, sk_err *e)
 {
-	if (n > INT_MAX)
-		return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
-	return run_parsed(p, sk_jv_parse(&p->b, s, (int)n, t), cb, arg, e);
+	return run_text(p, s, n, t, 0, cb, arg, e);
 }
 
 int sk_program_run_input(sk_program *p, const char *s, size_t n, const sk_program_input *in, sk_result_cb cb, void *arg,
@@ -298,12 +309,8 @@ int sk_program_run_input(sk_program *p, const char *s, size_t n, const sk_progra
 {
 	size_t k;
 
-	if (in == NULL) {
-		if (n > INT_MAX)
-			return sk_err_set(e, EX_DATAERR, "input too long for jq (%zu bytes)", n);
-		p->b.big.n = 0;
-		return run_parsed(p, sk_jv_parse_jq(s, (int)n), cb, arg, e);
-	}
+	if (in == NULL)
+		return run_text(p, s, n, NULL, 1, cb, arg, e);
 	if (sk_big_ints_set(&p->b.big, in->ints, in->nints) < 0)
 		return sk_err_oom(e);
 	for (k = 0; k < p->b.big.n; k++)

@@ -416,15 +416,17 @@ sk_program_input *sk_program_input_new(sk_program_inputs *b, const char *s, size
 		jv_free(v);     /* jq's parser says why */
 		return NULL;
 	}
-	k = b->bd.big.n;
-	if ((in = malloc(sizeof *in)) == NULL || (k && (in->ints = malloc(k * sizeof *in->ints)) == NULL)) {
-		free(in);
+	if ((in = malloc(sizeof *in)) == NULL) {
 		jv_free(v);
 		return NULL;
 	}
 	in->v = v;
-	in->nints = k;
-	in->ints = k ? in->ints : NULL;
+	in->ints = NULL;
+	in->nints = k = b->bd.big.n;
+	if (k && (in->ints = malloc(k * sizeof *in->ints)) == NULL) {
+		sk_program_input_free(in);
+		return NULL;
+	}
 	while (k-- > 0) {
 		in->ints[k] = b->bd.big.v[k];
 		if (in->ints[k].kind == SK_BIG_TEXT) {

@@ -166,7 +166,7 @@ static const sk_column attempt_columns[] = {
 
 int sk_attempt_format(sk_buf *b, const sk_attempt *a, int64_t now_ms, int json)
 {
-	char started[64], ran[32], status[64];
+	char started[64], ran[32], status[96], sig[64];
 	const char *how = a->error;
 	sk_cell c[] = {
 		{ .n = a->attempt }, { .s = a->run_id }, { .n = a->pid }, { .n = a->pid, .null = a->pid < 1 },
@@ -182,9 +182,10 @@ int sk_attempt_format(sk_buf *b, const sk_attempt *a, int64_t now_ms, int json)
 		how = "running";
 	else if (how == NULL && a->signal == SIGHUP)
 		how = "ended by the SIGHUP passed on to it; restarted";
-	else if (how == NULL && a->signal > 0)
-		snprintf(status, sizeof status, "stopped by signal %lld (%s), as asked", (long long)a->signal,
-		         sk_signal_name((int)a->signal) ? sk_signal_name((int)a->signal) : "?");
+	else if (how == NULL && a->signal > 0) {
+		sk_signal_describe((int)a->signal, sig, sizeof sig);
+		snprintf(status, sizeof status, "stopped by %s, as asked", sig);
+	}
 	else if (how == NULL)
 		snprintf(status, sizeof status, "exited with status %lld", (long long)(a->exit_code > 0 ? a->exit_code : 0));
 	c[12].s = how ? how : status;

@@ -41,9 +41,8 @@ static int queue_entry(struct sk_sse_src *ss, struct sk_sse_queued **out)
  * type is not the last one's (it is nearly always "message"). */
 static int type_json(struct sk_sse_src *ss, const sk_sse_event *ev)
 {
-	if (ss->type_json.len > 0 && (ev->type_default ? ss->type_default
-	                                               : !ss->type_default && ss->type.len == ev->type_len &&
-	                                                 memcmp(ss->type.p, ev->type, ev->type_len) == 0))
+	if (ss->type_json.len > 0 && ((ev->type_default && ss->type_default) ||
+	                              (ss->type.len == ev->type_len && memcmp(ss->type.p, ev->type, ev->type_len) == 0)))
 		return 0;
 	ss->type_default = ev->type_default;
 	sk_buf_reset(&ss->type);
