@@ -87,9 +87,30 @@ static inline __attribute__((always_inline)) size_t plain_run(const unsigned cha
 	return i;
 }
 
+/* The length of the escape at u[0] ('\\'), left bytes from the end of the
+ * text: \" \\ \/ \b \f \n \r \t, or \u and four hex digits (cJSON, which
+ * reads some texts, takes other bytes there). An escape the end cuts is
+ * what is left of it (the string is then unclosed); 0 when invalid. */
+static size_t escape_len(const unsigned char *u, size_t left)
+{
+	static const unsigned char one[256] = {
+		['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
+	};
+	size_t k;
+
+	if (left < 2)
+		return left;
+	if (u[1] != 'u')
+		return one[u[1]] ? 2 : 0;
+	for (k = 2; k < 6 && k < left; k++)
+		if (!sk_json_is_digit(u[k]) && ((u[k] | 0x20) < 'a' || (u[k] | 0x20) > 'f'))
+			return 0;
+	return k;
+}
+
 /* The string whose opening quote is at u[*pos - 1]: *pos is left on its
- * closing quote (or at n when there is none: json-c reports that). Its
- * escapes are json-c's to check; *plain is cleared when it has one. */
+ * closing quote (or at n when there is none: json-c reports that). *plain
+ * is cleared when it has an escape. */
 static int string_token(const unsigned char *u, size_t n, size_t *pos, int *plain, const char **why)
 {
 	size_t i = *pos, k;     /* a local: u may alias *pos, which would cost a load a byte */
@@ -105,7 +126,12 @@ static int string_token(const unsigned char *u, size_t n, size_t *pos, int *plai
 			break;
 		if (u[i] == '\\') {
 			*plain = 0;
-			i += 2;
+			if ((k = escape_len(u + i, n - i)) == 0) {
+				*why = "invalid escape in a string";
+				rc = -1;
+				break;
+			}
+			i += k;
 			continue;
 		}
 		if (u[i] < 0x20) {

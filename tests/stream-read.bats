@@ -89,6 +89,16 @@ field() { jq -r "$1" "$2"; }
 	assert_equal "$(tail -n +2 out | jq -c .line | paste -sd' ')" '"not json" [1,2] "s" "{\"a\":"'
 }
 
+@test "--json keeps a line with an escape that is not JSON's as a string" {
+	# cJSON takes \u with other bytes than hex digits: the output was not JSON.
+	printf '%s\n' '{"a":[1,"\u/0e9"]}' '["\uzzzz"]' '["\q"]' '{"b":"\u00e9\/\t"}' >in.txt
+	run --separate-stderr stream-read --json in.txt
+	assert_status 0
+	printf '%s\n' "$output" >out
+	assert_equal "$(jq -c .line out | paste -sd' ')" \
+		'"{\"a\":[1,\"\\u/0e9\"]}" "[\"\\uzzzz\"]" "[\"\\q\"]" {"b":"é/\t"}'
+}
+
 @test "a json setting of a named endpoint embeds like --json" {
 	printf '{"a":1}\n' >in.txt
 	printf '[events]\nurl = file:%s/in.txt\njson = true\n' "$PWD" >"$STREAMKIT_ENDPOINTS"

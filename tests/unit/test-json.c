@@ -1,8 +1,11 @@
+#define _DEFAULT_SOURCE 1   /* MAP_ANONYMOUS */
 /* test-json.c - strict parsing, exact integers, plain members, written
  * objects (on every SIMD path the machine has, and built without SIMD as
  * test-json-portable), what --json embeds, and UTF-8 validation. Writing
  * JSON text is test-json-write.c's. */
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +327,9 @@ static void is_value(void)
 		"{\"a\":1}x", "{\"a\":01}", "{\"a\":1.}", "{\"a\":\"x\\qy\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"x\ty\"}",
 		"{\"a\":tru}", "{\"a\":[1,]}", "{,\"a\":1}", "{\"a\":\"\\ud800\"}", "{\"a\":1}{\"b\":2}", "{\"a\":\"open}",
 		"{\"a\":-}", "{\"a\":1e}", "{\"a\"1}",
+		/* \u and what is not four hex digits, which cJSON takes: found by
+		 * tests/fuzz/fuzz-json-string. */
+		"\"\\u/0e9\"", "[\"\\uzzzz\"]", "{\"a\":\"\\u00g0\"}", "[1,\"\\u12G4\"]", "\"\\u:000\"",
 	};
 	size_t i;
 
@@ -421,6 +427,35 @@ static void pool(void)
 	   "another thread keeps its own");
 }
 
+/* A text that ends inside a string, on a backslash, read to its end and
+ * not a byte past it: each is put last on a page before one that cannot
+ * be read. Found by tests/fuzz/fuzz-json-string. */
+static void backslash_at_end(void)
+{
+	static const char *const texts[] = {
+		"\"\\", "{\"a\":\"\\", "[\"x\\", "{\"a\":[1,2.5e3,\"{\\", "\"0123456789abcdefghij\\\\\\",
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	char *mem = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (mem == MAP_FAILED || mprotect(mem + page, (size_t)page, PROT_NONE) != 0)
+		abort();
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		size_t n = strlen(texts[i]);
+		char *t = mem + page - n;
+		sk_err e = { 0 };
+		json_object *o;
+
+		memcpy(t, texts[i], n);
+		o = sk_json_parse(p, t, n, &e);
+		ok(o == NULL && e.code == EX_DATAERR, "a string cut after a backslash is refused: %s", texts[i]);
+		ok(!sk_json_is_value(p, t, n), "... and is no value");
+		json_object_put(o);
+	}
+	munmap(mem, (size_t)page * 2);
+}
+
 int main(void)
 {
 	int level;
@@ -438,6 +473,7 @@ int main(void)
 		written_distinct();
 	}
 	sk_simd_portable(0);
+	backslash_at_end();
 	string_bytes();
 	pool();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
