@@ -72,6 +72,7 @@ const unsigned char sk_json_string_plain[256] = {
 };
 
 static const char integer_too_big[] = "integer out of the 64-bit range (write it as a string)";
+static const char nul_in_key[] = "\\u0000 in a key (json-c would cut the key there)";
 
 /* The end of the run of sk_json_string_plain bytes at u[i]: sixteen at a
  * time, then one at a time. */
@@ -315,6 +316,31 @@ bad:
 
 /* NULL with *err_at set to the byte offset of the problem and *why to a
  * description, or the value. */
+/* Where the first key of s[0..n) (a text the lexical pass took) with a
+ * \u0000 in it starts, or n when none has. json-c keeps keys as C strings,
+ * cut at their first NUL: such an object cannot be read whole. */
+static size_t nul_key(const char *s, size_t n)
+{
+	const char *q;
+	size_t i = 0, start;
+	int nul;
+
+	while (i < n && (q = memchr(s + i, '"', n - i)) != NULL) {
+		start = (size_t)(q - s);
+		i = start + 1;
+		for (nul = 0; i < n && s[i] != '"'; i++)
+			if (s[i] == '\\') {
+				nul |= n - i >= 6 && memcmp(s + i, "\\u0000", 6) == 0;
+				i++;
+			}
+		for (i++; i < n && sk_json_is_space(s[i]); i++)
+			;
+		if (nul && i < n && s[i] == ':')
+			return start;
+	}
+	return n;
+}
+
 static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why)
 {
 	json_object *o;
@@ -330,6 +356,10 @@ static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, c
 	}
 	if (sk_json_lexically_strict(p, s, n, err_at, why) < 0)
 		return NULL;
+	if (!p->plain && sk_json_has_nul_escape(s, n) && (*err_at = nul_key(s, n)) < n) {
+		*why = nul_in_key;
+		return NULL;
+	}
 	/* The layout counts only once json-c has taken the text. */
 	plain = p->plain;
 	p->plain = 0;
@@ -392,6 +422,8 @@ json_object *sk_json_parse(sk_json *p, const char *s, size_t n, sk_err *e)
 	o = parse(p, s, n, &at, &why);
 	if (o == NULL && why == integer_too_big)
 		sk_err_set(e, EX_DATAERR, "number at byte %zu: %s", at + 1, why);
+	else if (o == NULL && why == nul_in_key)
+		sk_err_set(e, EX_DATAERR, "key at byte %zu: %s", at + 1, why);
 	else if (o == NULL && why != NULL)
 		sk_err_set(e, EX_DATAERR, "invalid JSON at byte %zu: %s", at + 1, why);
 	else if (o == NULL)

@@ -195,9 +195,10 @@ static inline __attribute__((always_inline)) size_t next_mark(const uint64_t *mk
  * use of them. */
 
 /* The string whose text starts at u[j], after its opening quote, spelt as
- * json-c writes the string it reads. */
+ * json-c writes the string it reads; a key without \u0000 (json-c cuts a
+ * key at a NUL). */
 static inline __attribute__((always_inline)) size_t written_string(const uint64_t *mk, const unsigned char *u,
-                                                                  size_t n, size_t j)
+                                                                  size_t n, size_t j, int key)
 {
 	size_t k;
 
@@ -207,7 +208,8 @@ static inline __attribute__((always_inline)) size_t written_string(const uint64_
 		if (u[j] == '"')
 			return j + 1;
 		/* An escape, or a control: UTF-8 is valid (fill_marks). */
-		if (u[j] != '\\' || (k = written_escape(u, j, n)) == 0)
+		if (u[j] != '\\' || (k = written_escape(u, j, n)) == 0 ||
+		    (key && k == 6 && u[j + 4] == '0' && u[j + 5] == '0'))
 			return 0;
 		j += k;
 	}
@@ -264,7 +266,7 @@ static inline __attribute__((always_inline)) size_t written_value(sk_json *p, co
 
 	switch (u[i]) {
 	case '"':
-		return written_string(mk, u, n, i + 1);
+		return written_string(mk, u, n, i + 1, 0);
 	case '{': case '[':
 		return written_nested(p, mk, u, n, i, depth + 1);
 	case 't':
@@ -314,7 +316,7 @@ static size_t written_nested(sk_json *p, const uint64_t *mk, const unsigned char
 			if (u[i] != '"' || nkeys == WRITTEN_KEYS)
 				return 0;
 			key = i + 1;
-			if ((i = written_string(mk, u, n, key)) == 0 || i >= n || u[i] != ':' ||
+			if ((i = written_string(mk, u, n, key, 1)) == 0 || i >= n || u[i] != ':' ||
 			    repeated(u, keys, nkeys, key, i - 1 - key, &seen))
 				return 0;
 			keys[nkeys].key = key;
@@ -352,7 +354,7 @@ size_t sk_json_written_object(sk_json *p, const char *s, size_t n, const sk_json
 		if (i >= n || u[i] != '"')
 			return 0;
 		key = i + 1;
-		if ((i = written_string(mk, u, n, key)) == 0 || i >= n || u[i] != ':' || ++i >= n)
+		if ((i = written_string(mk, u, n, key, 1)) == 0 || i >= n || u[i] != ':' || ++i >= n)
 			return 0;
 		if (nm == p->capmembers && sk_json_grow_members(p) < 0)
 			return 0;

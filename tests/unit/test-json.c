@@ -427,6 +427,38 @@ static void pool(void)
 	   "another thread keeps its own");
 }
 
+/* A key with \u0000 in it, which json-c would cut there: refused by the
+ * parse, and not a text the one pass takes (so that no path writes the
+ * row as it came while another writes it cut). Found by
+ * tests/fuzz/fuzz-written. */
+static void nul_keys(void)
+{
+	static const char *const refused[] = {
+		"{\"a\\u0000b\":1}", "{\"x\":{\"k\\u0000\":1}}", "[{\"\\u0000\" : 2}]", "{\"c\":1,\"\\t\\u0000\":[]}",
+	};
+	static const char *const taken[] = {
+		"{\"v\":\"a\\u0000b\"}", "[\"a\\u0000b\"]", "{\"\\\\u0000\":1}", "{\"k\":[\"\\u0000\",{\"b\":\"\\u0000\"}]}",
+	};
+	const sk_json_member *m;
+	sk_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		json_object *o = sk_json_parse(p, refused[i], strlen(refused[i]), &e);
+
+		ok(o == NULL && e.code == EX_DATAERR && strstr(e.msg, "\\u0000 in a key") != NULL,
+		   "a key with \\u0000 is refused: %s (%s)", refused[i], e.msg);
+		ok(sk_json_written_object(p, refused[i], strlen(refused[i]), &m) == 0, "... and not taken as written");
+		json_object_put(o);
+	}
+	for (i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+		json_object *o = sk_json_parse(p, taken[i], strlen(taken[i]), &e);
+
+		ok(o != NULL, "\\u0000 elsewhere is read: %s", taken[i]);
+		json_object_put(o);
+	}
+}
+
 /* A text that ends inside a string, on a backslash, read to its end and
  * not a byte past it: each is put last on a page before one that cannot
  * be read. Found by tests/fuzz/fuzz-json-string. */
@@ -474,6 +506,7 @@ int main(void)
 	}
 	sk_simd_portable(0);
 	backslash_at_end();
+	nul_keys();
 	string_bytes();
 	pool();
 	ok(sk_utf8_valid("abc\xc3\xa9", 5) && !sk_utf8_valid("\xc3", 1), "UTF-8 validation");
