@@ -11,12 +11,12 @@
 /* kafka://HOST:PORT[,HOST:PORT]/TOPIC[?query]: the brokers and the topic. */
 static int parse_kafka(sk_endpoint *ep, const char *url, const char *rest, sk_err *e)
 {
-	const char *slash = strchr(rest, '/'), *h, *q;
+	const char *slash = rest + strcspn(rest, "/?#"), *h, *q;   /* where the authority ends */
 	size_t tn;
 
 	(void)url;
 
-	if (slash == NULL || slash == rest)
+	if (*slash != '/' || slash == rest)
 		return sk_err_set(e, EX_USAGE, "%s: expected kafka://HOST:PORT[,HOST:PORT]/TOPIC", ep->arg);
 	for (h = rest; h < slash;) {
 		const char *comma = memchr(h, ',', (size_t)(slash - h)), *colon;

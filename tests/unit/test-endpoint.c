@@ -103,6 +103,12 @@ static void test_unknown_parameters(void)
 	           "'tables' (sqlite endpoints take table and json)", "sqlite: an unknown parameter");
 	is_refused("dataset:out?json=maybe", "dataset:out?json=maybe: json: expected a boolean "
 	           "(1, true, yes or on; 0, false, no or off)", "a bad boolean");
+	/* The authority ends at the query: what follows is not quoted as a
+	 * broker. Found by tests/fuzz/fuzz-endpoint. */
+	is_refused("kafka://h:1?token=" SECRET "/t", "kafka://h:1?token=[redacted]: expected "
+	           "kafka://HOST:PORT[,HOST:PORT]/TOPIC", "kafka: a query before the topic, named without its value");
+	is_refused("kafka://h#x?token=" SECRET "/t", "kafka://h#x?token=[redacted]: expected "
+	           "kafka://HOST:PORT[,HOST:PORT]/TOPIC", "kafka: a fragment in the authority");
 	is_refused("kafka://h:1/t?sasl.password=" SECRET "%zz",
 	           "kafka://h:1/t?sasl.password=[redacted]: query parameter 'sasl.password': bad percent escape (%XX)",
 	           "a bad escape, named without its value");
