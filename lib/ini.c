@@ -138,8 +138,12 @@ static int key_value(struct parse *p, const char *s, const char *t)
 int sk_ini_parse(const char *buf, size_t len, const char *name, sk_ini_cb cb, void *arg, sk_err *e)
 {
 	struct parse p = { .name = name, .cb = cb, .arg = arg, .e = e };
-	const char *at = buf, *end = buf + len;
+	const char *at = buf, *end;
 	int rc = 0;
+
+	if (len == 0)
+		return 0;       /* an empty file's buffer may be NULL */
+	end = buf + len;
 
 	while (at < end && rc == 0) {
 		const char *eol = memchr(at, '\n', (size_t)(end - at));

@@ -157,11 +157,23 @@ static void test_ini_errors(void)
 	is_int(log.n, 1, "ini: no callback after the one that stopped");
 }
 
+/* An empty file, whose buffer is NULL (found by tests/fuzz/fuzz-endpoint:
+ * NULL + 0 is undefined, which the sanitizers' build reports). */
+static void test_ini_empty(void)
+{
+	struct ini_log log = { 0 };
+	sk_err e = { 0 };
+
+	is_int(sk_ini_parse(NULL, 0, "empty.conf", record, &log, &e), 0, "an empty file parses");
+	is_int(log.n + log.nsections, 0, "... to nothing");
+}
+
 int main(void)
 {
 	test_ini_sections_comments_whitespace();
 	test_ini_comment_characters_in_values();
 	test_ini_line_endings();
 	test_ini_errors();
+	test_ini_empty();
 	return tap_done();
 }
