@@ -40,6 +40,10 @@ fuzz() {
 	fuzz endpoint
 }
 
+@test "SQS answers: no crash, errors of a kind and an exit code, messages where they say" {
+	fuzz sqs-response
+}
+
 @test "a harness that crashes fails, naming the input" {
 	# A harness of this test's own, which crashes on its seed.
 	mkdir -p fz/corpus/boom
