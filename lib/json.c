@@ -314,8 +314,6 @@ bad:
 	return -1;
 }
 
-/* NULL with *err_at set to the byte offset of the problem and *why to a
- * description, or the value. */
 /* Where the first key of s[0..n) (a text the lexical pass took) with a
  * \u0000 in it starts, or n when none has. json-c keeps keys as C strings,
  * cut at their first NUL: such an object cannot be read whole. */
@@ -341,6 +339,8 @@ static size_t nul_key(const char *s, size_t n)
 	return n;
 }
 
+/* NULL with *err_at set to the byte offset of the problem and *why to a
+ * description, or the value. */
 static json_object *parse(sk_json *p, const char *s, size_t n, size_t *err_at, const char **why)
 {
 	json_object *o;
