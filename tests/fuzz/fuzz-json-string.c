@@ -86,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sk_json_add_text(&other, parser, (const char *)data, size, 1) < 0)
 		abort();
 	v = sk_json_parse(parser, other.p, other.len, &e);
-	if (v == NULL && e.code != 0)
+	/* (A key with \u0000 is JSON, which json-c cannot read whole.) */
+	if (v == NULL && e.code != 0 && strstr(e.msg, "\\u0000 in a key") == NULL)
 		abort();
 	json_object_put(v);
 	sk_buf_free(&first);
